@@ -1,0 +1,140 @@
+# mpikit: build the library, the jobs and the tests out of tree into $(BUILD).
+#   make            build everything          make test        run every test
+#   make demo       install deps, run wordcount on the Shakespeare corpus
+#   make install PREFIX=/usr/local DESTDIR=   make clean
+#   make test SANITIZE=1   the same tests under ASan+UBSan (build/asan)
+# Sources are discovered: src/*.c -> libmpikit.a, jobs/*.c -> one program each,
+# tests/unit/test_*.c -> one cmocka binary each. Adding a file needs no edit here.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+MPICC     ?= mpicc
+SANITIZE  ?= 0
+WERROR    ?= 0
+CFLAGS    ?= -O2 -g
+MPIRUN_NP ?= 2
+
+ifeq ($(SANITIZE),1)
+BUILD     ?= build/asan
+else
+BUILD     ?= build
+endif
+
+# CC chooses the compiler behind the MPI wrapper when the user sets it.
+ifneq ($(origin CC),default)
+export OMPI_CC := $(CC)
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags hdf5-openmpi 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs hdf5-openmpi 2>/dev/null)
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+SANFLAGS :=
+ifeq ($(SANITIZE),1)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+ALL_CFLAGS  := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
+               -DMK_VERSION='"$(VERSION)"' -Iinclude $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+LIBS        := $(PKG_LIBS) -lm
+
+LIB_SRC  := $(sort $(wildcard src/*.c))
+JOB_SRC  := $(sort $(wildcard jobs/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/src/%.o)
+JOB_BIN  := $(JOB_SRC:jobs/%.c=$(BUILD)/bin/%)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+LIBA     := $(BUILD)/lib/libmpikit.a
+
+.PHONY: all lib jobs tests test test-unit test-jobs demo corpus install uninstall clean bench deps help
+all: lib jobs
+
+help:
+	@sed -n '1,9p' Makefile | sed 's/^# \{0,1\}//'
+
+lib: $(LIBA)
+jobs: $(JOB_BIN)
+tests: all $(UNIT_BIN) $(TOOL_BIN)
+
+$(BUILD)/obj/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/jobs/%.o: jobs/%.c
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/tools/%.o: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tools/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_LDFLAGS) $< $(LIBA) $(LIBS) -o $@
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bin/%: $(BUILD)/obj/jobs/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_LDFLAGS) $< $(LIBA) $(LIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_LDFLAGS) $< $(LIBA) $(LIBS) $(CMOCKA_LIBS) -o $@
+
+# The test runner prints one line per test and ends with "N passed, N failed".
+test: tests
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh $(TESTS)
+
+test-unit: tests
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh unit
+
+test-jobs: tests
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh jobs
+
+deps:
+	scripts/install-deps.sh
+
+# make demo: install what is missing, build, run wordcount on 2 ranks.
+demo:
+	scripts/install-deps.sh
+	$(MAKE) all
+	scripts/demo.sh $(MPIRUN_NP)
+
+corpus:
+	scripts/fetch-corpus.sh data
+
+bench: all
+	bench/wordcount.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mpikit
+	install -m 0755 $(JOB_BIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 include/mpikit/*.h $(DESTDIR)$(PREFIX)/include/mpikit/
+
+uninstall:
+	rm -f $(JOB_SRC:jobs/%.c=$(DESTDIR)$(PREFIX)/bin/%) $(DESTDIR)$(PREFIX)/lib/libmpikit.a
+	rm -rf $(DESTDIR)$(PREFIX)/include/mpikit
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(JOB_SRC:jobs/%.c=$(BUILD)/obj/jobs/%.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.d) \
+         $(TOOL_SRC:tests/tools/%.c=$(BUILD)/obj/tools/%.d)

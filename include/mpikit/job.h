@@ -1,0 +1,35 @@
+/* job.h - the life of a job: MPI start-up (timed), launch self-check, rank-0 messages, agreed exit. */
+#ifndef MPIKIT_JOB_H
+#define MPIKIT_JOB_H
+
+#include <stdio.h>
+#include <mpi.h>
+#include "mpikit/error.h"
+
+typedef struct {
+    const char *prog;
+    MPI_Comm comm;
+    int world_rank;
+    int world_size;
+    double init_seconds;   /* time spent in MPI_Init */
+    double started;        /* mk_now() right after MPI_Init */
+} mk_job;
+
+/* MPI_Init, rank/size, and the launch check below. On failure prints one line and exits. */
+void mk_job_begin(mk_job *job, const char *prog, int *argc, char ***argv);
+
+/* The launch check: under SLURM the world size must equal SLURM_NTASKS (a PMI mismatch
+ * starts N singletons that each think they are rank 0 of 1). Returns 0 or -1 with err set. */
+int mk_check_launch(int world_size, mk_err *err);
+
+/* stdout on rank 0, NULL elsewhere: the one place jobs print results. */
+FILE *mk_job_out(const mk_job *job);
+
+/* Rank 0 prints "prog: error: msg" (plus a --help hint for usage errors), every rank
+ * finalizes and exits with err->code. Call only with an error every rank agrees on. */
+void mk_job_exit_error(const mk_job *job, const mk_err *err) __attribute__((noreturn));
+
+/* MPI_Finalize and exit status 0. */
+void mk_job_end(const mk_job *job) __attribute__((noreturn));
+
+#endif

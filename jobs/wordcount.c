@@ -1,0 +1,497 @@
+/* wordcount - count lines, words and bytes like `LC_ALL=C wc`, and word frequencies,
+ * over one or more text files split across MPI ranks.
+ *
+ *   usage: mpirun -n N wordcount [options] FILE...
+ *
+ * The files are one stream of bytes cut into N equal blocks (by bytes, not by file):
+ *
+ *   file bytes   |--------------- t8.shakespeare.txt ---------------|--- more.txt ---|
+ *   split        |   rank 0     |    rank 1    |    rank 2    |    rank 3     |
+ *                      |              |              |               |
+ *   read+count   MPI_File_read_at_all in chunks (memory bounded by --chunk-size);
+ *                wc counts + tokens (runs of letters) that START in the block
+ *                      |              |              |               |
+ *   carry        MPI_Exscan of the in-word state: did the block open inside a word?
+ *                (a word may span ranks; neutral bytes make it depend on bytes far back)
+ *                      |              |              |               |
+ *   shuffle      MPI_Alltoallv: word w goes to rank hash(w) % N  (MapReduce)
+ *                  [a..]   [b..]        [c..]          [d..]     disjoint shards
+ *                      \______________|______________/_______________/
+ *   reduce       MPI_Reduce of per-file counts; MPI_Gatherv of each shard's top K
+ *                                     v
+ *   report       rank 0: wc block, top-K table, timings
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mpikit/cli.h"
+#include "mpikit/error.h"
+#include "mpikit/job.h"
+#include "mpikit/partition.h"
+#include "mpikit/progress.h"
+#include "mpikit/report.h"
+#include "mpikit/textsplit.h"
+#include "mpikit/timing.h"
+#include "mpikit/wc.h"
+#include "mpikit/wordtable.h"
+
+enum { MODE_ALL, MODE_WC, MODE_WORDS };
+
+typedef struct {
+    int64_t top;
+    uint64_t chunk_size;
+    const char *counts_path;
+    int mode;
+    int format;
+    int timing, verbose, progress, no_progress;
+} options;
+
+/* What one rank found in its blocks. */
+typedef struct {
+    mk_wc_counts *per_file;   /* indexed by file */
+    mk_wc_state first_piece;  /* the piece that opens this rank's block, before the carry fix */
+    mk_wc_carry carry;        /* the block's effect on the in-word state */
+    int first_file;           /* file of the first piece, -1 when the block is empty */
+    int first_mid_file;       /* the first piece starts after offset 0 */
+    mk_wordtable *words;
+    uint64_t tokens;
+    uint64_t bytes;
+} rank_result;
+
+/* Temporary --counts file: created up front (fail fast), renamed only when complete. */
+typedef struct {
+    char tmp[4096];
+    FILE *fp;
+} output_file;
+
+static int parse_options(int argc, char **argv, FILE *out, options *o, char ***files, int *nfiles, mk_err *err)
+{
+    *o = (options){.top = 10, .chunk_size = 64u << 20, .mode = MODE_ALL};
+    const mk_option opts[] = {
+        {"top", 'k', MK_OPT_INT, &o->top, "K", "show the K most frequent words (0: none; default 10)", 0, 1000000,
+         0, 0, NULL},
+        {"counts", 'c', MK_OPT_STRING, &o->counts_path, "FILE.csv",
+         "write every word and its count, most frequent first", 0, 0, 0, 0, NULL},
+        {"chunk-size", 0, MK_OPT_SIZE, &o->chunk_size, "SIZE",
+         "bytes read per rank per step (default 64M; bounds memory)", 1, 1 << 30, 0, 0, NULL},
+        {"mode", 'm', MK_OPT_CHOICE, &o->mode, "MODE",
+         "all (default), wc (lines/words/bytes only), words (frequencies only)", 0, 0, 0, 0, "all|wc|words"},
+        {"format", 'f', MK_OPT_CHOICE, &o->format, "FMT", "output format: text (default), csv, json", 0, 0, 0, 0,
+         MK_FORMAT_CHOICES},
+        {"timing", 't', MK_OPT_FLAG, &o->timing, NULL, "report per-phase times over ranks and MB/s", 0, 0, 0, 0,
+         NULL},
+        {"verbose", 'v', MK_OPT_FLAG, &o->verbose, NULL, "also print each rank's share, in rank order", 0, 0, 0,
+         0, NULL},
+        {"progress", 0, MK_OPT_FLAG, &o->progress, NULL, "show a progress bar on stderr even when not a terminal",
+         0, 0, 0, 0, NULL},
+        {"no-progress", 0, MK_OPT_FLAG, &o->no_progress, NULL, "never show the progress bar", 0, 0, 0, 0, NULL},
+    };
+    const mk_cli cli = {
+        .prog = "wordcount",
+        .usage = "[options] FILE...",
+        .summary = "Count lines, words and bytes exactly as `LC_ALL=C wc` does, and word frequencies\n"
+                   "(runs of ASCII letters, lowercased), with the files split over the MPI ranks.\n"
+                   "Run it as: mpirun -n 4 wordcount t8.shakespeare.txt",
+        .opts = opts,
+        .nopts = (int)(sizeof opts / sizeof opts[0]),
+        .min_positional = 1,
+        .max_positional = -1,
+    };
+    return mk_cli_parse(&cli, argc, argv, out, files, nfiles, err);
+}
+
+static int output_begin(output_file *of, const char *path, mk_err *err)
+{
+    int n = snprintf(of->tmp, sizeof of->tmp, "%s.tmp-XXXXXX", path);
+    if (n < 0 || (size_t)n >= sizeof of->tmp)
+        return mk_err_set(err, MK_EXIT_FAILURE, "--counts: path too long");
+    int fd = mkstemp(of->tmp);
+    if (fd < 0) {
+        of->tmp[0] = '\0';
+        return mk_err_set(err, MK_EXIT_FAILURE, "cannot write --counts '%s': %s", path, strerror(errno));
+    }
+    of->fp = fdopen(fd, "w");
+    if (of->fp == NULL) {
+        close(fd);
+        return mk_err_set(err, MK_EXIT_FAILURE, "cannot write --counts '%s': %s", path, strerror(errno));
+    }
+    return 0;
+}
+
+static void output_abandon(output_file *of)
+{
+    if (of->fp != NULL)
+        fclose(of->fp);
+    if (of->tmp[0] != '\0')
+        unlink(of->tmp);
+    of->fp = NULL;
+    of->tmp[0] = '\0';
+}
+
+static int output_commit(output_file *of, const char *path, mk_err *err)
+{
+    int bad = ferror(of->fp);
+    if (fclose(of->fp) != 0)
+        bad = 1;
+    of->fp = NULL;
+    if (bad || rename(of->tmp, path) != 0) {
+        mk_err_set(err, MK_EXIT_FAILURE, "cannot write --counts '%s': %s", path, strerror(errno));
+        output_abandon(of);
+        return -1;
+    }
+    of->tmp[0] = '\0';
+    return 0;
+}
+
+/* Feed the tokens of one piece; a token that began before the piece belongs to another rank. */
+static int tokenize_chunk(mk_tokenizer *tk, const mk_chunk *c, int *skip_leading)
+{
+    size_t i = 0;
+    if (*skip_leading) {
+        while (i < c->length && mk_is_letter(c->data[i]))
+            i++;
+        if (i == c->length)
+            return 0;
+        *skip_leading = 0;
+    }
+    return mk_tokenizer_feed(tk, c->data + i, c->length - i);
+}
+
+/* A token still open at the end of a rank's block is this rank's: read on until it ends. */
+static int finish_token_past_end(mk_reader *rd, mk_tokenizer *tk, const mk_chunk *c, mk_err *err)
+{
+    uint64_t pos = c->offset + c->length;
+    unsigned char buf[4096];
+    while (mk_tokenizer_in_token(tk)) {
+        long got = mk_reader_pread(rd, pos, buf, sizeof buf, err);
+        if (got < 0)
+            return -1;
+        if (got == 0)
+            break;
+        size_t n = 0;
+        while (n < (size_t)got && mk_is_letter(buf[n]))
+            n++;
+        if (mk_tokenizer_feed(tk, buf, n) != 0)
+            return mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+        if (n < (size_t)got)
+            break;
+        pos += (uint64_t)got;
+    }
+    return mk_tokenizer_finish(tk) == 0 ? 0 : mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+}
+
+/* Read and count this rank's block. Pieces after the first start at a file start, so
+ * their counts are final at once; the first may open mid-word and waits for the carry. */
+static int count_my_block(const mk_job *job, const options *o, const mk_fileset *fs, rank_result *res,
+                          mk_timing *tm, mk_err *err)
+{
+    int do_wc = o->mode != MODE_WORDS, do_words = o->mode != MODE_WC;
+    int ph_count = mk_timing_phase(tm, "count");
+    mk_reader *rd;
+    if (mk_reader_open(&rd, job->comm, fs, (size_t)o->chunk_size, err) != 0)
+        return -1;
+    mk_tokenizer tk;
+    mk_tokenizer_init(&tk, res->words);
+    mk_wc_state piece;
+    int pieces = 0, piece_mid_file = 0, skip_leading = 0;
+    res->first_file = -1;
+    res->carry = MK_WC_CARRY_IDENTITY;
+
+    mk_progress bar;
+    mk_range share = mk_block_range(fs->total, job->world_size, job->world_rank);
+    mk_progress_begin(&bar, mk_progress_wanted(o->progress, o->no_progress, job->world_rank) ? stderr : NULL,
+                      "wordcount", "B", share.count);
+    mk_chunk c;
+    while (mk_reader_next(rd, &c, err) > 0) {
+        mk_timing_start(tm, ph_count);
+        if (c.segment_start) {
+            mk_wc_init(&piece);
+            piece_mid_file = !c.at_file_start;
+            skip_leading = 0;
+            if (do_words && piece_mid_file) {
+                unsigned char before;
+                if (mk_reader_pread(rd, c.offset - 1, &before, 1, err) != 1) {
+                    mk_err_set(err, MK_EXIT_FAILURE, "cannot read the byte before offset %llu of '%s'",
+                               (unsigned long long)c.offset, fs->paths[c.file]);
+                    break;
+                }
+                skip_leading = mk_is_letter(before);
+            }
+        }
+        if (do_wc)
+            mk_wc_update(&piece, c.data, c.length);
+        if (do_words && tokenize_chunk(&tk, &c, &skip_leading) != 0) {
+            mk_err_set(err, MK_EXIT_FAILURE, "out of memory counting words");
+            break;
+        }
+        res->bytes += c.length;
+        if (c.segment_end) {
+            int rc = c.at_file_end ? mk_tokenizer_finish(&tk) : (do_words ? finish_token_past_end(rd, &tk, &c, err)
+                                                                            : 0);
+            if (rc != 0) {
+                if (err->code == 0)
+                    mk_err_set(err, MK_EXIT_FAILURE, "out of memory counting words");
+                break;
+            }
+            if (pieces++ == 0) {
+                res->first_piece = piece;
+                res->first_file = c.file;
+                res->first_mid_file = piece_mid_file;
+            } else {
+                res->per_file[c.file].lines += piece.counts.lines;
+                res->per_file[c.file].words += piece.counts.words;
+                res->per_file[c.file].bytes += piece.counts.bytes;
+            }
+            /* The block's effect on the next rank is its last piece's; a piece that starts at a
+             * file start ignores the state it is entered with. */
+            res->carry = piece_mid_file ? mk_wc_carry_of(&piece)
+                                        : (piece.seen_significant && piece.in_word ? 0x3 : 0x0);
+        }
+        mk_timing_stop(tm, ph_count);
+        mk_progress_add(&bar, c.length);
+    }
+    mk_progress_end(&bar);
+    res->tokens = tk.tokens;
+    mk_tokenizer_free(&tk);
+    mk_timing_add(tm, mk_timing_phase(tm, "read"), mk_reader_io_seconds(rd));
+    mk_reader_close(rd);
+    /* A local failure above left the loop early: the others must hear of it, not hang. */
+    return mk_err_agree(job->comm, err) == 0 ? 0 : -1;
+}
+
+/* The carry: an exclusive scan tells each rank whether its block opened inside a word. */
+static int apply_carry(const mk_job *job, rank_result *res, mk_err *err)
+{
+    int start_in_word = 0;
+    if (mk_wc_scan_start_state(job->comm, res->carry, &start_in_word) != 0)
+        mk_err_set(err, MK_EXIT_FAILURE, "MPI_Exscan of the word state failed");
+    if (mk_err_agree(job->comm, err) != 0)
+        return -1;
+    if (res->first_file < 0)
+        return 0;
+    if (res->first_mid_file)
+        mk_wc_fixup(&res->first_piece, start_in_word);
+    mk_wc_counts *f = &res->per_file[res->first_file];
+    f->lines += res->first_piece.counts.lines;
+    f->words += res->first_piece.counts.words;
+    f->bytes += res->first_piece.counts.bytes;
+    return 0;
+}
+
+static void print_verbose(const mk_job *job, const rank_result *res, const mk_timing *tm)
+{
+    char line[256];
+    double count_s = 0, read_s = 0;
+    for (int i = 0; i < tm->nphases; i++) {
+        if (strcmp(tm->names[i], "count") == 0)
+            count_s = tm->seconds[i];
+        if (strcmp(tm->names[i], "read") == 0)
+            read_s = tm->seconds[i];
+    }
+    snprintf(line, sizeof line, "rank %d: %llu bytes, %llu tokens started here, %zu distinct words in its shard, read %.3f s, count %.3f s\n",
+             job->world_rank, (unsigned long long)res->bytes, (unsigned long long)res->tokens,
+             res->words ? mk_wordtable_size(res->words) : (size_t)0, read_s, count_s);
+    mk_print_ordered(job->comm, stdout, line);
+}
+
+static void report(FILE *out, const options *o, const mk_fileset *fs, const mk_wc_counts *per_file,
+                   const mk_word_count *top, size_t ntop, uint64_t distinct, uint64_t tokens,
+                   const mk_timing_stats *ts, double work_seconds, int nranks)
+{
+    mk_table *tables[6];
+    int nt = 0;
+    int do_wc = o->mode != MODE_WORDS, do_words = o->mode != MODE_WC;
+    if (do_wc && o->format == MK_FMT_TEXT) {
+        mk_wc_print(out, (const char *const *)fs->paths, per_file, fs->nfiles);
+    } else if (do_wc) {
+        const char *cols[] = {"file", "lines", "words", "bytes"};
+        mk_table *t = mk_table_new("files", NULL, 4, cols);
+        mk_wc_counts total = {0, 0, 0};
+        for (int i = 0; i < fs->nfiles; i++) {
+            mk_table_str(t, fs->paths[i]);
+            mk_table_u64(t, per_file[i].lines);
+            mk_table_u64(t, per_file[i].words);
+            mk_table_u64(t, per_file[i].bytes);
+            total.lines += per_file[i].lines;
+            total.words += per_file[i].words;
+            total.bytes += per_file[i].bytes;
+        }
+        tables[nt++] = t;
+        const char *tcols[] = {"lines", "words", "bytes"};
+        mk_table *tt = mk_table_new("total", NULL, 3, tcols);
+        mk_table_u64(tt, total.lines);
+        mk_table_u64(tt, total.words);
+        mk_table_u64(tt, total.bytes);
+        tables[nt++] = tt;
+    }
+    if (do_words) {
+        char title[128];
+        snprintf(title, sizeof title, "top %zu words (%llu distinct, %llu tokens)", ntop,
+                 (unsigned long long)distinct, (unsigned long long)tokens);
+        if (o->top > 0) {
+            const char *cols[] = {"rank", "word", "count"};
+            mk_table *t = mk_table_new("top", title, 3, cols);
+            char word[256];
+            for (size_t i = 0; i < ntop; i++) {
+                size_t n = top[i].len < sizeof word - 1 ? top[i].len : sizeof word - 1;
+                memcpy(word, top[i].word, n);
+                word[n] = '\0';
+                mk_table_u64(t, i + 1);
+                mk_table_str(t, word);
+                mk_table_u64(t, top[i].count);
+            }
+            tables[nt++] = t;
+        }
+        if (o->format != MK_FMT_TEXT || o->top == 0) {
+            const char *cols[] = {"distinct", "tokens"};
+            mk_table *t = mk_table_new("vocabulary", "vocabulary", 2, cols);
+            mk_table_u64(t, distinct);
+            mk_table_u64(t, tokens);
+            tables[nt++] = t;
+        }
+    }
+    if (o->timing) {
+        tables[nt++] = mk_timing_table(ts, fs->total);
+        const char *cols[] = {"ranks", "bytes", "kernel", "work_s", "MB_s", "MB_s_per_rank"};
+        mk_table *t = mk_table_new("summary", "throughput (inside the program, excluding mpirun start-up)", 6,
+                                   cols);
+        double mbs = work_seconds > 0 ? fs->total / 1e6 / work_seconds : 0;
+        mk_table_i64(t, nranks);
+        mk_table_u64(t, fs->total);
+        mk_table_str(t, o->mode == MODE_WORDS ? "tokens" : mk_wc_kernel_name());
+        mk_table_f64(t, "%.4f", work_seconds);
+        mk_table_f64(t, "%.1f", mbs);
+        mk_table_f64(t, "%.1f", mbs / nranks);
+        tables[nt++] = t;
+    }
+    if (do_wc && o->format == MK_FMT_TEXT && nt > 0)
+        fputc('\n', out);
+    mk_tables_print(out, tables, nt, (mk_format)o->format);
+    for (int i = 0; i < nt; i++)
+        mk_table_free(tables[i]);
+}
+
+int main(int argc, char **argv)
+{
+    mk_job job;
+    mk_job_begin(&job, "wordcount", &argc, &argv);
+    FILE *out = mk_job_out(&job);
+    mk_err err;
+    mk_err_clear(&err);
+
+    /* parse: every rank parses the same argv, so all reach the same verdict */
+    options o;
+    char **files = NULL;
+    int nfiles = 0;
+    int rc = parse_options(argc, argv, out, &o, &files, &nfiles, &err);
+    if (rc == MK_CLI_EXIT)
+        mk_job_end(&job);
+    if (rc != MK_CLI_OK)
+        mk_job_exit_error(&job, &err);
+
+    mk_timing tm;
+    mk_timing_init(&tm);
+    int ph_read = mk_timing_phase(&tm, "read"), ph_count = mk_timing_phase(&tm, "count");
+    int ph_carry = mk_timing_phase(&tm, "carry+reduce"), ph_shuffle = mk_timing_phase(&tm, "shuffle");
+    int ph_top = mk_timing_phase(&tm, "top-k"), ph_out = mk_timing_phase(&tm, "output");
+    (void)ph_read;
+    (void)ph_count;
+    double t_start = mk_now();
+
+    /* split: rank 0 checks the files; everyone learns their sizes */
+    mk_fileset fs;
+    if (mk_fileset_open(job.comm, (const char **)files, nfiles, &fs, &err) != 0) {
+        free(files);
+        mk_job_exit_error(&job, &err);
+    }
+    output_file counts_out = {{0}, NULL};
+    if (o.counts_path != NULL && o.mode != MODE_WC && job.world_rank == 0)
+        output_begin(&counts_out, o.counts_path, &err);
+    rank_result res;
+    memset(&res, 0, sizeof res);
+    res.per_file = calloc((size_t)nfiles, sizeof *res.per_file);
+    if (o.mode != MODE_WC)
+        res.words = mk_wordtable_new(1 << 14);
+    if (res.per_file == NULL || (o.mode != MODE_WC && res.words == NULL))
+        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
+    if (mk_err_agree(job.comm, &err) != 0)
+        goto fail;
+
+    /* compute: read this rank's block in chunks, count lines/words/bytes and tokens */
+    if (count_my_block(&job, &o, &fs, &res, &tm, &err) != 0)
+        goto fail;
+
+    /* reduce: fix words split across ranks, then sum the per-file counts on rank 0 */
+    mk_timing_start(&tm, ph_carry);
+    if (o.mode != MODE_WORDS && apply_carry(&job, &res, &err) != 0)
+        goto fail;
+    mk_wc_counts *total_per_file = calloc((size_t)nfiles, sizeof *total_per_file);
+    uint64_t tokens = 0;
+    MPI_Reduce(res.per_file, total_per_file, 3 * nfiles, MPI_UINT64_T, MPI_SUM, 0, job.comm);
+    MPI_Reduce(&res.tokens, &tokens, 1, MPI_UINT64_T, MPI_SUM, 0, job.comm);
+    mk_timing_stop(&tm, ph_carry);
+
+    /* shuffle: each word to its owner rank, so every word is counted on exactly one rank */
+    mk_word_count *top = NULL, *all = NULL;
+    mk_wordtable *top_storage = NULL, *all_storage = NULL;
+    size_t ntop = 0, nall = 0;
+    uint64_t distinct = 0;
+    if (o.mode != MODE_WC) {
+        mk_timing_start(&tm, ph_shuffle);
+        if (mk_wordtable_shuffle(job.comm, &res.words, &err) != 0)
+            goto fail;
+        mk_timing_stop(&tm, ph_shuffle);
+        mk_timing_start(&tm, ph_top);
+        uint64_t mine = mk_wordtable_size(res.words);
+        MPI_Reduce(&mine, &distinct, 1, MPI_UINT64_T, MPI_SUM, 0, job.comm);
+        if (o.top > 0 &&
+            mk_wordtable_gather_top(job.comm, 0, res.words, (size_t)o.top, &top, &ntop, &top_storage, &err) != 0)
+            goto fail;
+        mk_timing_stop(&tm, ph_top);
+        /* --counts: the full table gathered to rank 0, sorted, written, renamed into place */
+        mk_timing_start(&tm, ph_out);
+        if (o.counts_path != NULL) {
+            if (mk_wordtable_gather_top(job.comm, 0, res.words, 0, &all, &nall, &all_storage, &err) != 0)
+                goto fail;
+            if (job.world_rank == 0) {
+                fputs("word,count\n", counts_out.fp);
+                for (size_t i = 0; i < nall; i++)
+                    fprintf(counts_out.fp, "%.*s,%llu\n", (int)all[i].len, all[i].word,
+                            (unsigned long long)all[i].count);
+                output_commit(&counts_out, o.counts_path, &err);
+            }
+            if (mk_err_agree(job.comm, &err) != 0)
+                goto fail;
+        }
+        mk_timing_stop(&tm, ph_out);
+    }
+    double work_seconds = mk_now() - t_start;
+
+    /* report: rank 0 prints; timings are reduced over all ranks first */
+    mk_timing_stats ts;
+    mk_timing_reduce(&tm, job.comm, &ts);
+    double work_max = 0;
+    MPI_Reduce(&work_seconds, &work_max, 1, MPI_DOUBLE, MPI_MAX, 0, job.comm);
+    if (o.verbose)
+        print_verbose(&job, &res, &tm);
+    if (out != NULL)
+        report(out, &o, &fs, total_per_file, top, ntop, distinct, tokens, &ts, work_max, job.world_size);
+
+    free(top);
+    free(all);
+    mk_wordtable_free(top_storage);
+    mk_wordtable_free(all_storage);
+    free(total_per_file);
+    mk_wordtable_free(res.words);
+    free(res.per_file);
+    mk_fileset_free(&fs);
+    free(files);
+    mk_job_end(&job);
+
+fail:
+    output_abandon(&counts_out);
+    mk_job_exit_error(&job, &err);
+}

@@ -1,0 +1,77 @@
+/* job.c - the life of a job: MPI start-up, launch self-check, agreed exit. */
+#include "mpikit/job.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "mpikit/timing.h"
+
+int mk_check_launch(int world_size, mk_err *err)
+{
+    const char *ntasks = getenv("SLURM_NTASKS");
+    /* Only srun sets SLURM_STEP_ID; under mpirun inside an allocation the world size is mpirun's -n. */
+    const char *step = getenv("SLURM_STEP_ID");
+    if (ntasks == NULL || step == NULL || getenv("MPIKIT_SKIP_LAUNCH_CHECK") != NULL)
+        return 0;
+    char *end;
+    errno = 0;
+    long expected = strtol(ntasks, &end, 10);
+    if (errno != 0 || *end != '\0' || expected <= 0)
+        return 0;
+    if (expected != world_size)
+        return mk_err_set(err, MK_EXIT_FAILURE,
+                          "launch mismatch: MPI world size is %d but SLURM_NTASKS is %ld; "
+                          "srun started separate singletons (use 'srun --mpi=pmix', see docs/slurm.md)",
+                          world_size, expected);
+    return 0;
+}
+
+void mk_job_begin(mk_job *job, const char *prog, int *argc, char ***argv)
+{
+    memset(job, 0, sizeof *job);
+    job->prog = prog;
+    double t0 = mk_now();
+    MPI_Init(argc, argv);
+    job->init_seconds = mk_now() - t0;
+    job->comm = MPI_COMM_WORLD;
+    MPI_Comm_rank(job->comm, &job->world_rank);
+    MPI_Comm_size(job->comm, &job->world_size);
+    /* Errors come back as codes so every failure path can be agreed on and reported once. */
+    MPI_Comm_set_errhandler(job->comm, MPI_ERRORS_RETURN);
+    MPI_File_set_errhandler(MPI_FILE_NULL, MPI_ERRORS_RETURN);
+    mk_err err;
+    mk_err_clear(&err);
+    mk_check_launch(job->world_size, &err);
+    /* Every singleton sees the same mismatch, so no agreement round is needed (or possible). */
+    if (err.code != 0) {
+        fprintf(stderr, "%s: error: %s\n", prog, err.msg);
+        MPI_Finalize();
+        exit(err.code);
+    }
+    job->started = mk_now();
+}
+
+FILE *mk_job_out(const mk_job *job)
+{
+    return job->world_rank == 0 ? stdout : NULL;
+}
+
+void mk_job_exit_error(const mk_job *job, const mk_err *err)
+{
+    if (job->world_rank == 0) {
+        fflush(stdout);
+        fprintf(stderr, "%s: error: %s\n", job->prog, err->msg);
+        if (err->code == MK_EXIT_USAGE)
+            fprintf(stderr, "Try '%s --help' for more information.\n", job->prog);
+    }
+    MPI_Finalize();
+    exit(err->code != 0 ? err->code : MK_EXIT_FAILURE);
+}
+
+void mk_job_end(const mk_job *job)
+{
+    (void)job;
+    fflush(stdout);
+    MPI_Finalize();
+    exit(MK_EXIT_OK);
+}

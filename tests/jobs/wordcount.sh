@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# shellcheck source=tests/lib.sh
+# wordcount at 1, 2, 3, 4 and 7 ranks: lines/words/bytes equal `LC_ALL=C wc`, and word
+# frequencies equal `grep -oE '[A-Za-z]+' | tr A-Z a-z | sort | uniq -c`, on crafted files,
+# generated corpora and (when present) the Shakespeare corpora.
+. "$(dirname "$0")/../lib.sh"
+WC=$BIN/wordcount
+
+# Reference word table, as wordcount --counts writes it: "word,count", most frequent first.
+ref_counts() {
+    echo "word,count"
+    grep -ahoE '[A-Za-z]+' "$@" | tr 'A-Z' 'a-z' | sort | uniq -c |
+        awk '{ print $2 "," $1 }' | sort -t, -k2,2nr -k1,1
+}
+
+# run_case NAME CHUNK FILE... : every rank count, wc parity and the full word table.
+run_case() {
+    local name=$1 chunk=$2
+    shift 2
+    LC_ALL=C wc "$@" >"$TMP/wc.ref"
+    ref_counts "$@" >"$TMP/counts.ref"
+    for n in $RANKS; do
+        if mpirun_n "$n" "$WC" --mode wc --chunk-size "$chunk" "$@" >"$TMP/wc.out" 2>"$TMP/err"; then
+            same_file "$name: wc parity at $n ranks (chunk $chunk)" "$TMP/wc.ref" "$TMP/wc.out"
+        else
+            not_ok "$name: wc at $n ranks exited non-zero"
+            sed 's/^/#   /' "$TMP/err" | head -5
+        fi
+        rm -f "$TMP/counts.out"
+        if mpirun_n "$n" "$WC" --mode words --top 0 --chunk-size "$chunk" --counts "$TMP/counts.out" "$@" \
+            >/dev/null 2>"$TMP/err"; then
+            same_file "$name: word table at $n ranks (chunk $chunk)" "$TMP/counts.ref" "$TMP/counts.out"
+        else
+            not_ok "$name: words at $n ranks exited non-zero"
+            sed 's/^/#   /' "$TMP/err" | head -5
+        fi
+    done
+}
+
+D=$TMP/in
+mkdir -p "$D"
+: >"$D/empty"
+printf 'a' >"$D/one-byte"
+printf '\n' >"$D/one-newline"
+printf 'no final newline here' >"$D/no-final-newline"
+printf 'first line\r\nsecond  line\r\n\r\nthird\r\n' >"$D/crlf"
+printf ' \t\n\v\f\r  \n\n\t' >"$D/only-whitespace"
+printf 'ab\0cd \0\0 \x80\xffef\x7fgh\n\xc3\xa9t\xc3\xa9 caf\xc3\xa9\n' >"$D/nul-and-high"
+"$TOOLS/bytes" letters 3 5000 >"$D/one-long-line"          # one 5000-byte word, no newline
+"$TOOLS/bytes" edgy 11 20011 >"$D/edgy"
+"$TOOLS/bytes" binary 12 30011 >"$D/binary"
+"$TOOLS/bytes" text 13 40009 >"$D/text"
+# A word interrupted by a long run of control bytes crossing every rank edge: whether a
+# later rank opens inside a word depends on bytes many ranks before it.
+{ printf 'x'; head -c 9000 /dev/zero | tr '\0' '\001'; printf 'y z\n'; } >"$D/control-run"
+{ printf 'x '; head -c 9000 /dev/zero | tr '\0' '\200'; printf 'y z\n'; } >"$D/high-run-after-space"
+printf 'hi' >"$D/two-bytes"   # fewer bytes than 7 ranks
+
+for f in empty one-byte one-newline no-final-newline crlf only-whitespace nul-and-high two-bytes; do
+    run_case "$f" 1 "$D/$f"
+done
+for f in one-long-line edgy binary text control-run high-run-after-space; do
+    run_case "$f" 997 "$D/$f"
+done
+run_case "several files" 4096 "$D/text" "$D/empty" "$D/edgy" "$D/one-byte" "$D/crlf" "$D/binary"
+
+# A generated corpus from the project's own text generator, default chunk size.
+if mpirun_n 2 "$BIN/textgen" --bytes 3M --seed 7 -o "$D/gen.txt" >/dev/null 2>"$TMP/err"; then
+    run_case "generated 3M" 64M "$D/gen.txt"
+    run_case "generated 3M, small chunks" 65537 "$D/gen.txt"
+else
+    not_ok "textgen produced the generated corpus"
+    sed 's/^/#   /' "$TMP/err" | head -5
+fi
+
+# The real corpora, when present (../shared/data, $MPIKIT_DATA or data/).
+for name in t8.shakespeare.txt pg100.txt; do
+    if corpus=$(find_corpus "$name"); then
+        run_case "$name" 1M "$corpus"
+        # Top-10 table equals the head of the reference, identical at every rank count.
+        ref_counts "$corpus" | sed -n '2,11p' | awk -F, '{ print NR "," $1 "," $2 }' >"$TMP/top.ref"
+        for n in $RANKS; do
+            mpirun_n "$n" "$WC" --format csv "$corpus" >"$TMP/all.csv" 2>/dev/null
+            awk '/^rank,word,count$/ { on = 1; next } on && NF == 0 { on = 0 } on' "$TMP/all.csv" >"$TMP/top.out"
+            same_file "$name: top 10 at $n ranks" "$TMP/top.ref" "$TMP/top.out"
+        done
+    else
+        echo "# SKIP $name not found (set MPIKIT_DATA or run 'make corpus')"
+    fi
+done
+
+# JSON output is one object with the sections; totals equal wc.
+mpirun_n 3 "$WC" --format json --timing "$D/text" "$D/crlf" >"$TMP/out.json" 2>/dev/null
+total=$(LC_ALL=C wc "$D/text" "$D/crlf" | awk '$4 == "total" { print $1 "," $2 "," $3 }')
+got=$(tr -d ' \n' <"$TMP/out.json" | sed -n 's/.*"total":\[{"lines":\([0-9]*\),"words":\([0-9]*\),"bytes":\([0-9]*\)}\].*/\1,\2,\3/p')
+check "json total equals wc ($total)" [ "$got" = "$total" ]
+check "json has top, timing and summary sections" grep -q '"summary"' "$TMP/out.json"
+
+# --verbose: one line per rank, printed by rank 0 in rank order.
+mpirun_n 4 "$WC" --verbose --top 1 "$D/text" >"$TMP/verbose" 2>/dev/null
+check "verbose lines in rank order" [ "$(grep -o '^rank [0-9]*:' "$TMP/verbose" | tr '\n' ' ')" = "rank 0: rank 1: rank 2: rank 3: " ]
+
+finish
