@@ -6,44 +6,67 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define MK_WT_X86 1
+#include <immintrin.h>
+#endif
+
+/* A slot holds what a count update needs: the first 16 key bytes (zero-padded), the
+ * length and the count, so a word seen before costs one cache line and no arena access.
+ * Entries hold the rest (hash, the whole word's arena offset) for growth and output. */
+typedef struct {
+    uint64_t key[2];
+    uint64_t count;
+    uint32_t len;
+    uint32_t entry;    /* index + 1 into entries; 0 = empty */
+} slot;
+
 typedef struct {
     uint64_t hash;
-    uint64_t count;
-    size_t offset;   /* into the arena; offsets survive its realloc, pointers would not */
+    size_t offset;     /* offsets survive the arena's realloc, pointers would not */
     uint32_t len;
-    uint32_t used;
-} slot;
+} entry;
 
 struct mk_wordtable {
     slot *slots;
-    size_t capacity;  /* power of two */
-    size_t size;
+    size_t capacity;   /* power of two */
+    entry *entries;
+    size_t size, entries_cap;
     uint64_t total;
     char *arena;
     size_t arena_len, arena_cap;
 };
 
+#define HASH_MUL 0x9E3779B97F4A7C15ull
+
+static inline uint64_t hash_step(uint64_t h, uint64_t k)
+{
+    h = (h ^ k) * HASH_MUL;
+    return h ^ (h >> 29);
+}
+
+static inline uint64_t hash_final(uint64_t h)
+{
+    h *= 0xBF58476D1CE4E5B9ull;
+    return h ^ (h >> 31);
+}
+
+/* Multiply-xorshift over 8-byte words, the tail zero-padded: fast for short tokens. */
 uint64_t mk_word_hash(const char *word, size_t len)
 {
-    /* Multiply-xorshift over 8-byte words: fast for short tokens, well mixed in the high bits. */
-    const uint64_t m = 0x9E3779B97F4A7C15ull;
-    uint64_t h = 0x243F6A8885A308D3ull ^ (len * m);
+    uint64_t h = 0x243F6A8885A308D3ull ^ (len * HASH_MUL);
     size_t i = 0;
     for (; i + 8 <= len; i += 8) {
         uint64_t k;
         memcpy(&k, word + i, 8);
-        h = (h ^ k) * m;
-        h ^= h >> 29;
+        h = hash_step(h, k);
     }
     if (i < len) {
         uint64_t k = 0;
         memcpy(&k, word + i, len - i);
-        h = (h ^ k) * m;
-        h ^= h >> 29;
+        h = hash_step(h, k);
     }
-    h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 31;
-    return h;
+    return hash_final(h);
 }
 
 mk_wordtable *mk_wordtable_new(size_t expected_words)
@@ -55,9 +78,11 @@ mk_wordtable *mk_wordtable_new(size_t expected_words)
     while (cap < expected_words * 2)
         cap <<= 1;
     t->slots = calloc(cap, sizeof *t->slots);
+    t->entries_cap = cap / 2;
+    t->entries = malloc(t->entries_cap * sizeof *t->entries);
     t->arena_cap = cap * 8;
     t->arena = malloc(t->arena_cap);
-    if (t->slots == NULL || t->arena == NULL) {
+    if (t->slots == NULL || t->entries == NULL || t->arena == NULL) {
         mk_wordtable_free(t);
         return NULL;
     }
@@ -70,6 +95,7 @@ void mk_wordtable_free(mk_wordtable *t)
     if (t == NULL)
         return;
     free(t->slots);
+    free(t->entries);
     free(t->arena);
     free(t);
 }
@@ -78,13 +104,20 @@ static int grow(mk_wordtable *t)
 {
     size_t cap = t->capacity * 2;
     slot *slots = calloc(cap, sizeof *slots);
-    if (slots == NULL)
+    entry *entries = realloc(t->entries, cap / 2 * sizeof *entries);
+    if (entries != NULL) {
+        t->entries = entries;
+        t->entries_cap = cap / 2;
+    }
+    if (slots == NULL || entries == NULL) {
+        free(slots);
         return -1;
+    }
     for (size_t i = 0; i < t->capacity; i++) {
-        if (!t->slots[i].used)
+        if (t->slots[i].entry == 0)
             continue;
-        size_t j = t->slots[i].hash & (cap - 1);
-        while (slots[j].used)
+        size_t j = t->entries[t->slots[i].entry - 1].hash & (cap - 1);
+        while (slots[j].entry != 0)
             j = (j + 1) & (cap - 1);
         slots[j] = t->slots[i];
     }
@@ -94,7 +127,7 @@ static int grow(mk_wordtable *t)
     return 0;
 }
 
-static int arena_put(mk_wordtable *t, const char *word, size_t len, size_t *offset)
+static int arena_put(mk_wordtable *t, const void *word, size_t len, size_t *offset)
 {
     if (t->arena_len + len > t->arena_cap) {
         size_t cap = t->arena_cap * 2;
@@ -112,48 +145,75 @@ static int arena_put(mk_wordtable *t, const char *word, size_t len, size_t *offs
     return 0;
 }
 
-static int add_hashed(mk_wordtable *t, const char *word, size_t len, uint64_t hash, uint64_t count)
+static inline int slot_matches(const mk_wordtable *t, const slot *s, const uint64_t key[2], const void *word,
+                               size_t len)
 {
-    if (len > UINT32_MAX)
-        return -1;
+    if (s->len != len || s->key[0] != key[0] || s->key[1] != key[1])
+        return 0;
+    return len <= 16 ||
+           memcmp(t->arena + t->entries[s->entry - 1].offset + 16, (const char *)word + 16, len - 16) == 0;
+}
+
+/* Find the slot of a word, or the empty slot where it belongs. */
+static inline size_t probe(const mk_wordtable *t, const uint64_t key[2], const void *word, size_t len,
+                           uint64_t hash)
+{
     size_t mask = t->capacity - 1, j = hash & mask;
-    while (t->slots[j].used) {
-        slot *s = &t->slots[j];
-        if (s->hash == hash && s->len == len && memcmp(t->arena + s->offset, word, len) == 0) {
-            s->count += count;
-            t->total += count;
-            return 0;
-        }
+    for (;;) {
+        const slot *s = &t->slots[j];
+        if (s->entry == 0 || slot_matches(t, s, key, word, len))
+            return j;
         j = (j + 1) & mask;
+    }
+}
+
+/* word: len bytes; key: its first 16 bytes zero-padded. */
+static int add_keyed(mk_wordtable *t, const void *word, size_t len, const uint64_t key[2], uint64_t hash,
+                     uint64_t count)
+{
+    size_t j = probe(t, key, word, len, hash);
+    if (t->slots[j].entry != 0) {
+        t->slots[j].count += count;
+        t->total += count;
+        return 0;
+    }
+    if (len > UINT32_MAX || t->size >= UINT32_MAX - 1)
+        return -1;
+    /* Keep the load at most 1/2 so probes stay short; growing moves the empty slot. */
+    if ((t->size + 1) * 2 > t->capacity) {
+        if (grow(t) != 0)
+            return -1;
+        j = probe(t, key, word, len, hash);
     }
     size_t offset;
     if (arena_put(t, word, len, &offset) != 0)
         return -1;
-    t->slots[j] = (slot){hash, count, offset, (uint32_t)len, 1};
+    t->entries[t->size] = (entry){hash, offset, (uint32_t)len};
+    t->slots[j] = (slot){{key[0], key[1]}, count, (uint32_t)len, (uint32_t)(t->size + 1)};
     t->size++;
     t->total += count;
-    /* Keep the load at most 1/2 so probes stay short. */
-    if (t->size * 2 > t->capacity)
-        return grow(t);
     return 0;
+}
+
+static inline void key_of(const char *word, size_t len, uint64_t key[2])
+{
+    key[0] = key[1] = 0;
+    memcpy(key, word, len < 16 ? len : 16);
 }
 
 int mk_wordtable_add(mk_wordtable *t, const char *word, size_t len, uint64_t count)
 {
-    return add_hashed(t, word, len, mk_word_hash(word, len), count);
+    uint64_t key[2];
+    key_of(word, len, key);
+    return add_keyed(t, word, len, key, mk_word_hash(word, len), count);
 }
 
 uint64_t mk_wordtable_get(const mk_wordtable *t, const char *word, size_t len)
 {
-    uint64_t hash = mk_word_hash(word, len);
-    size_t mask = t->capacity - 1, j = hash & mask;
-    while (t->slots[j].used) {
-        const slot *s = &t->slots[j];
-        if (s->hash == hash && s->len == len && memcmp(t->arena + s->offset, word, len) == 0)
-            return s->count;
-        j = (j + 1) & mask;
-    }
-    return 0;
+    uint64_t key[2];
+    key_of(word, len, key);
+    size_t j = probe(t, key, word, len, mk_word_hash(word, len));
+    return t->slots[j].entry ? t->slots[j].count : 0;
 }
 
 size_t mk_wordtable_size(const mk_wordtable *t) { return t->size; }
@@ -163,7 +223,10 @@ int mk_wordtable_merge(mk_wordtable *dst, const mk_wordtable *src)
 {
     for (size_t i = 0; i < src->capacity; i++) {
         const slot *s = &src->slots[i];
-        if (s->used && add_hashed(dst, src->arena + s->offset, s->len, s->hash, s->count) != 0)
+        if (s->entry == 0)
+            continue;
+        const entry *x = &src->entries[s->entry - 1];
+        if (add_keyed(dst, src->arena + x->offset, x->len, s->key, x->hash, s->count) != 0)
             return -1;
     }
     return 0;
@@ -189,8 +252,8 @@ mk_word_count *mk_wordtable_sorted(const mk_wordtable *t, size_t k, size_t *n)
     size_t m = 0;
     for (size_t i = 0; i < t->capacity; i++) {
         const slot *s = &t->slots[i];
-        if (s->used)
-            all[m++] = (mk_word_count){t->arena + s->offset, s->len, s->count};
+        if (s->entry != 0)
+            all[m++] = (mk_word_count){t->arena + t->entries[s->entry - 1].offset, s->len, s->count};
     }
     qsort(all, m, sizeof *all, compare_counts);
     *n = (k > 0 && k < m) ? k : m;
@@ -278,42 +341,164 @@ static int emit_partial(mk_tokenizer *tk)
     return rc;
 }
 
+/* Short tokens are collected in a batch whose slots are prefetched before any is
+ * updated: the cache misses of a large vocabulary overlap instead of queueing. */
+#define BATCH 16
+typedef struct {
+    uint64_t key[2];
+    uint64_t hash;
+    uint32_t len;
+} pending;
+
+static int flush_batch(mk_tokenizer *tk, pending *batch, int n)
+{
+    for (int b = 0; b < n; b++)
+        if (add_keyed(tk->table, batch[b].key, batch[b].len, batch[b].key, batch[b].hash, 1) != 0)
+            return -1;
+    tk->tokens += (uint64_t)n;
+    return 0;
+}
+
+/* Bit i set when p[i] is an ASCII letter, for a 64-byte block. */
+typedef uint64_t (*letter_mask_fn)(const unsigned char *p);
+
+static uint64_t letters_portable(const unsigned char *p)
+{
+    uint64_t m = 0;
+    for (int i = 0; i < 64; i++)
+        m |= (uint64_t)mk_is_letter(p[i]) << i;
+    return m;
+}
+
+#ifdef MK_WT_X86
+__attribute__((target("avx2"))) static uint64_t letters_avx2(const unsigned char *p)
+{
+    const __m256i lower = _mm256_set1_epi8(0x20), a = _mm256_set1_epi8('a'), z = _mm256_set1_epi8(25);
+    uint64_t m = 0;
+    for (int h = 0; h < 2; h++) {
+        __m256i v = _mm256_sub_epi8(_mm256_or_si256(_mm256_loadu_si256((const __m256i *)(p + 32 * h)), lower), a);
+        /* unsigned v <= 25  <=>  min(v, 25) == v */
+        __m256i in = _mm256_cmpeq_epi8(_mm256_min_epu8(v, z), v);
+        m |= (uint64_t)(uint32_t)_mm256_movemask_epi8(in) << (32 * h);
+    }
+    return m;
+}
+
+__attribute__((target("avx512f,avx512bw"))) static uint64_t letters_avx512(const unsigned char *p)
+{
+    __m512i v = _mm512_sub_epi8(_mm512_or_si512(_mm512_loadu_si512((const void *)p), _mm512_set1_epi8(0x20)),
+                                _mm512_set1_epi8('a'));
+    return _mm512_cmple_epu8_mask(v, _mm512_set1_epi8(25));
+}
+#endif
+
+static letter_mask_fn pick_letter_mask(void)
+{
+#ifdef MK_WT_X86
+    if (__builtin_cpu_supports("avx512bw"))
+        return letters_avx512;
+    if (__builtin_cpu_supports("avx2"))
+        return letters_avx2;
+#endif
+    return letters_portable;
+}
+
+/* Queue one complete token (lowercased on the way) or count a long one directly.
+ * `room` is how many bytes may be read at src (at least len). */
+static int take_token(mk_tokenizer *tk, const unsigned char *src, size_t len, size_t room, pending *batch,
+                      int *nb)
+{
+    if (len > 16)
+        return (partial_append_lower(tk, src, len) != 0 || emit_partial(tk) != 0) ? -1 : 0;
+    pending *p = &batch[(*nb)++];
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (room >= 16) {
+        /* Two whole-word loads, masked to the token: byte stores followed by word loads
+         * would stall on store forwarding. Every byte kept is a letter, so | 0x20 lowercases. */
+        const uint64_t lower = 0x2020202020202020ull;
+        uint64_t k0, k1;
+        memcpy(&k0, src, 8);
+        memcpy(&k1, src + 8, 8);
+        uint64_t m0 = len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
+        uint64_t m1 = len >= 16 ? ~0ull : (len <= 8 ? 0 : (1ull << (8 * (len - 8))) - 1);
+        p->key[0] = (k0 | lower) & m0;
+        p->key[1] = (k1 | lower) & m1;
+    } else
+#endif
+    {
+        (void)room;
+        p->key[0] = p->key[1] = 0;
+        unsigned char *w = (unsigned char *)p->key;
+        for (size_t j = 0; j < len; j++)
+            w[j] = src[j] | 0x20;
+    }
+    p->len = (uint32_t)len;
+    uint64_t h = hash_step(0x243F6A8885A308D3ull ^ (len * HASH_MUL), p->key[0]);
+    if (len > 8)
+        h = hash_step(h, p->key[1]);
+    p->hash = hash_final(h);
+    __builtin_prefetch(&tk->table->slots[p->hash & (tk->table->capacity - 1)], 1);
+    if (*nb == BATCH) {
+        *nb = 0;
+        return flush_batch(tk, batch, BATCH);
+    }
+    return 0;
+}
+
 int mk_tokenizer_feed(mk_tokenizer *tk, const unsigned char *buf, size_t n)
 {
-    size_t i = 0;
-    char word[64];
+    size_t pos = 0;
+    pending batch[BATCH];
+    int nb = 0;
     if (tk->partial_len > 0) {
-        while (i < n && mk_is_letter(buf[i]))
-            i++;
-        if (partial_append_lower(tk, buf, i) != 0)
+        while (pos < n && mk_is_letter(buf[pos]))
+            pos++;
+        if (partial_append_lower(tk, buf, pos) != 0)
             return -1;
-        if (i == n)
+        if (pos == n)
             return 0;
         if (emit_partial(tk) != 0)
             return -1;
     }
-    while (i < n) {
-        while (i < n && !mk_is_letter(buf[i]))
-            i++;
-        if (i == n)
-            break;
-        size_t start = i;
-        while (i < n && mk_is_letter(buf[i]))
-            i++;
-        size_t len = i - start;
-        if (i == n) /* may continue in the next buffer */
-            return partial_append_lower(tk, buf + start, len);
-        if (len <= sizeof word) {
-            for (size_t j = 0; j < len; j++)
-                word[j] = (char)(buf[start + j] | 0x20);
-            if (mk_wordtable_add(tk->table, word, len, 1) != 0)
-                return -1;
-            tk->tokens++;
-        } else if (partial_append_lower(tk, buf + start, len) != 0 || emit_partial(tk) != 0) {
-            return -1;
+    /* Invariant: buf[pos - 1], if any, is not a letter, so a letter bit with no letter
+     * below it starts a token. */
+    letter_mask_fn letters = pick_letter_mask();
+    unsigned char tail[64];
+    while (pos < n) {
+        size_t avail = n - pos;
+        const unsigned char *block = buf + pos;
+        if (avail < 64) { /* zero padding reads as non-letters */
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, block, avail);
+            block = tail;
         }
+        uint64_t L = letters(block);
+        uint64_t starts = L & ~(L << 1);
+        size_t next = pos + (avail < 64 ? avail : 64);
+        while (starts != 0) {
+            int s = __builtin_ctzll(starts);
+            starts &= starts - 1;
+            uint64_t rest = ~L >> s;
+            size_t start = pos + (size_t)s, end;
+            if (rest != 0) {
+                end = start + (size_t)__builtin_ctzll(rest);
+            } else { /* runs past this block: rare, finish it byte by byte */
+                end = pos + 64;
+                while (end < n && mk_is_letter(buf[end]))
+                    end++;
+                next = end;
+            }
+            if (end == n) { /* may continue in the next buffer */
+                if (flush_batch(tk, batch, nb) != 0)
+                    return -1;
+                return partial_append_lower(tk, buf + start, end - start);
+            }
+            if (take_token(tk, buf + start, end - start, n - start, batch, &nb) != 0)
+                return -1;
+        }
+        pos = next;
     }
-    return 0;
+    return flush_batch(tk, batch, nb);
 }
 
 int mk_tokenizer_in_token(const mk_tokenizer *tk) { return tk->partial_len > 0; }
@@ -350,9 +535,8 @@ int mk_wordtable_shuffle(MPI_Comm comm, mk_wordtable **local, mk_err *err)
     if (sendcounts == NULL || sdispls == NULL || recvcounts == NULL || rdispls == NULL || fill == NULL)
         mk_err_set(err, MK_EXIT_FAILURE, "shuffle: out of memory");
     if (err->code == 0) {
-        for (size_t i = 0; i < t->capacity; i++)
-            if (t->slots[i].used)
-                fill[owner_of(t->slots[i].hash, nranks)] += 12 + t->slots[i].len;
+        for (size_t e = 0; e < t->size; e++)
+            fill[owner_of(t->entries[e].hash, nranks)] += 12 + t->entries[e].len;
         for (int r = 0; r < nranks; r++) {
             if (fill[r] > INT_MAX || send_total + fill[r] > INT_MAX) {
                 mk_err_set(err, MK_EXIT_FAILURE, "shuffle: more than 2 GiB of words leave rank %d", rank);
@@ -371,14 +555,15 @@ int mk_wordtable_shuffle(MPI_Comm comm, mk_wordtable **local, mk_err *err)
     for (int r = 0; r < nranks; r++)
         fill[r] = (size_t)sdispls[r];
     for (size_t i = 0; i < t->capacity; i++) {
-        const slot *s = &t->slots[i];
-        if (!s->used)
+        if (t->slots[i].entry == 0)
             continue;
-        char *p = sendbuf + fill[owner_of(s->hash, nranks)];
-        memcpy(p, &s->count, 8);
-        memcpy(p + 8, &s->len, 4);
-        memcpy(p + 12, t->arena + s->offset, s->len);
-        fill[owner_of(s->hash, nranks)] += 12 + s->len;
+        const entry *x = &t->entries[t->slots[i].entry - 1];
+        int owner = owner_of(x->hash, nranks);
+        char *p = sendbuf + fill[owner];
+        memcpy(p, &t->slots[i].count, 8);
+        memcpy(p + 8, &x->len, 4);
+        memcpy(p + 12, t->arena + x->offset, x->len);
+        fill[owner] += 12 + x->len;
     }
     MPI_Alltoall(sendcounts, 1, MPI_INT, recvcounts, 1, MPI_INT, comm);
     for (int r = 0; r < nranks; r++) {
