@@ -99,7 +99,8 @@ int mk_timing_reduce(const mk_timing *t, MPI_Comm comm, mk_timing_stats *out)
 mk_table *mk_timing_table(const mk_timing_stats *s, uint64_t bytes)
 {
     static const char *const cols[] = { "phase", "min_s", "mean_s", "max_s", "MB_s" };
-    mk_table *t = mk_table_new("timing", "timing (seconds over ranks)", 5, cols);
+    /* Without a byte count there is no rate to show: leave the column out. */
+    mk_table *t = mk_table_new("timing", "timing (seconds over ranks)", bytes ? 5 : 4, cols);
     if (t == NULL)
         return NULL;
     for (int i = 0; i < s->nphases; i++) {
@@ -107,8 +108,10 @@ mk_table *mk_timing_table(const mk_timing_stats *s, uint64_t bytes)
         rc |= mk_table_f64(t, "%.4f", s->min[i]);
         rc |= mk_table_f64(t, "%.4f", s->mean[i]);
         rc |= mk_table_f64(t, "%.4f", s->max[i]);
-        /* A rate over no bytes or no time is meaningless, not zero or infinite. */
-        if (bytes == 0 || !(s->max[i] > 0.0))
+        /* A rate over no time is meaningless, not infinite. */
+        if (bytes == 0)
+            ;
+        else if (!(s->max[i] > 0.0))
             rc |= mk_table_str(t, "-");
         else
             rc |= mk_table_f64(t, "%.1f", (double)bytes / 1e6 / s->max[i]);

@@ -363,6 +363,7 @@ void mk_walker_init(mk_walker *w, const mk_walk_filter *f, const char *prog, FIL
     w->prog = prog;
     w->diag = diag;
     w->keep_matches = keep_matches;
+    w->want_bytes = 1;
     w->poll_every = 256;
 }
 
@@ -460,7 +461,8 @@ int mk_walk_root_visit(mk_walker *w, const mk_walk_item *root, mk_pathlist *matc
     name[blen] = '\0';
     uint64_t size = 0;
     int ok = 1;
-    if (mk_walk_filter_needs_size(&w->filter) || w->filter.type == MK_WALK_ANY || w->filter.type == MK_WALK_DIR) {
+    if (mk_walk_filter_needs_size(&w->filter) ||
+        (w->want_bytes && (w->filter.type == MK_WALK_ANY || w->filter.type == MK_WALK_DIR))) {
         struct stat st;
         ok = stat(root->path, &st) == 0;
         size = ok ? (uint64_t)st.st_size : 0;
@@ -614,11 +616,13 @@ int mk_walk_dir(mk_walker *w, const mk_walk_item *dir, mk_dirstack *subdirs, mk_
         }
 
         if (kind_matches(f, kind) && name_matches(f, name)) {
-            if (!have_st && fstatat(fd, name, &st, f->follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0) {
-                if (!need_size) /* vanished since readdir: find would not list it either */
-                    st.st_size = 0;
-                else
+            /* find -name -type f never stats a match; only the byte total or a size bound needs it */
+            if (!have_st && !need_size && !w->want_bytes) {
+                st.st_size = 0;
+            } else if (!have_st && fstatat(fd, name, &st, f->follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0) {
+                if (need_size) /* vanished since readdir */
                     continue;
+                st.st_size = 0;
             }
             uint64_t size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
             if (size >= f->min_size && size <= f->max_size) {

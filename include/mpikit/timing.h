@@ -11,7 +11,7 @@ typedef struct {
     int nphases;
     const char *names[MK_TIMING_MAX_PHASES];
     double seconds[MK_TIMING_MAX_PHASES];   /* accumulated */
-    double started[MK_TIMING_MAX_PHASES];   /* MPI_Wtime() at start, < 0 when stopped */
+    double started[MK_TIMING_MAX_PHASES];   /* mk_now() at start, < 0 when stopped */
 } mk_timing;
 
 typedef struct {
@@ -34,7 +34,7 @@ void mk_timing_add(mk_timing *t, int phase, double seconds);
 int mk_timing_reduce(const mk_timing *t, MPI_Comm comm, mk_timing_stats *out);
 
 /* A table "timing": phase, min_s, mean_s, max_s, and MB/s of `bytes` over the max time
- * (bytes 0: no MB/s column values). */
+ * (bytes 0: no MB/s column). */
 mk_table *mk_timing_table(const mk_timing_stats *s, uint64_t bytes);
 
 #endif

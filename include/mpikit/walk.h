@@ -111,6 +111,7 @@ typedef struct {
     const char *prog;     /* prefix of diagnostics ("findfiles") */
     FILE *diag;           /* stderr, or NULL to stay quiet */
     int keep_matches;     /* 0: count matches without storing their paths (--count) */
+    int want_bytes;       /* stat each match for totals.bytes (a size filter stats anyway) */
     unsigned poll_every;  /* entries between calls of the poll hook (0: never) */
 } mk_walker;
 

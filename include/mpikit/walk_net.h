@@ -87,6 +87,7 @@ typedef struct {
     char **req_bufs;
     int nreqs, reqs_cap;
     double idle_sleep;                   /* back-off while idle, seconds */
+    int idle_spins;                      /* idle polls since the last useful work */
     int failed;
 } mk_walk_rank;
 
@@ -95,6 +96,7 @@ typedef struct {
     mk_walk_output output;
     char term;
     int progress;             /* rank 0's decision; broadcast inside */
+    int bytes;                /* sum the sizes of the matches (a stat each) */
     const char *prog;
     uint64_t seed;
 } mk_walk_setup;
@@ -116,8 +118,8 @@ long mk_walk_send_items(mk_walk_rank *r, int dest, int tag, mk_dirstack *from, s
 int mk_walk_recv(mk_walk_rank *r, mk_walk_msg *m);
 /* Unpack the items of a WORK/REQUEST message onto `into`; returns the count or -1. */
 long mk_walk_take_items(mk_walk_rank *r, const mk_walk_msg *m, mk_dirstack *into);
-/* Nothing to do: sleep a little (longer each time, up to 1 ms) so idle ranks do not starve
- * busy ones on a shared core. Reading a directory, receiving items or mk_walk_busy (for a
+/* Nothing to do: poll a while, then sleep a little (longer each time, up to 0.5 ms) so idle
+ * ranks do not starve busy ones on a shared core. Reading a directory, receiving items or mk_walk_busy (for a
  * useful message, e.g. a request at the manager) resets the back-off; failed steals do not. */
 void mk_walk_idle(mk_walk_rank *r);
 void mk_walk_busy(mk_walk_rank *r);

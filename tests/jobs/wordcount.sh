@@ -7,6 +7,7 @@
 WC=$BIN/wordcount
 
 # Reference word table, as wordcount --counts writes it: "word,count", most frequent first.
+# shellcheck disable=SC2018,SC2019 # ASCII-only on purpose: the C-locale reference
 ref_counts() {
     echo "word,count"
     grep -ahoE '[A-Za-z]+' "$@" | tr 'A-Z' 'a-z' | sort | uniq -c |
