@@ -42,12 +42,26 @@ expect_error "no files" 2 "missing" --top 3
 expect_error "missing value" 2 "missing value" "$D/good" --top
 expect_error "unwritable --counts" 1 "cannot write --counts" --counts "$D/no/such/dir/c.csv" "$D/good"
 
+# Permission denied needs a user that root is not: as root, run that case as 'nobody'.
+printf 'secret\n' >"$D/locked"
+chmod 000 "$D/locked"
 if [ "$(id -u)" != 0 ]; then
-    printf 'secret\n' >"$D/locked"
-    chmod 000 "$D/locked"
     expect_error "unreadable file" 1 "Permission denied" "$D/locked"
+elif command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+    chmod 711 "$TMP"
+    chmod 755 "$D"
+    env -u OMPI_ALLOW_RUN_AS_ROOT -u OMPI_ALLOW_RUN_AS_ROOT_CONFIRM HOME=/tmp TMPDIR=/tmp \
+        setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups \
+        timeout -k 5 "$TEST_TIMEOUT" mpirun -n 2 "$WC" "$D/locked" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    if [ "$rc" = 1 ] && [ "$(grep -c "^wordcount: error: cannot open '$D/locked': Permission denied" "$TMP/err")" = 1 ]; then
+        ok "unreadable file, as user nobody at 2 ranks: exit 1, one line"
+    else
+        not_ok "unreadable file as nobody: exit $rc"
+        sed 's/^/#   /' "$TMP/err" | head -5
+    fi
 else
-    echo "# SKIP unreadable file: root reads everything (run the suite as a normal user to check it)"
+    echo "# SKIP unreadable file: running as root without setpriv/nobody to drop privileges"
 fi
 
 # No partial output: a failing run with --counts leaves neither the file nor a temporary.
