@@ -47,7 +47,7 @@ measure() {
     for _ in $(seq "$reps"); do
         local t0 t1
         t0=$(now)
-        "$@" >"$scratch/run.out" 2>/dev/null
+        "$@" >"$scratch/run.out" 2>/dev/null || echo "bench: $label failed" >&2
         t1=$(now)
         process+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")
         if [ "$ranks" -gt 0 ]; then
@@ -72,13 +72,18 @@ mpirun_n() {
     if [ "$n" -gt "$ncores" ]; then mpirun -n "$n" --oversubscribe "$@"; else mpirun -n "$n" "$@"; fi
 }
 # shellcheck disable=SC2018,SC2019 # ASCII-only on purpose: the C-locale reference
-pipeline() { grep -oE '[A-Za-z]+' "$1" | tr 'A-Z' 'a-z' | sort | uniq -c | sort -k1,1nr -k2,2 | head -n 10; }
+pipeline() { grep -oE '[A-Za-z]+' "$1" | tr 'A-Z' 'a-z' | sort | uniq -c | sort -k1,1nr -k2,2; }
 
 for input in "${inputs[@]}"; do
     measure "$input" "GNU wc" 0 wc "$input"
     for n in 1 2; do
         measure "$input" "wordcount --mode wc" "$n" mpirun_n "$n" "$bin/wordcount" --mode wc --timing --format csv "$input"
         measure "$input" "wordcount (wc + top 10)" "$n" mpirun_n "$n" "$bin/wordcount" --timing --format csv "$input"
+        # 1 MiB chunks stay in L2, so counting does not re-read the buffer from DRAM.
+        measure "$input" "wordcount --mode wc --chunk-size 1M" "$n" mpirun_n "$n" "$bin/wordcount" --mode wc \
+            --chunk-size 1M --timing --format csv "$input"
+        measure "$input" "wordcount --progress (wc + top 10)" "$n" mpirun_n "$n" "$bin/wordcount" --progress \
+            --timing --format csv "$input"
     done
     if [ "$input" != "$big" ] || [ "${PIPELINE_BIG:-0}" = 1 ]; then
         reps_saved=$reps

@@ -101,8 +101,10 @@ int mk_dirstack_pack_bottom(mk_dirstack *s, size_t k, char **buf, size_t *len)
         }
         mk_walk_item_free(it);
     }
-    memmove(s->items, s->items + k, (s->n - k) * sizeof *s->items);
-    s->n -= k;
+    if (k > 0) {
+        memmove(s->items, s->items + k, (s->n - k) * sizeof *s->items);
+        s->n -= k;
+    }
     *buf = b;
     *len = total;
     return 0;
