@@ -55,11 +55,14 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 LIBA     := $(BUILD)/lib/libmpikit.a
 
+# Keep objects of jobs and tests: they are intermediates of a pattern chain.
+.SECONDARY:
+
 .PHONY: all lib jobs tests test test-unit test-jobs demo corpus install uninstall clean bench deps help
 all: lib jobs
 
 help:
-	@sed -n '1,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,7p' Makefile | sed 's/^# \{0,1\}//'
 
 lib: $(LIBA)
 jobs: $(JOB_BIN)
@@ -115,7 +118,7 @@ deps:
 demo:
 	scripts/install-deps.sh
 	$(MAKE) all
-	scripts/demo.sh $(MPIRUN_NP)
+	BUILD=$(BUILD) scripts/demo.sh $(MPIRUN_NP)
 
 corpus:
 	scripts/fetch-corpus.sh data

@@ -14,7 +14,7 @@
  *   carry        MPI_Exscan of the in-word state: did the block open inside a word?
  *                (a word may span ranks; neutral bytes make it depend on bytes far back)
  *                      |              |              |               |
- *   shuffle      MPI_Alltoallv: word w goes to rank hash(w) % N  (MapReduce)
+ *   shuffle      MPI_Alltoallv: word w goes to the rank its hash picks  (MapReduce)
  *                  [a..]   [b..]        [c..]          [d..]     disjoint shards
  *                      \______________|______________/_______________/
  *   reduce       MPI_Reduce of per-file counts; MPI_Gatherv of each shard's top K
@@ -205,8 +205,20 @@ static int count_my_block(const mk_job *job, const options *o, const mk_fileset 
     mk_range share = mk_block_range(fs->total, job->world_size, job->world_rank);
     mk_progress_begin(&bar, mk_progress_wanted(o->progress, o->no_progress, job->world_rank) ? stderr : NULL,
                       "wordcount", "B", share.count);
+    /* A local failure must not leave the collective reads: the rank records it, keeps
+     * taking part in the reads without working, and all ranks agree at the end. */
+    mk_err local;
+    mk_err_clear(&local);
+    const char *inject = getenv("MPIKIT_INJECT_FAULT");   /* test hook: "RANK" fails after one chunk */
+    int fail_here = inject != NULL && atoi(inject) == job->world_rank;
     mk_chunk c;
     while (mk_reader_next(rd, &c, err) > 0) {
+        if (local.code != 0)
+            continue;
+        if (fail_here) {
+            mk_err_set(&local, MK_EXIT_FAILURE, "injected fault on rank %d (MPIKIT_INJECT_FAULT)", job->world_rank);
+            continue;
+        }
         mk_timing_start(tm, ph_count);
         if (c.segment_start) {
             mk_wc_init(&piece);
@@ -214,10 +226,11 @@ static int count_my_block(const mk_job *job, const options *o, const mk_fileset 
             skip_leading = 0;
             if (do_words && piece_mid_file) {
                 unsigned char before;
-                if (mk_reader_pread(rd, c.offset - 1, &before, 1, err) != 1) {
-                    mk_err_set(err, MK_EXIT_FAILURE, "cannot read the byte before offset %llu of '%s'",
+                if (mk_reader_pread(rd, c.offset - 1, &before, 1, &local) != 1) {
+                    mk_err_set(&local, MK_EXIT_FAILURE, "cannot read the byte before offset %llu of '%s'",
                                (unsigned long long)c.offset, fs->paths[c.file]);
-                    break;
+                    mk_timing_stop(tm, ph_count);
+                    continue;
                 }
                 skip_leading = mk_is_letter(before);
             }
@@ -225,17 +238,19 @@ static int count_my_block(const mk_job *job, const options *o, const mk_fileset 
         if (do_wc)
             mk_wc_update(&piece, c.data, c.length);
         if (do_words && tokenize_chunk(&tk, &c, &skip_leading) != 0) {
-            mk_err_set(err, MK_EXIT_FAILURE, "out of memory counting words");
-            break;
+            mk_err_set(&local, MK_EXIT_FAILURE, "out of memory counting words");
+            mk_timing_stop(tm, ph_count);
+            continue;
         }
         res->bytes += c.length;
         if (c.segment_end) {
-            int rc = c.at_file_end ? mk_tokenizer_finish(&tk) : (do_words ? finish_token_past_end(rd, &tk, &c, err)
-                                                                            : 0);
+            int rc = c.at_file_end ? mk_tokenizer_finish(&tk)
+                                   : (do_words ? finish_token_past_end(rd, &tk, &c, &local) : 0);
             if (rc != 0) {
-                if (err->code == 0)
-                    mk_err_set(err, MK_EXIT_FAILURE, "out of memory counting words");
-                break;
+                if (local.code == 0)
+                    mk_err_set(&local, MK_EXIT_FAILURE, "out of memory counting words");
+                mk_timing_stop(tm, ph_count);
+                continue;
             }
             if (pieces++ == 0) {
                 res->first_piece = piece;
@@ -259,7 +274,8 @@ static int count_my_block(const mk_job *job, const options *o, const mk_fileset 
     mk_tokenizer_free(&tk);
     mk_timing_add(tm, mk_timing_phase(tm, "read"), mk_reader_io_seconds(rd));
     mk_reader_close(rd);
-    /* A local failure above left the loop early: the others must hear of it, not hang. */
+    if (err->code == 0 && local.code != 0)
+        *err = local;
     return mk_err_agree(job->comm, err) == 0 ? 0 : -1;
 }
 
@@ -391,8 +407,12 @@ int main(int argc, char **argv)
     int rc = parse_options(argc, argv, out, &o, &files, &nfiles, &err);
     if (rc == MK_CLI_EXIT)
         mk_job_end(&job);
-    if (rc != MK_CLI_OK)
+    if (rc == MK_CLI_OK && o.counts_path != NULL && o.mode == MODE_WC)
+        mk_err_set(&err, MK_EXIT_USAGE, "--counts needs word frequencies: not with --mode wc");
+    if (rc != MK_CLI_OK || err.code != 0) {
+        free(files);
         mk_job_exit_error(&job, &err);
+    }
 
     mk_timing tm;
     mk_timing_init(&tm);
@@ -431,6 +451,10 @@ int main(int argc, char **argv)
     if (o.mode != MODE_WORDS && apply_carry(&job, &res, &err) != 0)
         goto fail;
     mk_wc_counts *total_per_file = calloc((size_t)nfiles, sizeof *total_per_file);
+    if (total_per_file == NULL)
+        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
+    if (mk_err_agree(job.comm, &err) != 0)
+        goto fail;
     uint64_t tokens = 0;
     MPI_Reduce(res.per_file, total_per_file, 3 * nfiles, MPI_UINT64_T, MPI_SUM, 0, job.comm);
     MPI_Reduce(&res.tokens, &tokens, 1, MPI_UINT64_T, MPI_SUM, 0, job.comm);

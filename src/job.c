@@ -21,7 +21,7 @@ int mk_check_launch(int world_size, mk_err *err)
     if (expected != world_size)
         return mk_err_set(err, MK_EXIT_FAILURE,
                           "launch mismatch: MPI world size is %d but SLURM_NTASKS is %ld; "
-                          "srun started separate singletons (use 'srun --mpi=pmix', see docs/slurm.md)",
+                          "srun started separate singletons (with Open MPI use 'srun --mpi=pmix')",
                           world_size, expected);
     return 0;
 }

@@ -651,7 +651,8 @@ int mk_wordtable_gather_top(MPI_Comm comm, int root, const mk_wordtable *shard, 
         goto out;
     MPI_Gatherv(packed, len, MPI_CHAR, all, counts, displs, MPI_CHAR, root, comm);
     if (rank == root) {
-        *storage = mk_wordtable_new(k ? k * (size_t)nranks : 1024);
+        /* Size for what arrived (each entry takes at least 13 bytes), not for k * ranks. */
+        *storage = mk_wordtable_new(total / 13 + 16);
         if (*storage == NULL || mk_wordtable_unpack_add(*storage, all, total) != 0 ||
             (*out = mk_wordtable_sorted(*storage, k, n)) == NULL)
             mk_err_set(err, MK_EXIT_FAILURE, "gather: out of memory");

@@ -29,7 +29,7 @@ void mk_wc_init(mk_wc_state *st);
 void mk_wc_update(mk_wc_state *st, const unsigned char *buf, size_t n);
 /* The same with a plain byte loop: the reference the fast path is tested against. */
 void mk_wc_update_scalar(mk_wc_state *st, const unsigned char *buf, size_t n);
-/* Name of the kernel mk_wc_update uses on this CPU ("avx512", "avx2", "scalar"). */
+/* Name of the kernel mk_wc_update uses on this CPU ("avx512", "avx2" or "portable"). */
 const char *mk_wc_kernel_name(void);
 /* Count with a named kernel; returns -1 when this CPU lacks it (for tests and benchmarks). */
 int mk_wc_update_with(const char *kernel, mk_wc_state *st, const unsigned char *buf, size_t n);

@@ -61,7 +61,8 @@ void mk_tokenizer_discard(mk_tokenizer *tk);
 
 static inline int mk_is_letter(unsigned char c) { return (unsigned char)((c | 0x20) - 'a') < 26; }
 
-/* MapReduce shuffle: every word moves to rank mk_word_hash(word) % size, where the
+/* MapReduce shuffle: every word moves to the rank picked by the high bits of
+ * mk_word_hash(word) (multiply-shift onto [0, size)), where the
  * tables are merged. On return `local` holds exactly this rank's shard. Collective;
  * errors agreed on every rank. */
 int mk_wordtable_shuffle(MPI_Comm comm, mk_wordtable **local, mk_err *err);
