@@ -58,7 +58,7 @@ LIBA     := $(BUILD)/lib/libmpikit.a
 # Keep objects of jobs and tests: they are intermediates of a pattern chain.
 .SECONDARY:
 
-.PHONY: all lib jobs tests test test-unit test-jobs demo corpus install uninstall clean bench deps help
+.PHONY: all lib jobs tests test test-unit test-jobs test-slurm demo corpus install uninstall clean bench deps help
 all: lib jobs
 
 help:
@@ -110,6 +110,10 @@ test-unit: tests
 
 test-jobs: tests
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh jobs
+
+# SLURM: brings up a local cluster (root; installs slurmctld/slurmd/munge when missing).
+test-slurm: all
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) bash tests/slurm/run.sh
 
 deps:
 	scripts/install-deps.sh

@@ -9,9 +9,12 @@
 int mk_check_launch(int world_size, mk_err *err)
 {
     const char *ntasks = getenv("SLURM_NTASKS");
-    /* Only srun sets SLURM_STEP_ID; under mpirun inside an allocation the world size is mpirun's -n. */
+    /* Only a direct srun launch is checked. Ranks that mpirun started inside an allocation
+     * inherit the environment of mpirun's daemon step (SLURM_NTASKS=1 per node) and carry
+     * OMPI_MCA_orte_hnp_uri; their world is mpirun's business. */
     const char *step = getenv("SLURM_STEP_ID");
-    if (ntasks == NULL || step == NULL || getenv("MPIKIT_SKIP_LAUNCH_CHECK") != NULL)
+    if (ntasks == NULL || step == NULL || getenv("OMPI_MCA_orte_hnp_uri") != NULL ||
+        getenv("MPIKIT_SKIP_LAUNCH_CHECK") != NULL)
         return 0;
     char *end;
     errno = 0;
