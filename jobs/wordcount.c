@@ -22,14 +22,18 @@
  *   report       rank 0: wc block, top-K table, timings
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "mpikit/checkpoint.h"
 #include "mpikit/cli.h"
 #include "mpikit/error.h"
+#include "mpikit/h5.h"
 #include "mpikit/job.h"
 #include "mpikit/partition.h"
 #include "mpikit/progress.h"
@@ -45,13 +49,17 @@ typedef struct {
     int64_t top;
     uint64_t chunk_size;
     const char *counts_path;
+    const char *checkpoint_path;
     int mode;
     int format;
     int timing, verbose, progress, no_progress;
 } options;
 
-/* What one rank found in its blocks. */
+/* What one rank found in its blocks, and where its scan stands (all of it is what a
+ * checkpoint saves). */
 typedef struct {
+    mk_wc_state piece;        /* the piece being read */
+    int pieces, piece_mid_file, skip_leading;
     mk_wc_counts *per_file;   /* indexed by file */
     mk_wc_state first_piece;  /* the piece that opens this rank's block, before the carry fix */
     mk_wc_carry carry;        /* the block's effect on the in-word state */
@@ -75,7 +83,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, char ***f
         {"top", 'k', MK_OPT_INT, &o->top, "K", "show the K most frequent words (0: none; default 10)", 0, 1000000,
          0, 0, NULL},
         {"counts", 'c', MK_OPT_STRING, &o->counts_path, "FILE.csv",
-         "write every word and its count, most frequent first", 0, 0, 0, 0, NULL},
+         "write every word and its count, most frequent first (.h5: HDF5, in parallel)", 0, 0, 0, 0, NULL},
         {"chunk-size", 0, MK_OPT_SIZE, &o->chunk_size, "SIZE",
          "bytes read per rank per step (default 64M; bounds memory)", 1, 1 << 30, 0, 0, NULL},
         {"mode", 'm', MK_OPT_CHOICE, &o->mode, "MODE",
@@ -89,6 +97,8 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, char ***f
         {"progress", 0, MK_OPT_FLAG, &o->progress, NULL, "show a progress bar on stderr even when not a terminal",
          0, 0, 0, 0, NULL},
         {"no-progress", 0, MK_OPT_FLAG, &o->no_progress, NULL, "never show the progress bar", 0, 0, 0, 0, NULL},
+        {"checkpoint", 0, MK_OPT_STRING, &o->checkpoint_path, "FILE",
+         "on SIGUSR1/SIGTERM/SIGINT save progress to FILE and exit 3; rerun to resume", 0, 0, 0, 0, NULL},
     };
     const mk_cli cli = {
         .prog = "wordcount",
@@ -147,6 +157,62 @@ static int output_commit(output_file *of, const char *path, mk_err *err)
     return 0;
 }
 
+/* --counts FILE.h5: every rank writes its shard (no gather) as datasets `word` (fixed-length
+ * strings) and `count`; the totals become attributes. Temporary name, renamed when complete. */
+static int write_counts_h5(const mk_job *job, const char *path, const mk_wordtable *shard, uint64_t tokens,
+                           int argc, char **argv, mk_err *err)
+{
+    size_t n = 0;
+    mk_word_count *w = mk_wordtable_sorted(shard, 0, &n);
+    uint64_t mine = n, first = 0, total = 0, width = 2; /* longest word + its terminating NUL */
+    for (size_t i = 0; i < n; i++)
+        width = w[i].len + 1 > width ? w[i].len + 1 : width;
+    MPI_Exscan(&mine, &first, 1, MPI_UINT64_T, MPI_SUM, job->comm);
+    if (job->world_rank == 0)
+        first = 0;
+    MPI_Allreduce(&mine, &total, 1, MPI_UINT64_T, MPI_SUM, job->comm);
+    MPI_Allreduce(MPI_IN_PLACE, &width, 1, MPI_UINT64_T, MPI_MAX, job->comm);
+    MPI_Bcast(&tokens, 1, MPI_UINT64_T, 0, job->comm);
+    char *words = calloc(n ? n : 1, width);
+    uint64_t *counts = malloc((n ? n : 1) * sizeof *counts);
+    if (w == NULL || words == NULL || counts == NULL)
+        mk_err_set(err, MK_EXIT_FAILURE, "out of memory for --counts");
+    for (size_t i = 0; err->code == 0 && i < n; i++) {
+        memcpy(words + i * width, w[i].word, w[i].len);
+        counts[i] = w[i].count;
+    }
+    free(w);
+    mk_h5 h;
+    if (mk_err_agree(job->comm, err) != 0 || mk_h5_create(&h, job->comm, path, err) != 0) {
+        free(words);
+        free(counts);
+        return -1;
+    }
+    hid_t st = H5Tcopy(H5T_C_S1), dw = -1, dc = -1;
+    H5Tset_size(st, width);
+    H5Tset_strpad(st, H5T_STR_NULLTERM);
+    uint64_t dims[1] = {total};
+    if (mk_h5_provenance(&h, "wordcount", argc, argv, err) == 0 &&
+        mk_h5_attr_i64(&h, "/", "distinct", (int64_t)total, err) == 0 &&
+        mk_h5_attr_i64(&h, "/", "tokens", (int64_t)tokens, err) == 0 &&
+        mk_h5_dataset_create(&h, "/word", st, 1, dims, NULL, &dw, err) == 0 &&
+        mk_h5_dataset_create(&h, "/count", H5T_STD_U64LE, 1, dims, NULL, &dc, err) == 0 &&
+        mk_h5_write_rows(&h, dw, st, first, n, words, err) == 0)
+        mk_h5_write_rows(&h, dc, H5T_NATIVE_UINT64, first, n, counts, err);
+    if (dw >= 0)
+        H5Dclose(dw);
+    if (dc >= 0)
+        H5Dclose(dc);
+    H5Tclose(st);
+    free(words);
+    free(counts);
+    if (mk_err_agree(job->comm, err) != 0) {
+        mk_h5_abandon(&h);
+        return -1;
+    }
+    return mk_h5_commit(&h, "/count", err);
+}
+
 /* Feed the tokens of one piece; a token that began before the piece belongs to another rank. */
 static int tokenize_chunk(mk_tokenizer *tk, const mk_chunk *c, int *skip_leading)
 {
@@ -184,10 +250,137 @@ static int finish_token_past_end(mk_reader *rd, mk_tokenizer *tk, const mk_chunk
     return mk_tokenizer_finish(tk) == 0 ? 0 : mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
 }
 
+/* Set by a signal; read at the reader's agreement points. Signals leave no other way to
+ * reach the program, so this one flag is the job's only global. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+/* What run a checkpoint belongs to: options that shape the split, and every file's
+ * name, size and modification time (a changed file must not be resumed). */
+static void build_identity(const mk_job *job, const options *o, const mk_fileset *fs, mk_blob *id)
+{
+    mk_blob_put(id, "wordcount 1", 11);
+    mk_blob_put_u64(id, (uint64_t)job->world_size);
+    mk_blob_put_u64(id, o->chunk_size);
+    mk_blob_put_u64(id, (uint64_t)o->mode);
+    mk_blob_put_u64(id, (uint64_t)fs->nfiles);
+    for (int i = 0; i < fs->nfiles; i++) {
+        struct stat st;
+        uint64_t mtime = stat(fs->paths[i], &st) == 0 ? (uint64_t)st.st_mtime : 0;
+        mk_blob_put_u64(id, strlen(fs->paths[i]));
+        mk_blob_put(id, fs->paths[i], strlen(fs->paths[i]));
+        mk_blob_put_u64(id, fs->sizes[i]);
+        mk_blob_put_u64(id, mtime);
+    }
+}
+
+static void put_wc_state(mk_blob *b, const mk_wc_state *w)
+{
+    mk_blob_put_u64(b, w->counts.lines);
+    mk_blob_put_u64(b, w->counts.words);
+    mk_blob_put_u64(b, w->counts.bytes);
+    mk_blob_put_u64(b, (uint64_t)w->in_word);
+    mk_blob_put_u64(b, (uint64_t)w->seen_significant);
+    mk_blob_put_u64(b, (uint64_t)w->first_sig_printable);
+}
+
+static void get_wc_state(mk_blob *b, mk_wc_state *w)
+{
+    w->counts.lines = mk_blob_get_u64(b);
+    w->counts.words = mk_blob_get_u64(b);
+    w->counts.bytes = mk_blob_get_u64(b);
+    w->in_word = (int)mk_blob_get_u64(b);
+    w->seen_significant = (int)mk_blob_get_u64(b);
+    w->first_sig_printable = (int)mk_blob_get_u64(b);
+}
+
+static int save_state(const rank_result *res, const mk_tokenizer *tk, uint64_t position, int nfiles, mk_blob *b)
+{
+    mk_blob_put_u64(b, position);
+    mk_blob_put_u64(b, res->bytes);
+    mk_blob_put_u64(b, tk->tokens);
+    for (int i = 0; i < nfiles; i++) {
+        mk_blob_put_u64(b, res->per_file[i].lines);
+        mk_blob_put_u64(b, res->per_file[i].words);
+        mk_blob_put_u64(b, res->per_file[i].bytes);
+    }
+    put_wc_state(b, &res->first_piece);
+    put_wc_state(b, &res->piece);
+    int64_t ints[6] = {res->pieces, res->piece_mid_file, res->skip_leading, res->first_file, res->first_mid_file,
+                       res->carry};
+    for (int i = 0; i < 6; i++)
+        mk_blob_put_u64(b, (uint64_t)ints[i]);
+    mk_blob_put_u64(b, tk->partial_len);
+    mk_blob_put(b, tk->partial, tk->partial_len);
+    char *packed = NULL;
+    size_t packed_len = 0, n = 0;
+    mk_word_count *all = res->words ? mk_wordtable_sorted(res->words, 0, &n) : NULL;
+    if (res->words != NULL && (all == NULL || mk_wordtable_pack(all, n, &packed, &packed_len) != 0))
+        b->bad = 1;
+    mk_blob_put_u64(b, packed_len);
+    mk_blob_put(b, packed, packed_len);
+    free(packed);
+    free(all);
+    return b->bad ? -1 : 0;
+}
+
+static int load_state(mk_blob *b, rank_result *res, mk_tokenizer *tk, uint64_t *position, int nfiles)
+{
+    *position = mk_blob_get_u64(b);
+    res->bytes = mk_blob_get_u64(b);
+    tk->tokens = mk_blob_get_u64(b);
+    for (int i = 0; i < nfiles; i++) {
+        res->per_file[i].lines = mk_blob_get_u64(b);
+        res->per_file[i].words = mk_blob_get_u64(b);
+        res->per_file[i].bytes = mk_blob_get_u64(b);
+    }
+    get_wc_state(b, &res->first_piece);
+    get_wc_state(b, &res->piece);
+    res->pieces = (int)mk_blob_get_u64(b);
+    res->piece_mid_file = (int)mk_blob_get_u64(b);
+    res->skip_leading = (int)mk_blob_get_u64(b);
+    res->first_file = (int)(int64_t)mk_blob_get_u64(b);
+    res->first_mid_file = (int)mk_blob_get_u64(b);
+    res->carry = (mk_wc_carry)mk_blob_get_u64(b);
+    uint64_t partial = mk_blob_get_u64(b);
+    if (b->bad || partial > b->len - b->pos)
+        return -1;
+    tk->partial_len = 0;
+    if (partial > 0) {
+        /* stored lowercased already; feeding letters again keeps them as they are */
+        if (mk_tokenizer_feed(tk, b->data + b->pos, partial) != 0)
+            return -1;
+        b->pos += partial;
+    }
+    uint64_t packed = mk_blob_get_u64(b);
+    if (b->bad || packed > b->len - b->pos)
+        return -1;
+    if (res->words != NULL && mk_wordtable_unpack_add(res->words, (const char *)b->data + b->pos, packed) != 0)
+        return -1;
+    b->pos += packed;
+    return 0;
+}
+
 /* Read and count this rank's block. Pieces after the first start at a file start, so
  * their counts are final at once; the first may open mid-word and waits for the carry. */
 static int count_my_block(const mk_job *job, const options *o, const mk_fileset *fs, rank_result *res,
-                          mk_timing *tm, mk_err *err)
+                          mk_timing *tm, mk_blob *resume, mk_blob *save, mk_err *err)
 {
     int do_wc = o->mode != MODE_WORDS, do_words = o->mode != MODE_WC;
     int ph_count = mk_timing_phase(tm, "count");
@@ -196,15 +389,28 @@ static int count_my_block(const mk_job *job, const options *o, const mk_fileset 
         return -1;
     mk_tokenizer tk;
     mk_tokenizer_init(&tk, res->words);
-    mk_wc_state piece;
-    int pieces = 0, piece_mid_file = 0, skip_leading = 0;
     res->first_file = -1;
     res->carry = MK_WC_CARRY_IDENTITY;
+    uint64_t position = 0;
+    if (resume != NULL && load_state(resume, res, &tk, &position, fs->nfiles) != 0)
+        mk_err_set(err, MK_EXIT_FAILURE, "checkpoint of rank %d is damaged", job->world_rank);
+    if (mk_err_agree(job->comm, err) != 0) {
+        mk_tokenizer_free(&tk);
+        mk_reader_close(rd);
+        return -1;
+    }
+    mk_reader_resume_at(rd, position);
+    if (o->checkpoint_path != NULL)
+        mk_reader_set_stop_flag(rd, &stop_requested);
+    /* test hook: rank 0 behaves as if signalled after K chunks */
+    const char *stop_after = getenv("MPIKIT_INJECT_STOP_AFTER");
+    long chunks_left = stop_after != NULL && job->world_rank == 0 ? atol(stop_after) : -1;
 
     mk_progress bar;
     mk_range share = mk_block_range(fs->total, job->world_size, job->world_rank);
     mk_progress_begin(&bar, mk_progress_wanted(o->progress, o->no_progress, job->world_rank) ? stderr : NULL,
                       "wordcount", "B", share.count);
+    mk_progress_set(&bar, position);
     /* A local failure must not leave the collective reads: the rank records it, keeps
      * taking part in the reads without working, and all ranks agree at the end. */
     mk_err local;
@@ -212,7 +418,10 @@ static int count_my_block(const mk_job *job, const options *o, const mk_fileset 
     const char *inject = getenv("MPIKIT_INJECT_FAULT");   /* test hook: "RANK" fails after one chunk */
     int fail_here = inject != NULL && atoi(inject) == job->world_rank;
     mk_chunk c;
-    while (mk_reader_next(rd, &c, err) > 0) {
+    int rc;
+    while ((rc = mk_reader_next(rd, &c, err)) == 1) {
+        if (chunks_left >= 0 && chunks_left-- == 0)
+            stop_requested = 1;
         if (local.code != 0)
             continue;
         if (fail_here) {
@@ -221,10 +430,10 @@ static int count_my_block(const mk_job *job, const options *o, const mk_fileset 
         }
         mk_timing_start(tm, ph_count);
         if (c.segment_start) {
-            mk_wc_init(&piece);
-            piece_mid_file = !c.at_file_start;
-            skip_leading = 0;
-            if (do_words && piece_mid_file) {
+            mk_wc_init(&res->piece);
+            res->piece_mid_file = !c.at_file_start;
+            res->skip_leading = 0;
+            if (do_words && res->piece_mid_file) {
                 unsigned char before;
                 if (mk_reader_pread(rd, c.offset - 1, &before, 1, &local) != 1) {
                     mk_err_set(&local, MK_EXIT_FAILURE, "cannot read the byte before offset %llu of '%s'",
@@ -232,51 +441,57 @@ static int count_my_block(const mk_job *job, const options *o, const mk_fileset 
                     mk_timing_stop(tm, ph_count);
                     continue;
                 }
-                skip_leading = mk_is_letter(before);
+                res->skip_leading = mk_is_letter(before);
             }
         }
         if (do_wc)
-            mk_wc_update(&piece, c.data, c.length);
-        if (do_words && tokenize_chunk(&tk, &c, &skip_leading) != 0) {
+            mk_wc_update(&res->piece, c.data, c.length);
+        if (do_words && tokenize_chunk(&tk, &c, &res->skip_leading) != 0) {
             mk_err_set(&local, MK_EXIT_FAILURE, "out of memory counting words");
             mk_timing_stop(tm, ph_count);
             continue;
         }
         res->bytes += c.length;
         if (c.segment_end) {
-            int rc = c.at_file_end ? mk_tokenizer_finish(&tk)
-                                   : (do_words ? finish_token_past_end(rd, &tk, &c, &local) : 0);
-            if (rc != 0) {
+            int fin = c.at_file_end ? mk_tokenizer_finish(&tk)
+                                    : (do_words ? finish_token_past_end(rd, &tk, &c, &local) : 0);
+            if (fin != 0) {
                 if (local.code == 0)
                     mk_err_set(&local, MK_EXIT_FAILURE, "out of memory counting words");
                 mk_timing_stop(tm, ph_count);
                 continue;
             }
-            if (pieces++ == 0) {
-                res->first_piece = piece;
+            const mk_wc_state *piece = &res->piece;
+            if (res->pieces++ == 0) {
+                res->first_piece = *piece;
                 res->first_file = c.file;
-                res->first_mid_file = piece_mid_file;
+                res->first_mid_file = res->piece_mid_file;
             } else {
-                res->per_file[c.file].lines += piece.counts.lines;
-                res->per_file[c.file].words += piece.counts.words;
-                res->per_file[c.file].bytes += piece.counts.bytes;
+                res->per_file[c.file].lines += piece->counts.lines;
+                res->per_file[c.file].words += piece->counts.words;
+                res->per_file[c.file].bytes += piece->counts.bytes;
             }
             /* The block's effect on the next rank is its last piece's; a piece that starts at a
              * file start ignores the state it is entered with. */
-            res->carry = piece_mid_file ? mk_wc_carry_of(&piece)
-                                        : (piece.seen_significant && piece.in_word ? 0x3 : 0x0);
+            res->carry = res->piece_mid_file ? mk_wc_carry_of(piece)
+                                             : (piece->seen_significant && piece->in_word ? 0x3 : 0x0);
         }
         mk_timing_stop(tm, ph_count);
         mk_progress_add(&bar, c.length);
     }
     mk_progress_end(&bar);
+    /* Stopped at an agreed round: everything delivered so far is counted; save it. */
+    if (rc == 2 && local.code == 0 && save_state(res, &tk, mk_reader_position(rd), fs->nfiles, save) != 0)
+        mk_err_set(&local, MK_EXIT_FAILURE, "out of memory saving the checkpoint");
     res->tokens = tk.tokens;
     mk_tokenizer_free(&tk);
     mk_timing_add(tm, mk_timing_phase(tm, "read"), mk_reader_io_seconds(rd));
     mk_reader_close(rd);
     if (err->code == 0 && local.code != 0)
         *err = local;
-    return mk_err_agree(job->comm, err) == 0 ? 0 : -1;
+    if (mk_err_agree(job->comm, err) != 0)
+        return -1;
+    return rc == 2 ? 2 : 0;
 }
 
 /* The carry: an exclusive scan tells each rank whether its block opened inside a word. */
@@ -414,6 +629,9 @@ int main(int argc, char **argv)
         mk_job_exit_error(&job, &err);
     }
 
+    if (o.checkpoint_path != NULL)
+        install_stop_handlers();
+
     mk_timing tm;
     mk_timing_init(&tm);
     int ph_read = mk_timing_phase(&tm, "read"), ph_count = mk_timing_phase(&tm, "count");
@@ -430,7 +648,10 @@ int main(int argc, char **argv)
         mk_job_exit_error(&job, &err);
     }
     output_file counts_out = {{0}, NULL};
-    if (o.counts_path != NULL && o.mode != MODE_WC && job.world_rank == 0)
+    int counts_h5 = o.counts_path != NULL && mk_h5_is_h5_path(o.counts_path);
+    if (counts_h5)
+        mk_h5_quiet(0);
+    if (o.counts_path != NULL && !counts_h5 && o.mode != MODE_WC && job.world_rank == 0)
         output_begin(&counts_out, o.counts_path, &err);
     rank_result res;
     memset(&res, 0, sizeof res);
@@ -442,9 +663,37 @@ int main(int argc, char **argv)
     if (mk_err_agree(job.comm, &err) != 0)
         goto fail;
 
+    /* resume: a checkpoint of this very run (same files, ranks, options) continues it */
+    mk_blob identity, resume, save;
+    mk_blob_init(&identity);
+    mk_blob_init(&resume);
+    mk_blob_init(&save);
+    int resumed = 0;
+    if (o.checkpoint_path != NULL) {
+        build_identity(&job, &o, &fs, &identity);
+        if (mk_checkpoint_load(job.comm, o.checkpoint_path, &identity, &resume, &resumed, &err) != 0)
+            goto fail;
+        if (resumed && out != NULL)
+            fprintf(stderr, "wordcount: resuming from checkpoint '%s'\n", o.checkpoint_path);
+    }
+
     /* compute: read this rank's block in chunks, count lines/words/bytes and tokens */
-    if (count_my_block(&job, &o, &fs, &res, &tm, &err) != 0)
+    rc = count_my_block(&job, &o, &fs, &res, &tm, resumed ? &resume : NULL, &save, &err);
+    if (rc < 0)
         goto fail;
+    if (rc == 2) { /* stopped by a signal at an agreed round: save, tell, exit 3 */
+        uint64_t done = 0;
+        MPI_Reduce(&res.bytes, &done, 1, MPI_UINT64_T, MPI_SUM, 0, job.comm);
+        if (mk_checkpoint_save(job.comm, o.checkpoint_path, &identity, &save, &err) != 0)
+            goto fail;
+        if (out != NULL)
+            fprintf(stderr, "wordcount: interrupted: checkpoint saved to '%s' (%llu of %llu bytes done); "
+                            "run the same command to resume\n",
+                    o.checkpoint_path, (unsigned long long)done, (unsigned long long)fs.total);
+        output_abandon(&counts_out);
+        MPI_Finalize();
+        return MK_EXIT_INTERRUPTED;
+    }
 
     /* reduce: fix words split across ranks, then sum the per-file counts on rank 0 */
     mk_timing_start(&tm, ph_carry);
@@ -479,7 +728,9 @@ int main(int argc, char **argv)
         mk_timing_stop(&tm, ph_top);
         /* --counts: the full table gathered to rank 0, sorted, written, renamed into place */
         mk_timing_start(&tm, ph_out);
-        if (o.counts_path != NULL) {
+        if (counts_h5 && write_counts_h5(&job, o.counts_path, res.words, tokens, argc, argv, &err) != 0)
+            goto fail;
+        if (o.counts_path != NULL && !counts_h5) {
             if (mk_wordtable_gather_top(job.comm, 0, res.words, 0, &all, &nall, &all_storage, &err) != 0)
                 goto fail;
             if (job.world_rank == 0) {
@@ -512,6 +763,12 @@ int main(int argc, char **argv)
         report(out, &o, &fs, total_per_file, top, ntop, distinct, tokens, &ts, work_max, rss_max,
                job.world_size);
 
+    /* done: the checkpoint has served its purpose */
+    if (o.checkpoint_path != NULL)
+        mk_checkpoint_remove(job.comm, o.checkpoint_path);
+    mk_blob_free(&identity);
+    mk_blob_free(&resume);
+    mk_blob_free(&save);
     free(top);
     free(all);
     mk_wordtable_free(top_storage);

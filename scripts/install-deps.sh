@@ -8,7 +8,7 @@ set -euo pipefail
 packages_of() {
     case $1 in
     build) echo make gcc libc6-dev pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools libcmocka-dev ;;
-    test) echo coreutils diffutils grep sed mawk findutils util-linux ;;
+    test) echo coreutils diffutils grep sed mawk findutils util-linux procps ;;
     slurm) echo slurmctld slurmd slurm-client munge ;;
     bench) echo time python3 python3-numpy python3-mpi4py ;;
     plot) echo gnuplot-nox ;;

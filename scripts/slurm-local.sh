@@ -32,7 +32,8 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$sock
+# cred_expire also holds a requeued job back before it may start again (default 120 s).
+AuthInfo=socket=$sock,cred_expire=10
 StateSaveLocation=$prefix/state
 SlurmdSpoolDir=$prefix/spool/%n
 SlurmctldPidFile=$prefix/run/slurmctld.pid

@@ -27,18 +27,22 @@ mk_job_header() {
     echo "=="
 }
 
-# mk_launch PROGRAM ARGS... : start one MPI rank per task of the allocation.
+# The launcher, as a command prefix: one rank per task of the allocation.
 # srun needs --mpi=pmix with Debian's Open MPI (pmi2 fails inside MPI_Init). The
 # alternative, mpirun, reads the allocation from SLURM and needs no -n.
-mk_launch() {
-    case $MPIKIT_LAUNCHER in
-    srun) srun --mpi=pmix "$@" ;;
-    mpirun)
-        if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
-        mpirun "$@"
-        ;;
-    *) echo "error: MPIKIT_LAUNCHER must be srun or mpirun, not '$MPIKIT_LAUNCHER'" >&2; return 2 ;;
-    esac
-}
+case $MPIKIT_LAUNCHER in
+srun) MK_LAUNCHER=(srun --mpi=pmix) ;;
+mpirun)
+    if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+    MK_LAUNCHER=(mpirun)
+    ;;
+*)
+    echo "error: MPIKIT_LAUNCHER must be srun or mpirun, not '$MPIKIT_LAUNCHER'" >&2
+    exit 2
+    ;;
+esac
+
+# mk_launch PROGRAM ARGS... : run PROGRAM on every task (in the foreground).
+mk_launch() { "${MK_LAUNCHER[@]}" "$@"; }
 
 mk_job_header

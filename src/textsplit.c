@@ -101,6 +101,10 @@ struct mk_reader {
     mk_segment cur;        /* this rank's part of the current file (length 0 if none) */
     double io_seconds;
     mk_err local;          /* first local read error; reported at the end */
+    const volatile sig_atomic_t *stop_flag;
+    uint64_t delivered;    /* bytes of this rank's share handed out so far */
+    uint64_t skip;         /* resume: bytes of the share already done in an earlier run */
+    uint64_t share_before; /* bytes of this rank's share in files before the current one */
 };
 
 int mk_reader_open(mk_reader **out, MPI_Comm comm, const mk_fileset *fs, size_t chunk_size, mk_err *err)
@@ -178,14 +182,35 @@ static int open_file(mk_reader *r, int f, mk_err *err)
     return 0;
 }
 
+void mk_reader_set_stop_flag(mk_reader *r, const volatile sig_atomic_t *flag) { r->stop_flag = flag; }
+uint64_t mk_reader_position(const mk_reader *r) { return r->delivered; }
+void mk_reader_resume_at(mk_reader *r, uint64_t bytes) { r->skip = r->delivered = bytes; }
+
+/* Every rank asks at the same round, so all stop together. */
+static int agreed_stop(mk_reader *r)
+{
+    if (r->stop_flag == NULL)
+        return 0;
+    int mine = *r->stop_flag != 0, any = 0;
+    MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, r->comm);
+    return any;
+}
+
 int mk_reader_next(mk_reader *r, mk_chunk *chunk, mk_err *err)
 {
     for (;;) {
         if (r->is_open && r->iteration < r->iterations) {
+            if (agreed_stop(r)) {
+                *err = r->local;
+                return mk_err_agree(r->comm, err) == 0 ? 2 : -1;
+            }
             uint64_t done = r->iteration * r->chunk_size;
             size_t n = 0;
             if (done < r->cur.length && r->local.code == 0)
                 n = (size_t)(r->cur.length - done < r->chunk_size ? r->cur.length - done : r->chunk_size);
+            /* Resuming: rounds finished in an earlier run read nothing now. */
+            if (r->share_before + done < r->skip)
+                n = 0;
             MPI_Status status;
             double t0 = mk_now();
             int rc = MPI_File_read_at_all(r->fh, (MPI_Offset)(r->cur.offset + done), r->buf, (int)n, MPI_BYTE,
@@ -207,6 +232,7 @@ int mk_reader_next(mk_reader *r, mk_chunk *chunk, mk_err *err)
             }
             if (n == 0)
                 continue;
+            r->delivered = r->share_before + done + n;
             chunk->file = r->cur.file;
             chunk->offset = r->cur.offset + done;
             chunk->data = r->buf;
@@ -221,6 +247,7 @@ int mk_reader_next(mk_reader *r, mk_chunk *chunk, mk_err *err)
             MPI_File_close(&r->fh);
             r->is_open = 0;
             r->file_start += r->fs->sizes[r->file];
+            r->share_before += r->cur.length;
         }
         if (r->file + 1 >= r->fs->nfiles) {
             *err = r->local;

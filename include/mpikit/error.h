@@ -5,7 +5,7 @@
 #include <mpi.h>
 
 /* Exit statuses shared by every job. */
-enum { MK_EXIT_OK = 0, MK_EXIT_FAILURE = 1, MK_EXIT_USAGE = 2 };
+enum { MK_EXIT_OK = 0, MK_EXIT_FAILURE = 1, MK_EXIT_USAGE = 2, MK_EXIT_INTERRUPTED = 3 /* checkpoint saved */ };
 
 #define MK_ERR_MSG_MAX 512
 

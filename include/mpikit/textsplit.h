@@ -2,6 +2,7 @@
 #ifndef MPIKIT_TEXTSPLIT_H
 #define MPIKIT_TEXTSPLIT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <mpi.h>
@@ -49,11 +50,21 @@ typedef struct mk_reader mk_reader;
  * is bounded by it). Files are opened collectively one at a time, and every rank issues the
  * same sequence of MPI_File_read_at_all calls, so it works at any rank count. */
 int mk_reader_open(mk_reader **r, MPI_Comm comm, const mk_fileset *fs, size_t chunk_size, mk_err *err);
-/* Next non-empty chunk: 1 = chunk filled, 0 = done, -1 = error (agreed on every rank). Collective. */
+/* Next non-empty chunk: 1 = chunk filled, 0 = done, 2 = stopped by the stop flag,
+ * -1 = error (agreed on every rank). Collective. */
 int mk_reader_next(mk_reader *r, mk_chunk *chunk, mk_err *err);
 /* Independent read from the current file (for boundary look-ahead / look-behind).
  * Returns bytes read (short at end of file) or -1. */
 long mk_reader_pread(mk_reader *r, uint64_t offset, unsigned char *buf, size_t len, mk_err *err);
+/* Stopping at a checkpoint: with a flag set (a signal handler may set it at any time), every
+ * read round first agrees on it over all ranks, and mk_reader_next then returns 2 on every
+ * rank at the same round. Costs one small MPI_Allreduce per round; NULL turns it off. */
+void mk_reader_set_stop_flag(mk_reader *r, const volatile sig_atomic_t *flag);
+/* Bytes of this rank's share delivered so far (everything before them is processed). */
+uint64_t mk_reader_position(const mk_reader *r);
+/* Resume: skip the first `bytes` of this rank's share (a position saved earlier with the
+ * same files, ranks and chunk size). Call before the first mk_reader_next. */
+void mk_reader_resume_at(mk_reader *r, uint64_t bytes);
 /* Seconds spent inside MPI-IO reads so far. */
 double mk_reader_io_seconds(const mk_reader *r);
 void mk_reader_close(mk_reader *r);

@@ -93,7 +93,7 @@ same_file "findfiles.sbatch: paths equal GNU find" "$TMP/find.ref" "$TMP/find.ou
 # Scripts added by later jobs are submitted too, as long as they run with defaults.
 for s in "$ROOT"/slurm/*.sbatch; do
     case $(basename "$s") in wordcount.sbatch | textgen.sbatch | findfiles.sbatch | scaling*.sbatch | pipeline-*.sbatch) continue ;; esac
-    id=$(sbatch --parsable "$s")
+    id=$(MPIKIT_FILES=$corpus sbatch --parsable "$s")
     st=$(wait_job "$id")
     check "$(basename "$s"): $st" [ "$st" = COMPLETED ]
 done
@@ -139,6 +139,27 @@ check "pipeline: report's token total equals grep ($tokens)" grep -q "^tokens: *
 read -r _ gen _ proc _ rep < <(MPIKIT_BYTES=1M MPIKIT_PIPELINE_CORPUS=$WORK/nope.txt "$ROOT/slurm/pipeline.sh" "$WORK/pipe2")
 check "failing pipeline: process stage FAILED" [ "$(wait_job "$proc")" = FAILED ]
 check "failing pipeline: report stage cancelled, not pending" [ "$(wait_job "$rep" 60)" = CANCELLED ]
+
+# --- preemption: SIGUSR1 to the batch shell, checkpoint, requeue, resume, same result ---
+"$TOOLS/bytes" text 24 40000000 >"$WORK/long.txt"
+mpirun_n 2 "$BIN/wordcount" --counts "$WORK/rq.ref" "$WORK/long.txt" >/dev/null 2>&1
+id=$(MPIKIT_FILES=$WORK/long.txt MPIKIT_ARGS="--chunk-size 4K --progress --counts $WORK/rq.csv" \
+    sbatch --parsable "$ROOT/slurm/wordcount-requeue.sbatch")
+log=wordcount-requeue-$id.out
+for _ in $(seq 1 300); do grep -q 'wordcount \[' "$log" 2>/dev/null && break; sleep 0.2; done
+sleep 0.5
+scancel --signal=USR1 --batch "$id"   # what --signal=B:USR1@60 sends before the time limit
+st=$(wait_job "$id" 300)
+restarts=$(scontrol show job "$id" | grep -o 'Restarts=[0-9]*' | cut -d= -f2)
+if grep -q 'checkpoint saved: requeueing' "$log"; then
+    check "requeue: job $st after $restarts restart(s)" [ "$st:$restarts" = COMPLETED:1 ]
+    check "requeue: second run resumed from the checkpoint" grep -q "^wordcount: resuming from checkpoint" "$log"
+    same_file "requeue: word table equals an uninterrupted run" "$WORK/rq.ref" "$WORK/rq.csv"
+    check "requeue: checkpoint removed after success" [ -z "$(find "$WORK" -maxdepth 1 -name "wordcount-$id.ckpt*")" ]
+else
+    not_ok "requeue: the signal did not lead to a checkpoint (job $st)"
+    tr '\r' '\n' <"$log" | grep -v '^wordcount \[' | tail -n 8 | sed 's/^/#   /'
+fi
 
 # --- two nodes on one machine ---
 "$ROOT/scripts/slurm-local.sh" down >/dev/null 2>&1
