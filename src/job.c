@@ -29,12 +29,16 @@ int mk_check_launch(int world_size, mk_err *err)
     return 0;
 }
 
-void mk_job_begin(mk_job *job, const char *prog, int *argc, char ***argv)
+/* required < 0: plain MPI_Init. */
+static void begin(mk_job *job, const char *prog, int *argc, char ***argv, int required, int *provided)
 {
     memset(job, 0, sizeof *job);
     job->prog = prog;
     double t0 = mk_now();
-    MPI_Init(argc, argv);
+    if (required < 0)
+        MPI_Init(argc, argv);
+    else
+        MPI_Init_thread(argc, argv, required, provided);
     job->init_seconds = mk_now() - t0;
     job->comm = MPI_COMM_WORLD;
     MPI_Comm_rank(job->comm, &job->world_rank);
@@ -52,6 +56,16 @@ void mk_job_begin(mk_job *job, const char *prog, int *argc, char ***argv)
         exit(err.code);
     }
     job->started = mk_now();
+}
+
+void mk_job_begin(mk_job *job, const char *prog, int *argc, char ***argv)
+{
+    begin(job, prog, argc, argv, -1, NULL);
+}
+
+void mk_job_begin_thread(mk_job *job, const char *prog, int *argc, char ***argv, int required, int *provided)
+{
+    begin(job, prog, argc, argv, required, provided);
 }
 
 FILE *mk_job_out(const mk_job *job)

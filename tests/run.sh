@@ -16,7 +16,7 @@ sanitizer_env() {
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98:log_path=$SANLOG/ubsan"
     # Keep Open MPI's and PMIx's plugins loaded so leak stacks stay readable.
     export OMPI_MCA_mca_base_component_disable_dlclose=1 PMIX_MCA_mca_base_component_disable_dlclose=1
-    export PMIX_MCA_pdl=^pdlopen
+    export PMIX_MCA_pdl=^pdlopen PMIX_MCA_pcompress_base_silence_warning=1
 }
 sanitizer_ok() { [ "$SANITIZE" = 1 ] || return 0; tests/asan-scan.sh "$SANLOG"; }
 if [ "$(id -u)" = 0 ]; then

@@ -18,6 +18,10 @@ typedef struct {
 /* MPI_Init, rank/size, and the launch check below. On failure prints one line and exits. */
 void mk_job_begin(mk_job *job, const char *prog, int *argc, char ***argv);
 
+/* The same with MPI_Init_thread: asks for thread level `required`, *provided gets what
+ * the library grants (compare before starting threads that call MPI). */
+void mk_job_begin_thread(mk_job *job, const char *prog, int *argc, char ***argv, int required, int *provided);
+
 /* The launch check: under SLURM the world size must equal SLURM_NTASKS (a PMI mismatch
  * starts N singletons that each think they are rank 0 of 1). Returns 0 or -1 with err set. */
 int mk_check_launch(int world_size, mk_err *err);
