@@ -1,0 +1,21 @@
+/* outfile.h - an output file that appears only when complete: written to a temporary name beside it, renamed at the end. */
+#ifndef MPIKIT_OUTFILE_H
+#define MPIKIT_OUTFILE_H
+
+#include <stdio.h>
+#include "mpikit/error.h"
+
+typedef struct {
+    char tmp[4096];   /* the temporary path, "" when none */
+    FILE *fp;         /* write here */
+    const char *what; /* names the file in messages, e.g. "--counts" */
+} mk_outfile;
+
+/* Create PATH.tmp-XXXXXX in PATH's directory (fails early when PATH is not writable). */
+int mk_outfile_begin(mk_outfile *of, const char *path, const char *what, mk_err *err);
+/* Flush, close and rename to PATH (mode 0644); on any failure the temporary is removed. */
+int mk_outfile_commit(mk_outfile *of, const char *path, mk_err *err);
+/* Close and remove the temporary, if any (safe to call at any point, or twice). */
+void mk_outfile_abandon(mk_outfile *of);
+
+#endif

@@ -1,0 +1,509 @@
+/* pool - the tutorials' sleep tasks as a parallel map: Pool(P).map(mp_worker, data) over MPI ranks.
+ *
+ *   usage: mpirun -n P pool [--tasks N] [--sleep const:1|uniform:0:1|file:PATH]
+ *                           [--schedule static|cyclic|dynamic] [--chunksize C] [--gantt FILE.svg]
+ *
+ * Task i is named 'a'+i, sleeps its duration and returns its name in upper case. By default
+ * 16 tasks 'a'..'p' sleep uniform(0,1) seconds (seeded, the same for any rank count):
+ *
+ *   static    rank 0 |a b c d|          cyclic   rank 0 |a e i m|     dynamic  rank 0  serves (and
+ *             rank 1 |e f g h|                   rank 1 |b f j n|              computes) on request
+ *             rank 2 |i j k l|                   rank 2 |c g k o|     rank 1 |a|  d |  f  |...
+ *             rank 3 |m n o p|                   rank 3 |d h l p|     rank 2 | b  |e|  g |...
+ *             fixed before the start: a rank with long tasks makes everyone wait; dynamic
+ *             hands the next chunk to whoever finishes first (mk_pool_map, src/pool.c).
+ *
+ *   parse -> durations (rank 0 reads --sleep file:PATH, MPI_Bcast) -> mk_pool_map (sleep tasks)
+ *         -> report on rank 0: results in order, makespan vs ideal max(total/P, longest),
+ *            per-rank busy/idle, optional per-task log and an SVG Gantt chart.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mpikit/cli.h"
+#include "mpikit/error.h"
+#include "mpikit/job.h"
+#include "mpikit/outfile.h"
+#include "mpikit/pool.h"
+#include "mpikit/progress.h"
+#include "mpikit/report.h"
+#include "mpikit/rng.h"
+#include "mpikit/timing.h"
+
+enum { NAME_MAX_LEN = 24, MAX_TASKS = 1000000 };
+
+typedef struct {
+    int64_t tasks;        /* -1: default (16, or the lines of --sleep file:) */
+    const char *sleep;
+    int64_t seed;
+    int schedule;
+    int64_t chunksize;
+    int manager;          /* 0: computes, 1: serves */
+    int64_t fail_at;      /* -1: no task fails */
+    const char *gantt;
+    int format;
+    int verbose, progress, no_progress;
+} options;
+
+typedef struct {
+    const double *seconds;   /* per task */
+    int64_t fail_at;
+} task_ctx;
+
+static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *err)
+{
+    *o = (options){.tasks = -1, .sleep = "uniform:0:1", .seed = 1, .schedule = MK_SCHED_DYNAMIC,
+                   .chunksize = 1, .manager = 1, .fail_at = -1};
+    const mk_option opts[] = {
+        {"tasks", 'n', MK_OPT_INT, &o->tasks, "N", "number of tasks (default 16 'a'..'p')", 0, MAX_TASKS, 0, 0,
+         NULL},
+        {"sleep", 's', MK_OPT_STRING, &o->sleep, "SPEC",
+         "task durations: const:SECONDS, uniform:LO:HI (default uniform:0:1) or file:PATH (one per line)", 0, 0,
+         0, 0, NULL},
+        {"seed", 0, MK_OPT_INT, &o->seed, "S", "seed of the uniform durations (default 1)", 0, INT64_MAX, 0, 0,
+         NULL},
+        {"schedule", 0, MK_OPT_CHOICE, &o->schedule, "SCHED",
+         "static (blocks), cyclic (round robin) or dynamic (on request; default)", 0, 0, 0, 0,
+         MK_SCHEDULE_CHOICES},
+        {"chunksize", 'c', MK_OPT_INT, &o->chunksize, "C",
+         "dynamic: tasks per request (default 1, right for long tasks; 0: Pool.map's ceil(N / (4 workers)))", 0,
+         MAX_TASKS, 0, 0,
+         NULL},
+        {"manager", 0, MK_OPT_CHOICE, &o->manager, "ROLE",
+         "dynamic: rank 0 serves requests only (default; best for long tasks) or also computes", 0, 0, 0, 0,
+         "computes|serves"},
+        {"fail-at", 0, MK_OPT_INT, &o->fail_at, "I", "make task I fail (to see how a failure is reported)", 0,
+         MAX_TASKS, 0, 0, NULL},
+        {"gantt", 'g', MK_OPT_STRING, &o->gantt, "FILE.svg", "write a Gantt chart: one row per rank", 0, 0, 0, 0,
+         NULL},
+        {"format", 'f', MK_OPT_CHOICE, &o->format, "FMT", "output format: text (default), csv, json", 0, 0, 0, 0,
+         MK_FORMAT_CHOICES},
+        {"verbose", 'v', MK_OPT_FLAG, &o->verbose, NULL, "print every task: rank, start, end", 0, 0, 0, 0, NULL},
+        {"progress", 0, MK_OPT_FLAG, &o->progress, NULL, "show a progress bar on stderr even when not a terminal",
+         0, 0, 0, 0, NULL},
+        {"no-progress", 0, MK_OPT_FLAG, &o->no_progress, NULL, "never show the progress bar", 0, 0, 0, 0, NULL},
+    };
+    const mk_cli cli = {
+        .prog = "pool",
+        .usage = "[options]",
+        .summary = "Pool(P).map(f, tasks) over MPI ranks: each task sleeps and returns its name in upper case.\n"
+                   "Shows the results in order, the makespan against the ideal max(total/P, longest task),\n"
+                   "and how busy each rank was. Run it as: mpirun -n 4 pool --schedule static --gantt g.svg",
+        .opts = opts,
+        .nopts = (int)(sizeof opts / sizeof opts[0]),
+        .min_positional = 0,
+        .max_positional = 0,
+    };
+    return mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
+}
+
+/* ---- durations ---- */
+
+static int read_duration_file(const char *path, double **out, int64_t *count, mk_err *err)
+{
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        return mk_err_set(err, MK_EXIT_FAILURE, "--sleep: cannot open '%s': %s", path, strerror(errno));
+    double *v = NULL;
+    int64_t n = 0, cap = 0, lineno = 0;
+    char line[256];
+    int rc = 0;
+    while (fgets(line, sizeof line, fp) != NULL) {
+        lineno++;
+        line[strcspn(line, " \t\r\n")] = '\0';
+        if (line[0] == '\0' || line[0] == '#')
+            continue;
+        double s;
+        if (mk_parse_duration(line, &s) != 0 || s > 3600) {
+            rc = mk_err_set(err, MK_EXIT_USAGE, "--sleep: %s:%lld: '%s' is not a duration up to 1h", path,
+                            (long long)lineno, line);
+            break;
+        }
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            double *p = cap <= MAX_TASKS ? realloc(v, (size_t)cap * sizeof *v) : NULL;
+            if (p == NULL) {
+                rc = mk_err_set(err, MK_EXIT_USAGE, "--sleep: %s has more than %d durations", path, MAX_TASKS);
+                break;
+            }
+            v = p;
+        }
+        v[n++] = s;
+    }
+    fclose(fp);
+    if (rc != 0) {
+        free(v);
+        return -1;
+    }
+    *out = v;
+    *count = n;
+    return 0;
+}
+
+/* Parse --sleep and fill one duration per task. Rank 0 reads a file; every rank gets the values. */
+static int make_durations(const mk_job *job, options *o, double **seconds, mk_err *err)
+{
+    const char *spec = o->sleep;
+    double lo = 0, hi = 0;
+    double *file_values = NULL;
+    int64_t file_count = 0;
+    *seconds = NULL;
+    if (strncmp(spec, "const:", 6) == 0) {
+        if (mk_parse_duration(spec + 6, &lo) != 0 || lo > 3600)
+            return mk_err_set(err, MK_EXIT_USAGE, "--sleep: '%s' is not const:DURATION (up to 1h)", spec);
+        hi = lo;
+    } else if (strncmp(spec, "uniform:", 8) == 0) {
+        char a[64], b[64];
+        const char *colon = strchr(spec + 8, ':');
+        size_t la = colon ? (size_t)(colon - (spec + 8)) : 0;
+        if (colon == NULL || la >= sizeof a || strlen(colon + 1) >= sizeof b)
+            return mk_err_set(err, MK_EXIT_USAGE, "--sleep: '%s' is not uniform:LO:HI", spec);
+        memcpy(a, spec + 8, la);
+        a[la] = '\0';
+        strcpy(b, colon + 1);
+        if (mk_parse_duration(a, &lo) != 0 || mk_parse_duration(b, &hi) != 0 || hi < lo || hi > 3600)
+            return mk_err_set(err, MK_EXIT_USAGE, "--sleep: '%s' is not uniform:LO:HI with 0 <= LO <= HI <= 1h",
+                              spec);
+    } else if (strncmp(spec, "file:", 5) == 0) {
+        /* Only rank 0 touches the file; the verdict and the values are shared. */
+        if (job->world_rank == 0)
+            read_duration_file(spec + 5, &file_values, &file_count, err);
+        if (mk_err_agree(job->comm, err) != 0)
+            return -1;
+        MPI_Bcast(&file_count, 1, MPI_INT64_T, 0, job->comm);
+        if (job->world_rank != 0 && file_count > 0 &&
+            (file_values = malloc((size_t)file_count * sizeof *file_values)) == NULL)
+            mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+        if (mk_err_agree(job->comm, err) != 0)
+            return -1;
+        MPI_Bcast(file_values, (int)file_count, MPI_DOUBLE, 0, job->comm);
+        if (o->tasks < 0)
+            o->tasks = file_count;
+        if (o->tasks != file_count) {
+            free(file_values);
+            return mk_err_set(err, MK_EXIT_USAGE, "--sleep: %s has %lld durations but --tasks is %lld", spec + 5,
+                              (long long)file_count, (long long)o->tasks);
+        }
+        *seconds = file_values;
+        return 0;
+    } else {
+        return mk_err_set(err, MK_EXIT_USAGE,
+                          "--sleep: '%s' is not const:SECONDS, uniform:LO:HI or file:PATH", spec);
+    }
+    if (o->tasks < 0)
+        o->tasks = 16;
+    double *v = malloc(((size_t)o->tasks + 1) * sizeof *v);
+    if (v == NULL)
+        return mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+    for (int64_t i = 0; i < o->tasks; i++)
+        v[i] = lo + (hi - lo) * mk_rng_uniform((uint64_t)o->seed, (uint64_t)i);
+    *seconds = v;
+    return 0;
+}
+
+/* ---- the task ---- */
+
+static void task_name(uint64_t item, int upper, char *buf, size_t len)
+{
+    if (item < 26)
+        snprintf(buf, len, "%c", (upper ? 'A' : 'a') + (int)item);
+    else
+        snprintf(buf, len, "%c%llu", upper ? 'T' : 't', (unsigned long long)item);
+}
+
+static void sleep_for(double seconds)
+{
+    struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* mp_worker: "Process a Waiting b seconds", sleep, return the name in upper case. */
+static int sleep_task(uint64_t item, void *result, void *ctx)
+{
+    const task_ctx *c = ctx;
+    sleep_for(c->seconds[item]);
+    if ((int64_t)item == c->fail_at)
+        return 3;
+    task_name(item, 1, result, NAME_MAX_LEN);
+    return 0;
+}
+
+static void on_progress(uint64_t done, uint64_t total, void *ctx)
+{
+    (void)total;
+    mk_progress_set(ctx, done);
+}
+
+/* ---- the Gantt chart: one row per rank, one labelled rect per task ---- */
+
+/* A pastel colour per task, as #rrggbb (hsl() is not in SVG 1.1): hue from the item, s 0.6, l 0.65. */
+static void task_colour(uint64_t item, char *buf, size_t len)
+{
+    double h = (double)((item * 47) % 360) / 60.0, c = 0.7 * 0.6, l = 0.65;
+    double x = c * (1 - fabs(fmod(h, 2.0) - 1)), m = l - c / 2, rgb[3] = {0, 0, 0};
+    int k = (int)h;
+    const int order[6][3] = {{0, 1, 2}, {1, 0, 2}, {2, 0, 1}, {2, 1, 0}, {1, 2, 0}, {0, 2, 1}};
+    rgb[order[k][0]] = c; /* which channel gets c, x and 0 in each sixth of the hue circle */
+    rgb[order[k][1]] = x;
+    snprintf(buf, len, "#%02x%02x%02x", (int)((rgb[0] + m) * 255 + 0.5), (int)((rgb[1] + m) * 255 + 0.5),
+             (int)((rgb[2] + m) * 255 + 0.5));
+}
+
+static void write_gantt(FILE *fp, const mk_pool_result *res, const options *o, const double *ideal)
+{
+    const double left = 70, top = 40, row = 28, width = 900;
+    double span = res->seconds > 0 ? res->seconds : 1;
+    double h = top + row * res->nranks + 40;
+    const char *sched[] = {"static", "cyclic", "dynamic"};
+    fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+                "font-family=\"sans-serif\" font-size=\"12\">\n", left + width + 20, h);
+    fprintf(fp, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+    fprintf(fp, "<text x=\"%.0f\" y=\"20\" font-size=\"14\">pool: %llu tasks, %d ranks, schedule %s; "
+                "makespan %.3f s, ideal %.3f s</text>\n", left, (unsigned long long)res->nlog, res->nranks,
+            sched[o->schedule], res->seconds, *ideal);
+    for (int r = 0; r < res->nranks; r++) {
+        double y = top + r * row;
+        fprintf(fp, "<text x=\"8\" y=\"%.1f\">rank %d</text>\n", y + row / 2 + 4, r);
+        fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#f4f4f4\"/>\n", left, y + 2,
+                width, row - 4);
+    }
+    for (uint64_t i = 0; i < res->nlog; i++) {
+        const mk_task_record *t = &res->log[i];
+        double x = left + width * t->start / span, w = width * (t->end - t->start) / span;
+        double y = top + t->rank * row;
+        char name[NAME_MAX_LEN];
+        task_name(t->item, 0, name, sizeof name);
+        fprintf(fp, "<g><title>task %s (item %llu): rank %d, %.4f-%.4f s</title>", name,
+                (unsigned long long)t->item, t->rank, t->start, t->end);
+        char colour[16];
+        task_colour(t->item, colour, sizeof colour);
+        fprintf(fp, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\" "
+                    "stroke=\"#333\" stroke-width=\"0.5\"/>", x, y + 3, w > 0.5 ? w : 0.5, row - 6, colour);
+        if (w >= 8)
+            fprintf(fp, "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", x + w / 2,
+                    y + row / 2 + 4, name);
+        fprintf(fp, "</g>\n");
+    }
+    double axis = top + row * res->nranks + 12;
+    for (int k = 0; k <= 10; k++) {
+        double x = left + width * k / 10.0;
+        fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>", x, top, x, axis - 6);
+        fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.2fs</text>\n", x, axis + 6,
+                span * k / 10.0);
+    }
+    fprintf(fp, "</svg>\n");
+}
+
+/* ---- the report ---- */
+
+static int by_duration_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+/* A makespan that is actually reachable: longest task first to the least loaded of P ranks
+ * (LPT, within 4/3 of optimal). Needs the durations in advance, which no schedule here has. */
+static double lpt_makespan(const double *seconds, uint64_t n, int nranks)
+{
+    double *d = malloc((n + 1) * sizeof *d), *load = calloc((size_t)nranks, sizeof *load);
+    double span = -1;
+    if (d != NULL && load != NULL && (double)n * nranks <= 2e8) {
+        memcpy(d, seconds, n * sizeof *d);
+        qsort(d, n, sizeof *d, by_duration_desc);
+        for (uint64_t i = 0; i < n; i++) {
+            int best = 0;
+            for (int r = 1; r < nranks; r++)
+                if (load[r] < load[best])
+                    best = r;
+            load[best] += d[i];
+        }
+        span = 0;
+        for (int r = 0; r < nranks; r++)
+            span = load[r] > span ? load[r] : span;
+    }
+    free(d);
+    free(load);
+    return span;
+}
+
+static void report(FILE *out, const options *o, const mk_pool_result *res, const char *names,
+                   const double *seconds, uint64_t n, uint64_t chunk)
+{
+    mk_table *tables[4];
+    int nt = 0;
+    double total = 0, longest = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        total += seconds[i];
+        if (seconds[i] > longest)
+            longest = seconds[i];
+    }
+    double ideal = total / res->nranks > longest ? total / res->nranks : longest;
+    if (o->verbose) {
+        const char *cols[] = {"task", "item", "rank", "sleep_s", "start_s", "end_s"};
+        mk_table *t = mk_table_new("log", "per-task log (seconds since the map started)", 6, cols);
+        for (uint64_t i = 0; i < res->nlog; i++) {
+            char name[NAME_MAX_LEN];
+            task_name(i, 0, name, sizeof name);
+            mk_table_str(t, name);
+            mk_table_u64(t, i);
+            mk_table_i64(t, res->log[i].rank);
+            mk_table_f64(t, "%.3f", seconds[i]);
+            mk_table_f64(t, "%.4f", res->log[i].start);
+            mk_table_f64(t, "%.4f", res->log[i].end);
+        }
+        tables[nt++] = t;
+    }
+    if (o->format == MK_FMT_TEXT) {
+        fputs("results:", out);
+        for (uint64_t i = 0; i < n; i++)
+            fprintf(out, " %s", names + i * NAME_MAX_LEN);
+        fputs("\n\n", out);
+    } else {
+        const char *cols[] = {"item", "task", "sleep_s", "result"};
+        mk_table *t = mk_table_new("results", "results in task order", 4, cols);
+        for (uint64_t i = 0; i < n; i++) {
+            char name[NAME_MAX_LEN];
+            task_name(i, 0, name, sizeof name);
+            mk_table_u64(t, i);
+            mk_table_str(t, name);
+            mk_table_f64(t, "%.4f", seconds[i]);
+            mk_table_str(t, names + i * NAME_MAX_LEN);
+        }
+        tables[nt++] = t;
+    }
+    const char *sched[] = {"static", "cyclic", "dynamic"};
+    const char *scols[] = {"ranks", "schedule", "chunksize", "manager", "tasks", "total_work_s", "longest_s",
+                           "ideal_s", "lpt_s", "makespan_s", "efficiency"};
+    mk_table *s = mk_table_new("summary",
+                               "summary (ideal = max(total/P, longest task); lpt = longest-first with known durations)",
+                               11, scols);
+    mk_table_i64(s, res->nranks);
+    mk_table_str(s, sched[o->schedule]);
+    mk_table_u64(s, o->schedule == MK_SCHED_DYNAMIC ? chunk : 0);
+    mk_table_str(s, o->schedule != MK_SCHED_DYNAMIC || res->nranks == 1 ? "-"
+                    : o->manager                                  ? "serves"
+                                                                       : "computes");
+    mk_table_u64(s, n);
+    mk_table_f64(s, "%.3f", total);
+    mk_table_f64(s, "%.3f", longest);
+    mk_table_f64(s, "%.3f", ideal);
+    mk_table_f64(s, "%.3f", lpt_makespan(seconds, n, res->nranks));
+    mk_table_f64(s, "%.3f", res->seconds);
+    mk_table_f64(s, "%.3f", res->seconds > 0 && ideal > 0 ? ideal / res->seconds : 1.0);
+    tables[nt++] = s;
+    const char *rcols[] = {"rank", "tasks", "busy_s", "idle_s", "busy_pct"};
+    mk_table *r = mk_table_new("ranks", "per rank", 5, rcols);
+    for (int k = 0; k < res->nranks; k++) {
+        const mk_pool_rank_stats *st = &res->ranks[k];
+        mk_table_i64(r, k);
+        mk_table_u64(r, st->tasks);
+        mk_table_f64(r, "%.3f", st->busy_seconds);
+        mk_table_f64(r, "%.3f", st->idle_seconds > 0 ? st->idle_seconds : 0.0);
+        mk_table_f64(r, "%.1f", res->seconds > 0 ? 100.0 * st->busy_seconds / res->seconds : 100.0);
+    }
+    tables[nt++] = r;
+    mk_tables_print(out, tables, nt, (mk_format)o->format);
+    for (int i = 0; i < nt; i++)
+        mk_table_free(tables[i]);
+}
+
+static uint64_t chunk_used(const options *o, uint64_t n, int nranks)
+{
+    if (o->chunksize > 0)
+        return (uint64_t)o->chunksize;
+    uint64_t parts = 4 * (uint64_t)(o->manager && nranks > 1 ? nranks - 1 : nranks);
+    uint64_t c = n / parts + (n % parts != 0);
+    return c > 0 ? c : 1;
+}
+
+int main(int argc, char **argv)
+{
+    mk_job job;
+    mk_job_begin(&job, "pool", &argc, &argv);
+    FILE *out = mk_job_out(&job);
+    mk_err err;
+    mk_err_clear(&err);
+
+    /* parse: every rank parses the same argv, so all reach the same verdict */
+    options o;
+    int rc = parse_options(argc, argv, out, &o, &err);
+    if (rc == MK_CLI_EXIT)
+        mk_job_end(&job);
+    if (rc != MK_CLI_OK)
+        mk_job_exit_error(&job, &err);
+    if (o.fail_at >= 0 && o.tasks >= 0 && o.fail_at >= o.tasks)
+        mk_err_set(&err, MK_EXIT_USAGE, "--fail-at: task %lld does not exist (--tasks %lld)", (long long)o.fail_at,
+                   (long long)o.tasks);
+    if (mk_err_agree(job.comm, &err) != 0)
+        mk_job_exit_error(&job, &err);
+
+    /* split: the durations are a function of (seed, task), so every rank knows them all */
+    double *seconds = NULL;
+    if (make_durations(&job, &o, &seconds, &err) != 0)
+        mk_job_exit_error(&job, &err);
+    uint64_t n = (uint64_t)o.tasks;
+    mk_outfile gantt = {{0}, NULL, "--gantt"};
+    if (o.gantt != NULL && job.world_rank == 0)
+        mk_outfile_begin(&gantt, o.gantt, "--gantt", &err);
+    char *names = job.world_rank == 0 ? calloc(n + 1, NAME_MAX_LEN) : NULL;
+    if (job.world_rank == 0 && names == NULL)
+        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
+    if (mk_err_agree(job.comm, &err) != 0)
+        goto fail;
+
+    /* compute: Pool.map(mp_worker, data) */
+    mk_progress bar;
+    mk_progress_begin(&bar, mk_progress_wanted(o.progress, o.no_progress, job.world_rank) ? stderr : NULL, "pool",
+                      "tasks", n);
+    mk_pool_options popt;
+    mk_pool_options_init(&popt);
+    popt.schedule = (mk_schedule)o.schedule;
+    popt.chunksize = (uint64_t)o.chunksize;
+    popt.manager_computes = o.manager == 0;
+    popt.progress = on_progress;
+    popt.progress_ctx = &bar;
+    popt.record_log = o.verbose || o.gantt != NULL;
+    task_ctx ctx = {seconds, o.fail_at};
+    mk_pool_result res;
+    rc = mk_pool_map(job.comm, n, NAME_MAX_LEN, sleep_task, &ctx, &popt, names, &res, &err);
+    mk_progress_end(&bar);
+    if (rc != 0)
+        goto fail;
+
+    /* report: rank 0 prints, and draws the chart */
+    if (out != NULL) {
+        report(out, &o, &res, names, seconds, n, chunk_used(&o, n, job.world_size));
+        if (o.gantt != NULL) {
+            double total = 0, longest = 0;
+            for (uint64_t i = 0; i < n; i++) {
+                total += seconds[i];
+                longest = seconds[i] > longest ? seconds[i] : longest;
+            }
+            double ideal = total / res.nranks > longest ? total / res.nranks : longest;
+            write_gantt(gantt.fp, &res, &o, &ideal);
+            if (mk_outfile_commit(&gantt, o.gantt, &err) == 0 && o.format == MK_FMT_TEXT)
+                fprintf(out, "\ngantt chart: %s\n", o.gantt);
+        }
+    }
+    mk_pool_result_free(&res);
+    if (mk_err_agree(job.comm, &err) != 0)
+        goto fail;
+    free(names);
+    free(seconds);
+    mk_job_end(&job);
+
+fail:
+    mk_outfile_abandon(&gantt);
+    free(names);
+    free(seconds);
+    mk_job_exit_error(&job, &err);
+}

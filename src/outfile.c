@@ -1,0 +1,60 @@
+/* outfile.c - write to a temporary name, rename only when complete, so a failed or killed
+ * run never leaves a half-written output where a user expects a result. */
+#include "mpikit/outfile.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int mk_outfile_begin(mk_outfile *of, const char *path, const char *what, mk_err *err)
+{
+    of->fp = NULL;
+    of->tmp[0] = '\0';
+    of->what = what;
+    int n = snprintf(of->tmp, sizeof of->tmp, "%s.tmp-XXXXXX", path);
+    if (n < 0 || (size_t)n >= sizeof of->tmp) {
+        of->tmp[0] = '\0';
+        return mk_err_set(err, MK_EXIT_FAILURE, "%s: path too long", what);
+    }
+    int fd = mkstemp(of->tmp);
+    if (fd < 0) {
+        of->tmp[0] = '\0';
+        return mk_err_set(err, MK_EXIT_FAILURE, "cannot write %s '%s': %s", what, path, strerror(errno));
+    }
+    if ((of->fp = fdopen(fd, "w")) == NULL) {
+        int e = errno;
+        close(fd);
+        mk_outfile_abandon(of);
+        return mk_err_set(err, MK_EXIT_FAILURE, "cannot write %s '%s': %s", what, path, strerror(e));
+    }
+    return 0;
+}
+
+int mk_outfile_commit(mk_outfile *of, const char *path, mk_err *err)
+{
+    int bad = of->fp == NULL || ferror(of->fp);
+    if (of->fp != NULL && fclose(of->fp) != 0)
+        bad = 1;
+    of->fp = NULL;
+    /* mkstemp made it 0600; a result file gets the usual permissions */
+    if (bad || chmod(of->tmp, 0644) != 0 || rename(of->tmp, path) != 0) {
+        int e = errno;
+        mk_outfile_abandon(of);
+        return mk_err_set(err, MK_EXIT_FAILURE, "cannot write %s '%s': %s", of->what, path,
+                          e ? strerror(e) : "write error");
+    }
+    of->tmp[0] = '\0';
+    return 0;
+}
+
+void mk_outfile_abandon(mk_outfile *of)
+{
+    if (of->fp != NULL)
+        fclose(of->fp);
+    if (of->tmp[0] != '\0')
+        unlink(of->tmp);
+    of->fp = NULL;
+    of->tmp[0] = '\0';
+}
