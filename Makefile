@@ -127,8 +127,10 @@ demo:
 corpus:
 	scripts/fetch-corpus.sh data
 
+# make bench: every bench/*.sh (long: minutes); make bench BENCH=wordcount for one.
+BENCH ?= $(patsubst bench/%.sh,%,$(wildcard bench/*.sh))
 bench: all
-	bench/wordcount.sh
+	@set -e; for b in $(BENCH); do echo "== bench/$$b.sh"; bench/$$b.sh; done
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mpikit

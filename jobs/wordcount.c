@@ -35,6 +35,7 @@
 #include "mpikit/error.h"
 #include "mpikit/h5.h"
 #include "mpikit/job.h"
+#include "mpikit/outfile.h"
 #include "mpikit/partition.h"
 #include "mpikit/progress.h"
 #include "mpikit/report.h"
@@ -69,12 +70,6 @@ typedef struct {
     uint64_t tokens;
     uint64_t bytes;
 } rank_result;
-
-/* Temporary --counts file: created up front (fail fast), renamed only when complete. */
-typedef struct {
-    char tmp[4096];
-    FILE *fp;
-} output_file;
 
 static int parse_options(int argc, char **argv, FILE *out, options *o, char ***files, int *nfiles, mk_err *err)
 {
@@ -112,49 +107,6 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, char ***f
         .max_positional = -1,
     };
     return mk_cli_parse(&cli, argc, argv, out, files, nfiles, err);
-}
-
-static int output_begin(output_file *of, const char *path, mk_err *err)
-{
-    int n = snprintf(of->tmp, sizeof of->tmp, "%s.tmp-XXXXXX", path);
-    if (n < 0 || (size_t)n >= sizeof of->tmp)
-        return mk_err_set(err, MK_EXIT_FAILURE, "--counts: path too long");
-    int fd = mkstemp(of->tmp);
-    if (fd < 0) {
-        of->tmp[0] = '\0';
-        return mk_err_set(err, MK_EXIT_FAILURE, "cannot write --counts '%s': %s", path, strerror(errno));
-    }
-    of->fp = fdopen(fd, "w");
-    if (of->fp == NULL) {
-        close(fd);
-        return mk_err_set(err, MK_EXIT_FAILURE, "cannot write --counts '%s': %s", path, strerror(errno));
-    }
-    return 0;
-}
-
-static void output_abandon(output_file *of)
-{
-    if (of->fp != NULL)
-        fclose(of->fp);
-    if (of->tmp[0] != '\0')
-        unlink(of->tmp);
-    of->fp = NULL;
-    of->tmp[0] = '\0';
-}
-
-static int output_commit(output_file *of, const char *path, mk_err *err)
-{
-    int bad = ferror(of->fp);
-    if (fclose(of->fp) != 0)
-        bad = 1;
-    of->fp = NULL;
-    if (bad || rename(of->tmp, path) != 0) {
-        mk_err_set(err, MK_EXIT_FAILURE, "cannot write --counts '%s': %s", path, strerror(errno));
-        output_abandon(of);
-        return -1;
-    }
-    of->tmp[0] = '\0';
-    return 0;
 }
 
 /* --counts FILE.h5: every rank writes its shard (no gather) as datasets `word` (fixed-length
@@ -647,12 +599,12 @@ int main(int argc, char **argv)
         free(files);
         mk_job_exit_error(&job, &err);
     }
-    output_file counts_out = {{0}, NULL};
+    mk_outfile counts_out = {{0}, NULL, "--counts"};
     int counts_h5 = o.counts_path != NULL && mk_h5_is_h5_path(o.counts_path);
     if (counts_h5)
         mk_h5_quiet(0);
     if (o.counts_path != NULL && !counts_h5 && o.mode != MODE_WC && job.world_rank == 0)
-        output_begin(&counts_out, o.counts_path, &err);
+        mk_outfile_begin(&counts_out, o.counts_path, "--counts", &err);
     rank_result res;
     memset(&res, 0, sizeof res);
     res.per_file = calloc((size_t)nfiles, sizeof *res.per_file);
@@ -690,7 +642,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "wordcount: interrupted: checkpoint saved to '%s' (%llu of %llu bytes done); "
                             "run the same command to resume\n",
                     o.checkpoint_path, (unsigned long long)done, (unsigned long long)fs.total);
-        output_abandon(&counts_out);
+        mk_outfile_abandon(&counts_out);
         MPI_Finalize();
         return MK_EXIT_INTERRUPTED;
     }
@@ -738,7 +690,7 @@ int main(int argc, char **argv)
                 for (size_t i = 0; i < nall; i++)
                     fprintf(counts_out.fp, "%.*s,%llu\n", (int)all[i].len, all[i].word,
                             (unsigned long long)all[i].count);
-                output_commit(&counts_out, o.counts_path, &err);
+                mk_outfile_commit(&counts_out, o.counts_path, &err);
             }
             if (mk_err_agree(job.comm, &err) != 0)
                 goto fail;
@@ -781,6 +733,6 @@ int main(int argc, char **argv)
     mk_job_end(&job);
 
 fail:
-    output_abandon(&counts_out);
+    mk_outfile_abandon(&counts_out);
     mk_job_exit_error(&job, &err);
 }

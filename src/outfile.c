@@ -23,7 +23,10 @@ int mk_outfile_begin(mk_outfile *of, const char *path, const char *what, mk_err 
         of->tmp[0] = '\0';
         return mk_err_set(err, MK_EXIT_FAILURE, "cannot write %s '%s': %s", what, path, strerror(errno));
     }
-    if ((of->fp = fdopen(fd, "w")) == NULL) {
+    /* mkstemp makes 0600; a result file gets the usual 0666 & ~umask */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0 || (of->fp = fdopen(fd, "w")) == NULL) {
         int e = errno;
         close(fd);
         mk_outfile_abandon(of);
@@ -38,8 +41,7 @@ int mk_outfile_commit(mk_outfile *of, const char *path, mk_err *err)
     if (of->fp != NULL && fclose(of->fp) != 0)
         bad = 1;
     of->fp = NULL;
-    /* mkstemp made it 0600; a result file gets the usual permissions */
-    if (bad || chmod(of->tmp, 0644) != 0 || rename(of->tmp, path) != 0) {
+    if (bad || rename(of->tmp, path) != 0) {
         int e = errno;
         mk_outfile_abandon(of);
         return mk_err_set(err, MK_EXIT_FAILURE, "cannot write %s '%s': %s", of->what, path,

@@ -65,18 +65,23 @@ printf 'x' >>"$D/c.txt"
 refused "input changed since the checkpoint" "made by a different run" 2 "${ARGS[@]}" --checkpoint "$ck" "${FILES[@]}"
 
 # A real signal: SIGUSR1 to mpirun is forwarded to every rank; small chunks make the run long.
-"$TOOLS/bytes" text 23 6000000 >"$D/long.txt"
+"$TOOLS/bytes" text 23 12000000 >"$D/long.txt"
 mpirun_n 2 "$WC" --chunk-size 4K --counts "$TMP/ref.csv" "$D/long.txt" >"$TMP/ref.out" 2>/dev/null
 mpirun_n 2 "$WC" --chunk-size 4K --progress --checkpoint "$TMP/ck-sig" --counts "$TMP/got.csv" "$D/long.txt" \
     >"$TMP/out1" 2>"$TMP/err1" &
 pid=$!
 # Signal only once the ranks are reading (the progress bar is drawn): before the job has
 # installed its handler, SIGUSR1's default action ends the process.
-for _ in $(seq 1 100); do
-    grep -q 'wordcount \[' "$TMP/err1" 2>/dev/null && break
-    sleep 0.1
+sent=0
+for _ in $(seq 1 200); do
+    if grep -q 'wordcount \[' "$TMP/err1" 2>/dev/null && pkill -USR1 -f "^mpirun .*$TMP/ck-sig"; then
+        sent=1
+        break
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
 done
-pkill -USR1 -f "^mpirun .*$TMP/ck-sig"
+echo "# SIGUSR1 sent: $sent"
 wait "$pid"
 rc=$?
 if [ "$rc" = 3 ]; then

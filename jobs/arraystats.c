@@ -1,0 +1,484 @@
+/* arraystats - the Dask array example: mean(axis=0), mean(axis=1), sum, mean and std of an R x C
+ * array of standard normals, in chunks, on a 2-D grid of MPI ranks.
+ *
+ *   usage: mpirun -n 4 arraystats [--shape 1000x1000] [--chunks 100x100] [--input f.h5:/x] [--save out.h5]
+ *
+ * The array is cut into chunks; the ranks form a pr x pc Cartesian grid (MPI_Dims_create,
+ * MPI_Cart_create) and each owns a block of whole chunks (remainder chunks and partial edge
+ * chunks included):
+ *
+ *            chunk cols -->      grid col 0        grid col 1
+ *   chunk  +----+----+----+----+----+----+----+
+ *   rows   | rank 0 (0,0)      | rank 1 (0,1)  |   x(i, j) = mk_rng_normal(seed, i*C + j)
+ *    |     |                   |               |   or a collective hyperslab read of --input
+ *    v     +----+----+----+----+----+----+----+
+ *          | rank 2 (1,0)      | rank 3 (1,1)  |   per chunk: column sums, row sums, (n, sum, mean, M2)
+ *          +----+----+----+----+----+----+----+
+ *                 |                   |
+ *   axis=0   column sub-communicators (MPI_Cart_sub keeps the grid row dimension): partial column
+ *            sums of every chunk row are gathered (MPI_Gatherv) and added in chunk-row order
+ *   axis=1   row sub-communicators: partial row sums added in chunk-column order
+ *   total    every chunk's (n, sum, mean, M2) to rank 0, merged in chunk order (Chan et al.)
+ *
+ * Every sum is taken in an order fixed by the chunking alone, so the results are bit-identical
+ * for every rank count and equal a serial pass over the same chunks.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "mpikit/cli.h"
+#include "mpikit/error.h"
+#include "mpikit/h5.h"
+#include "mpikit/job.h"
+#include "mpikit/partition.h"
+#include "mpikit/progress.h"
+#include "mpikit/report.h"
+#include "mpikit/rng.h"
+#include "mpikit/timing.h"
+
+typedef struct {
+    const char *shape_text, *chunks_text, *input, *save;
+    uint64_t R, C, cr, cc;
+    int64_t seed;
+    int format, timing, progress, no_progress, debug;
+} options;
+
+/* Chunk statistics, merged pairwise in a fixed order. */
+typedef struct {
+    double n, sum, mean, m2;
+} stat4;
+
+static int parse_pair(const char *text, uint64_t *a, uint64_t *b)
+{
+    char *x = strchr(text, 'x');
+    if (x == NULL)
+        return -1;
+    char first[32];
+    size_t n = (size_t)(x - text);
+    if (n == 0 || n >= sizeof first)
+        return -1;
+    memcpy(first, text, n);
+    first[n] = '\0';
+    int64_t va, vb;
+    if (mk_parse_int(first, &va) != 0 || mk_parse_int(x + 1, &vb) != 0 || va < 1 || vb < 1 ||
+        va > (1LL << 40) || vb > (1LL << 40))
+        return -1;
+    *a = (uint64_t)va;
+    *b = (uint64_t)vb;
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *err)
+{
+    *o = (options){.shape_text = "1000x1000", .chunks_text = "100x100", .seed = 1};
+    const mk_option opts[] = {
+        {"shape", 's', MK_OPT_STRING, &o->shape_text, "RxC", "array shape (default 1000x1000)", 0, 0, 0, 0, NULL},
+        {"chunks", 'c', MK_OPT_STRING, &o->chunks_text, "RxC", "chunk shape (default 100x100)", 0, 0, 0, 0, NULL},
+        {"seed", 0, MK_OPT_INT, &o->seed, "S", "random stream (default 1)", 0, INT64_MAX, 0, 0, NULL},
+        {"input", 'i', MK_OPT_STRING, &o->input, "F.h5:/PATH", "read a 2-D float dataset instead of generating",
+         0, 0, 0, 0, NULL},
+        {"save", 'o', MK_OPT_STRING, &o->save, "F.h5", "write the array (/x, chunked) and the results", 0, 0, 0, 0,
+         NULL},
+        {"format", 'f', MK_OPT_CHOICE, &o->format, "FMT", "output format: text (default), csv, json", 0, 0, 0, 0,
+         MK_FORMAT_CHOICES},
+        {"timing", 't', MK_OPT_FLAG, &o->timing, NULL, "report per-phase times, GB/s and peak memory", 0, 0, 0, 0,
+         NULL},
+        {"progress", 0, MK_OPT_FLAG, &o->progress, NULL, "show the chunk progress bar even when not a terminal", 0,
+         0, 0, 0, NULL},
+        {"no-progress", 0, MK_OPT_FLAG, &o->no_progress, NULL, "never show the progress bar", 0, 0, 0, 0, NULL},
+        {"debug", 0, MK_OPT_FLAG, &o->debug, NULL, "show HDF5's own error stack", 0, 0, 0, 0, NULL},
+    };
+    const mk_cli cli = {
+        .prog = "arraystats",
+        .usage = "[options]",
+        .summary = "Column means, row means, sum, mean and std of a chunked array of standard normals\n"
+                   "(or of an HDF5 dataset) on a 2-D grid of ranks; results do not depend on the rank count.\n"
+                   "Run it as: mpirun -n 4 arraystats --shape 20000x20000 --chunks 1000x1000",
+        .opts = opts,
+        .nopts = (int)(sizeof opts / sizeof opts[0]),
+        .min_positional = 0,
+        .max_positional = 0,
+    };
+    char **pos = NULL;
+    int npos = 0;
+    int rc = mk_cli_parse(&cli, argc, argv, out, &pos, &npos, err);
+    free(pos);
+    if (rc != MK_CLI_OK)
+        return rc;
+    if (parse_pair(o->shape_text, &o->R, &o->C) != 0)
+        return mk_err_set(err, MK_EXIT_USAGE, "--shape '%s': expected ROWSxCOLS, both at least 1", o->shape_text);
+    if (parse_pair(o->chunks_text, &o->cr, &o->cc) != 0)
+        return mk_err_set(err, MK_EXIT_USAGE, "--chunks '%s': expected ROWSxCOLS, both at least 1", o->chunks_text);
+    return MK_CLI_OK;
+}
+
+static stat4 merge(stat4 a, stat4 b)
+{
+    if (a.n == 0)
+        return b;
+    if (b.n == 0)
+        return a;
+    stat4 r;
+    r.n = a.n + b.n;
+    r.sum = a.sum + b.sum;
+    double delta = b.mean - a.mean;
+    r.mean = a.mean + delta * (b.n / r.n);
+    r.m2 = a.m2 + b.m2 + delta * delta * (a.n * b.n / r.n);
+    return r;
+}
+
+static uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+int main(int argc, char **argv)
+{
+    mk_job job;
+    mk_job_begin(&job, "arraystats", &argc, &argv);
+    FILE *out = mk_job_out(&job);
+    mk_err err;
+    mk_err_clear(&err);
+    options o;
+    int rc = parse_options(argc, argv, out, &o, &err);
+    if (rc == MK_CLI_EXIT)
+        mk_job_end(&job);
+    if (rc != MK_CLI_OK)
+        mk_job_exit_error(&job, &err);
+    mk_h5_quiet(o.debug);
+
+    mk_timing tm;
+    mk_timing_init(&tm);
+    int ph_compute = mk_timing_phase(&tm, "generate+chunks");
+    int ph_read = mk_timing_phase(&tm, "read");
+    int ph_reduce = mk_timing_phase(&tm, "reduce");
+    int ph_save = mk_timing_phase(&tm, "save");
+    double t0 = mk_now();
+
+    /* input: the dataset's shape replaces --shape */
+    mk_h5 in = {.file = -1}, sv = {.file = -1};
+    hid_t din = -1, dsv = -1;
+    char in_file[4096], in_ds[1024];
+    if (o.input != NULL) {
+        if (mk_h5_split_spec(o.input, in_file, sizeof in_file, in_ds, sizeof in_ds, "/x") != 0) {
+            mk_err_set(&err, MK_EXIT_USAGE, "--input '%s': expected FILE.h5 or FILE.h5:/DATASET", o.input);
+            mk_job_exit_error(&job, &err);
+        }
+        if (mk_h5_open(&in, job.comm, in_file, &err) != 0)
+            mk_job_exit_error(&job, &err);
+        uint64_t dims[2];
+        mk_h5_dataset_open(&in, in_ds, MK_H5_NUMERIC, 2, dims, &din, &err);
+        if (mk_err_agree(job.comm, &err) != 0) {
+            if (din >= 0)
+                H5Dclose(din);
+            mk_h5_close(&in);
+            mk_job_exit_error(&job, &err);
+        }
+        o.R = dims[0];
+        o.C = dims[1];
+        if (o.R == 0 || o.C == 0) {
+            mk_err_set(&err, MK_EXIT_FAILURE, "dataset '%s' in '%s' is empty (%llux%llu)", in_ds, in_file,
+                       (unsigned long long)o.R, (unsigned long long)o.C);
+            mk_job_exit_error(&job, &err);
+        }
+    }
+    if (o.cr > o.R)
+        o.cr = o.R;
+    if (o.cc > o.C)
+        o.cc = o.C;
+
+    /* grid: pr x pc ranks; sub-communicators along each dimension */
+    int dims[2] = {0, 0}, periods[2] = {0, 0}, coords[2];
+    MPI_Dims_create(job.world_size, 2, dims);
+    MPI_Comm cart, colcomm, rowcomm;
+    MPI_Cart_create(job.comm, 2, dims, periods, 0, &cart);
+    MPI_Cart_coords(cart, job.world_rank, 2, coords);
+    int keep_rows[2] = {1, 0}, keep_cols[2] = {0, 1};
+    MPI_Cart_sub(cart, keep_rows, &colcomm); /* same grid column: ranks that share columns */
+    MPI_Cart_sub(cart, keep_cols, &rowcomm); /* same grid row: ranks that share rows */
+
+    uint64_t CR = ceil_div(o.R, o.cr), CC = ceil_div(o.C, o.cc);
+    mk_range kr = mk_block_range(CR, dims[0], coords[0]), kc = mk_block_range(CC, dims[1], coords[1]);
+    uint64_t r0 = kr.start * o.cr, r1 = (kr.start + kr.count) * o.cr;
+    uint64_t c0 = kc.start * o.cc, c1 = (kc.start + kc.count) * o.cc;
+    if (r1 > o.R)
+        r1 = o.R;
+    if (c1 > o.C)
+        c1 = o.C;
+    uint64_t h = kr.count ? r1 - r0 : 0, w = kc.count ? c1 - c0 : 0;
+
+    /* per-rank partials: column sums per chunk row, row sums per chunk column, chunk stats */
+    double *band = malloc((o.cr * (w ? w : 1)) * sizeof *band);
+    double *colpart = calloc((kr.count ? kr.count : 1) * (w ? w : 1), sizeof *colpart);
+    double *rowpart = calloc((kc.count ? kc.count : 1) * (h ? h : 1), sizeof *rowpart); /* [j][row] */
+    stat4 *cstat = calloc((kr.count ? kr.count : 1) * (kc.count ? kc.count : 1), sizeof *cstat);
+    if (band == NULL || colpart == NULL || rowpart == NULL || cstat == NULL)
+        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory for a band of %llux%llu", (unsigned long long)o.cr,
+                   (unsigned long long)w);
+    if (o.save != NULL && mk_err_agree(job.comm, &err) == 0 && mk_h5_create(&sv, job.comm, o.save, &err) == 0) {
+        uint64_t d2[2] = {o.R, o.C}, ch[2] = {o.cr, o.cc};
+        mk_h5_dataset_create(&sv, "/x", H5T_IEEE_F64LE, 2, d2, ch, &dsv, &err);
+    }
+    if (mk_err_agree(job.comm, &err) != 0)
+        goto fail;
+
+    uint64_t my_bands = kr.count, max_bands = 0;
+    MPI_Allreduce(&my_bands, &max_bands, 1, MPI_UINT64_T, MPI_MAX, job.comm);
+    mk_progress bar;
+    mk_progress_begin(&bar, mk_progress_wanted(o.progress, o.no_progress, job.world_rank) ? stderr : NULL,
+                      "arraystats chunks (rank 0)", "chunks", kr.count * kc.count);
+    for (uint64_t b = 0; b < max_bands; b++) {
+        int have = b < my_bands && w > 0;
+        uint64_t br0 = r0 + b * o.cr, bh = 0;
+        if (have) {
+            bh = br0 + o.cr <= o.R ? o.cr : o.R - br0;
+        }
+        uint64_t start[2] = {br0, c0}, count[2] = {bh, have ? w : 0};
+        if (din >= 0) {
+            /* collective: ranks past their last band take part with an empty selection */
+            mk_timing_start(&tm, ph_read);
+            if (mk_h5_read_block(&in, din, H5T_NATIVE_DOUBLE, start, count, band, &err) != 0)
+                break;
+            mk_timing_stop(&tm, ph_read);
+        }
+        mk_timing_start(&tm, ph_compute);
+        if (have && din < 0)
+            for (uint64_t i = 0; i < bh; i++)
+                for (uint64_t j = 0; j < w; j++)
+                    band[i * w + j] = mk_rng_normal((uint64_t)o.seed, (br0 + i) * o.C + c0 + j);
+        for (uint64_t jc = 0; have && jc < kc.count; jc++) {
+            uint64_t j0 = jc * o.cc, jw = c0 + j0 + o.cc <= o.C ? o.cc : o.C - c0 - j0;
+            stat4 s = {(double)(bh * jw), 0, 0, 0};
+            double *cp = colpart + b * w + j0, *rp = rowpart + jc * h + b * o.cr;
+            for (uint64_t i = 0; i < bh; i++) {
+                const double *x = band + i * w + j0;
+                double rs = 0;
+                for (uint64_t j = 0; j < jw; j++) {
+                    cp[j] += x[j];
+                    rs += x[j];
+                }
+                rp[i] = rs;
+                s.sum += rs;
+            }
+            s.mean = s.sum / s.n;
+            for (uint64_t i = 0; i < bh; i++) {
+                const double *x = band + i * w + j0;
+                for (uint64_t j = 0; j < jw; j++)
+                    s.m2 += (x[j] - s.mean) * (x[j] - s.mean);
+            }
+            cstat[b * kc.count + jc] = s;
+            mk_progress_add(&bar, 1);
+        }
+        mk_timing_stop(&tm, ph_compute);
+        if (dsv >= 0) {
+            mk_timing_start(&tm, ph_save);
+            if (mk_h5_write_block(&sv, dsv, H5T_NATIVE_DOUBLE, start, count, band, &err) != 0)
+                break;
+            mk_timing_stop(&tm, ph_save);
+        }
+    }
+    mk_progress_end(&bar);
+    if (mk_err_agree(job.comm, &err) != 0)
+        goto fail;
+
+    /* axis=0: gather the column partials of every chunk row over the column communicator,
+     * add them in chunk-row order on its rank 0 (grid row 0) */
+    mk_timing_start(&tm, ph_reduce);
+    int csize, crank, rsize, rrank;
+    MPI_Comm_size(colcomm, &csize);
+    MPI_Comm_rank(colcomm, &crank);
+    MPI_Comm_size(rowcomm, &rsize);
+    MPI_Comm_rank(rowcomm, &rrank);
+    double *colsum = calloc(w ? w : 1, sizeof *colsum), *rowsum = calloc(h ? h : 1, sizeof *rowsum);
+    double *colall = NULL, *rowall = NULL;
+    int *cnt = calloc((size_t)job.world_size, sizeof *cnt), *dsp = calloc((size_t)job.world_size, sizeof *dsp);
+    {
+        int mine = (int)(kr.count * w);
+        MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, colcomm);
+        uint64_t tot = 0;
+        for (int i = 0; i < csize; i++) {
+            dsp[i] = (int)tot;
+            tot += (uint64_t)cnt[i];
+        }
+        double *all = crank == 0 ? malloc((tot ? tot : 1) * sizeof *all) : NULL;
+        MPI_Gatherv(colpart, mine, MPI_DOUBLE, all, cnt, dsp, MPI_DOUBLE, 0, colcomm);
+        if (crank == 0)
+            for (uint64_t b = 0; b < CR; b++)
+                for (uint64_t j = 0; j < w; j++)
+                    colsum[j] += all[b * w + j];
+        free(all);
+    }
+    /* axis=1: the same over the row communicator, in chunk-column order */
+    {
+        int mine = (int)(kc.count * h);
+        MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, rowcomm);
+        uint64_t tot = 0;
+        for (int i = 0; i < rsize; i++) {
+            dsp[i] = (int)tot;
+            tot += (uint64_t)cnt[i];
+        }
+        double *all = rrank == 0 ? malloc((tot ? tot : 1) * sizeof *all) : NULL;
+        MPI_Gatherv(rowpart, mine, MPI_DOUBLE, all, cnt, dsp, MPI_DOUBLE, 0, rowcomm);
+        if (rrank == 0)
+            for (uint64_t j = 0; j < CC; j++)
+                for (uint64_t i = 0; i < h; i++)
+                    rowsum[i] += all[j * h + i];
+        free(all);
+    }
+    /* means to world rank 0: the roots of the sub-communicators hold disjoint ranges */
+    {
+        int mine = crank == 0 ? (int)w : 0, off = (int)c0;
+        int *offs = calloc((size_t)job.world_size, sizeof *offs);
+        MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, job.comm);
+        MPI_Gather(&off, 1, MPI_INT, offs, 1, MPI_INT, 0, job.comm);
+        for (uint64_t j = 0; j < w; j++)
+            colsum[j] /= (double)o.R;
+        if (job.world_rank == 0)
+            colall = malloc(o.C * sizeof *colall);
+        MPI_Gatherv(colsum, mine, MPI_DOUBLE, colall, cnt, offs, MPI_DOUBLE, 0, job.comm);
+        mine = rrank == 0 ? (int)h : 0;
+        off = (int)r0;
+        MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, job.comm);
+        MPI_Gather(&off, 1, MPI_INT, offs, 1, MPI_INT, 0, job.comm);
+        for (uint64_t i = 0; i < h; i++)
+            rowsum[i] /= (double)o.C;
+        if (job.world_rank == 0)
+            rowall = malloc(o.R * sizeof *rowall);
+        MPI_Gatherv(rowsum, mine, MPI_DOUBLE, rowall, cnt, offs, MPI_DOUBLE, 0, job.comm);
+        free(offs);
+    }
+    /* total: every chunk's stats to rank 0, placed by chunk index, merged in chunk order */
+    stat4 total = {0, 0, 0, 0};
+    {
+        uint64_t myc = kr.count * kc.count;
+        uint64_t meta[4] = {kr.start, kr.count, kc.start, kc.count};
+        uint64_t *metas = job.world_rank == 0 ? malloc(4 * sizeof *metas * (size_t)job.world_size) : NULL;
+        MPI_Gather(meta, 4, MPI_UINT64_T, metas, 4, MPI_UINT64_T, 0, job.comm);
+        int mine = (int)(4 * myc);
+        MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, job.comm);
+        uint64_t tot = 0;
+        if (job.world_rank == 0)
+            for (int i = 0; i < job.world_size; i++) {
+                dsp[i] = (int)tot;
+                tot += (uint64_t)cnt[i];
+            }
+        stat4 *all = job.world_rank == 0 ? malloc((tot ? tot : 1) * sizeof(double)) : NULL;
+        MPI_Gatherv(cstat, mine, MPI_DOUBLE, all, cnt, dsp, MPI_DOUBLE, 0, job.comm);
+        if (job.world_rank == 0) {
+            stat4 *grid = calloc(CR * CC, sizeof *grid);
+            for (int i = 0; i < job.world_size; i++) {
+                const uint64_t *m = metas + 4 * i;
+                for (uint64_t a = 0; a < m[1]; a++)
+                    for (uint64_t b = 0; b < m[3]; b++)
+                        grid[(m[0] + a) * CC + m[2] + b] = all[dsp[i] / 4 + a * m[3] + b];
+            }
+            for (uint64_t k = 0; k < CR * CC; k++)
+                total = merge(total, grid[k]);
+            free(grid);
+        }
+        free(all);
+        free(metas);
+    }
+    double std = total.n > 0 ? sqrt(total.m2 / total.n) : 0;
+    MPI_Bcast(&total, 4, MPI_DOUBLE, 0, job.comm);
+    MPI_Bcast(&std, 1, MPI_DOUBLE, 0, job.comm);
+    mk_timing_stop(&tm, ph_reduce);
+
+    /* save: means written by rank 0 (others take part with empty selections), stats as attributes */
+    if (dsv >= 0) {
+        mk_timing_start(&tm, ph_save);
+        H5Dclose(dsv);
+        dsv = -1;
+        hid_t d;
+        uint64_t n1[1] = {o.C};
+        if (mk_h5_dataset_create(&sv, "/col_mean", H5T_IEEE_F64LE, 1, n1, NULL, &d, &err) == 0) {
+            mk_h5_write_rows(&sv, d, H5T_NATIVE_DOUBLE, 0, job.world_rank == 0 ? o.C : 0, colall, &err);
+            H5Dclose(d);
+        }
+        n1[0] = o.R;
+        if (err.code == 0 && mk_h5_dataset_create(&sv, "/row_mean", H5T_IEEE_F64LE, 1, n1, NULL, &d, &err) == 0) {
+            mk_h5_write_rows(&sv, d, H5T_NATIVE_DOUBLE, 0, job.world_rank == 0 ? o.R : 0, rowall, &err);
+            H5Dclose(d);
+        }
+        if (err.code == 0)
+            mk_h5_provenance(&sv, "arraystats", argc, argv, &err);
+        if (err.code == 0) {
+            mk_h5_attr_f64(&sv, "/", "sum", total.sum, &err);
+            mk_h5_attr_f64(&sv, "/", "mean", total.sum / total.n, &err);
+            mk_h5_attr_f64(&sv, "/", "std", std, &err);
+            mk_h5_attr_i64(&sv, "/", "chunk_rows", (int64_t)o.cr, &err);
+            mk_h5_attr_i64(&sv, "/", "chunk_cols", (int64_t)o.cc, &err);
+        }
+        if (mk_err_agree(job.comm, &err) != 0 || mk_h5_commit(&sv, "/x", &err) != 0)
+            goto fail;
+        mk_timing_stop(&tm, ph_save);
+    }
+    double seconds = mk_now() - t0, smax = 0;
+    MPI_Reduce(&seconds, &smax, 1, MPI_DOUBLE, MPI_MAX, 0, job.comm);
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    double rss = (double)usage.ru_maxrss / 1024.0, rss_max = 0;
+    MPI_Reduce(&rss, &rss_max, 1, MPI_DOUBLE, MPI_MAX, 0, job.comm);
+    mk_timing_stats ts;
+    mk_timing_reduce(&tm, job.comm, &ts);
+
+    if (out != NULL) {
+        char shape[64], chunks[64], grid[32];
+        snprintf(shape, sizeof shape, "%llux%llu", (unsigned long long)o.R, (unsigned long long)o.C);
+        snprintf(chunks, sizeof chunks, "%llux%llu", (unsigned long long)o.cr, (unsigned long long)o.cc);
+        snprintf(grid, sizeof grid, "%dx%d", dims[0], dims[1]);
+        const char *cols[] = {"shape", "chunks", "grid", "sum", "mean", "std", "col_mean_0", "row_mean_0"};
+        mk_table *t = mk_table_new("stats", "array statistics (std with ddof=0, like numpy)", 8, cols);
+        mk_table_str(t, shape);
+        mk_table_str(t, chunks);
+        mk_table_str(t, grid);
+        mk_table_f64(t, "%.17g", total.sum);
+        mk_table_f64(t, "%.17g", total.sum / total.n);
+        mk_table_f64(t, "%.17g", std);
+        mk_table_f64(t, "%.17g", colall[0]);
+        mk_table_f64(t, "%.17g", rowall[0]);
+        mk_table *tables[3] = {t, NULL, NULL};
+        int nt = 1;
+        if (o.timing) {
+            tables[nt++] = mk_timing_table(&ts, 0);
+            const char *scols[] = {"ranks", "bytes", "seconds", "GB_s", "peak_rss_MiB_per_rank"};
+            mk_table *s = mk_table_new("summary", "throughput (array bytes over the slowest rank's time)", 5, scols);
+            double bytes = (double)o.R * (double)o.C * 8.0;
+            mk_table_i64(s, job.world_size);
+            mk_table_u64(s, (uint64_t)bytes);
+            mk_table_f64(s, "%.3f", smax);
+            mk_table_f64(s, "%.3f", smax > 0 ? bytes / 1e9 / smax : 0);
+            mk_table_f64(s, "%.1f", rss_max);
+            tables[nt++] = s;
+        }
+        mk_tables_print(out, tables, nt, (mk_format)o.format);
+        for (int i = 0; i < nt; i++)
+            mk_table_free(tables[i]);
+    }
+    free(colall);
+    free(rowall);
+    free(colsum);
+    free(rowsum);
+    free(cnt);
+    free(dsp);
+    free(band);
+    free(colpart);
+    free(rowpart);
+    free(cstat);
+    if (din >= 0)
+        H5Dclose(din);
+    mk_h5_close(&in);
+    MPI_Comm_free(&colcomm);
+    MPI_Comm_free(&rowcomm);
+    MPI_Comm_free(&cart);
+    mk_job_end(&job);
+
+fail:
+    if (dsv >= 0)
+        H5Dclose(dsv);
+    mk_h5_abandon(&sv);
+    if (din >= 0)
+        H5Dclose(din);
+    mk_h5_close(&in);
+    mk_job_exit_error(&job, &err);
+}

@@ -1,0 +1,273 @@
+/* Unit tests: the expression language (precedence, unary minus, errors with positions, nothing
+ * but + - * / ( ) numbers and columns), the CSV reader, aggregation specs and the serial groupby. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "mpikit/table.h"
+
+static void make_frame(mk_frame *f)
+{
+    const char *names[] = {"A", "B", "C_2"};
+    mk_err err;
+    mk_err_clear(&err);
+    assert_int_equal(mk_frame_init(f, 3, names, 3, &err), 0);
+    double a[] = {1, 2, 3}, b[] = {10, 20, 30}, c[] = {0.5, -1, 4};
+    memcpy(f->cols[0], a, sizeof a);
+    memcpy(f->cols[1], b, sizeof b);
+    memcpy(f->cols[2], c, sizeof c);
+}
+
+/* Value of text at row r, or the error message. */
+static double eval_at(const char *text, int r, mk_err *err)
+{
+    mk_frame f;
+    make_frame(&f);
+    mk_expr *e = NULL;
+    double out[3] = {0, 0, 0};
+    mk_err_clear(err);
+    if (mk_expr_compile(text, &f, &e, err) == 0) {
+        assert_int_equal(mk_expr_eval(e, &f, 3, out), 0);
+        mk_expr_free(e);
+    }
+    mk_frame_free(&f);
+    return out[r];
+}
+
+static void test_expr_values(void **state)
+{
+    (void)state;
+    mk_err err;
+    assert_true(eval_at("2*A", 1, &err) == 4);
+    assert_true(eval_at("A+B*2", 2, &err) == 63);      /* * binds tighter */
+    assert_true(eval_at("(A+B)*2", 2, &err) == 66);
+    assert_true(eval_at("A-B-1", 0, &err) == -10);     /* left associative */
+    assert_true(eval_at("B/A/2", 1, &err) == 5);
+    assert_true(eval_at("-A", 0, &err) == -1);
+    assert_true(eval_at("--A", 0, &err) == 1);
+    assert_true(eval_at("-(A+B)*-2", 0, &err) == 22);
+    assert_true(eval_at("+A", 2, &err) == 3);
+    assert_true(eval_at(" 1.5e2 + .5 ", 0, &err) == 150.5);
+    assert_true(eval_at("C_2*4", 1, &err) == -4);
+    assert_true(eval_at("((((A))))", 2, &err) == 3);
+    assert_int_equal(err.code, 0);
+}
+
+static void expect_error(const char *text, const char *fragment)
+{
+    mk_err err;
+    eval_at(text, 0, &err);
+    assert_int_equal(err.code, MK_EXIT_USAGE);
+    if (strstr(err.msg, fragment) == NULL)
+        fail_msg("'%s': message '%s' lacks '%s'", text, err.msg, fragment);
+}
+
+static void test_expr_errors(void **state)
+{
+    (void)state;
+    expect_error("A*", "at column 3: unexpected end");
+    expect_error("", "at column 1");
+    expect_error("A+Q", "unknown column 'Q'");
+    expect_error("(A+B", "expected ')'");
+    expect_error("A+B)", "unbalanced ')'");
+    expect_error("A B", "expected an operator");
+    expect_error("system(A)", "unknown column 'system'");
+    expect_error("A;B", "at column 2");
+    expect_error("A**2", "at column 3");
+    expect_error("A^2", "at column 2");
+    expect_error("1e", "bad exponent");
+    expect_error("1e999", "out of range");
+    char deep[300];
+    memset(deep, '(', 200);
+    strcpy(deep + 200, "A");
+    expect_error(deep, "nested too deeply");
+}
+
+static void test_expr_long_columns(void **state)
+{
+    (void)state;
+    /* more rows than one evaluation block, with a remainder */
+    const char *names[] = {"X"};
+    mk_frame f;
+    mk_err err;
+    mk_err_clear(&err);
+    assert_int_equal(mk_frame_init(&f, 1, names, 1301, &err), 0);
+    for (int i = 0; i < 1301; i++)
+        f.cols[0][i] = i;
+    mk_expr *e;
+    assert_int_equal(mk_expr_compile("X*X-(X+1)/2", &f, &e, &err), 0);
+    double *out = malloc(1301 * sizeof *out);
+    assert_int_equal(mk_expr_eval(e, &f, 1301, out), 0);
+    for (int i = 0; i < 1301; i++)
+        assert_true(out[i] == (double)i * i - (i + 1.0) / 2);
+    free(out);
+    mk_expr_free(e);
+    mk_frame_free(&f);
+}
+
+static void test_assign_split(void **state)
+{
+    (void)state;
+    char name[64];
+    const char *expr;
+    mk_err err;
+    mk_err_clear(&err);
+    assert_int_equal(mk_assign_split(" K = 2*A", name, sizeof name, &expr, &err), 0);
+    assert_string_equal(name, "K");
+    assert_string_equal(expr, " 2*A");
+    assert_int_equal(mk_assign_split("2*A", name, sizeof name, &expr, &err), -1);
+    assert_int_equal(mk_assign_split("1K=A", name, sizeof name, &expr, &err), -1);
+    assert_int_equal(mk_assign_split("=A", name, sizeof name, &expr, &err), -1);
+}
+
+static char *write_temp(const char *text)
+{
+    static const char tmpl[] = "/tmp/test_table.XXXXXX";
+    char *path = malloc(sizeof tmpl + 4);
+    strcpy(path, tmpl);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (int)strlen(text));
+    close(fd);
+    return path;
+}
+
+static int read_csv_text(const char *text, mk_frame *f, mk_err *err)
+{
+    char *path = write_temp(text);
+    mk_err_clear(err);
+    int rc = mk_frame_read_csv(path, f, err);
+    unlink(path);
+    free(path);
+    return rc;
+}
+
+static void test_csv_good(void **state)
+{
+    (void)state;
+    mk_frame f;
+    mk_err err;
+    assert_int_equal(read_csv_text("A, B ,C\r\n1,2.5,-3\r\n\r\n4, 5e1 ,6\n7,8,9", &f, &err), 0);
+    assert_int_equal(f.ncols, 3);
+    assert_int_equal(f.nrows, 3);
+    assert_string_equal(f.names[1], "B");
+    assert_true(f.cols[1][0] == 2.5 && f.cols[1][1] == 50 && f.cols[2][2] == 9 && f.cols[2][0] == -3);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    mk_frame_write_csv(mem, &f);
+    fclose(mem);
+    assert_string_equal(buf, "A,B,C\n1,2.5,-3\n4,50,6\n7,8,9\n");
+    free(buf);
+    mk_frame_free(&f);
+    assert_int_equal(read_csv_text("A\n", &f, &err), 0);
+    assert_int_equal(f.nrows, 0);
+    mk_frame_free(&f);
+}
+
+static void csv_error(const char *text, const char *fragment)
+{
+    mk_frame f;
+    mk_err err;
+    assert_int_equal(read_csv_text(text, &f, &err), -1);
+    if (strstr(err.msg, fragment) == NULL)
+        fail_msg("message '%s' lacks '%s'", err.msg, fragment);
+}
+
+static void test_csv_errors(void **state)
+{
+    (void)state;
+    csv_error("A,B\n1,2\n3\n", ":3: expected 2 fields, found 1");
+    csv_error("A,B\n1,2,3\n", ":2: expected 2 fields, found 3");
+    csv_error("A,B\n1,x\n", "'x' in column B is not a number");
+    csv_error("A,B\n1,\n", "'' in column B is not a number");
+    csv_error("A,B\n1,nan\n", "not a number");
+    csv_error("A,B\n1,inf\n", "not a number");
+    csv_error("A,B\n1,1e999\n", "not a number");
+    csv_error("", "empty header");
+    csv_error("A,A\n1,2\n", "duplicate column name 'A'");
+    csv_error("A,\"B\"\n", "bad column name");
+    mk_frame f;
+    mk_err err;
+    mk_err_clear(&err);
+    assert_int_equal(mk_frame_read_csv("/nonexistent/x.csv", &f, &err), -1);
+    assert_non_null(strstr(err.msg, "cannot open '/nonexistent/x.csv': No such file"));
+}
+
+static void test_agg_and_groupby(void **state)
+{
+    (void)state;
+    const char *names[] = {"K", "V"};
+    mk_frame f, g;
+    mk_err err;
+    mk_err_clear(&err);
+    assert_int_equal(mk_frame_init(&f, 2, names, 6, &err), 0);
+    double k[] = {3, 1, 3, -0.0, 1, 0}, v[] = {1, 2, 3, 4, 5, 6};
+    memcpy(f.cols[0], k, sizeof k);
+    memcpy(f.cols[1], v, sizeof v);
+    mk_agg aggs[8];
+    int n;
+    assert_int_equal(mk_agg_parse("sum:V,mean:V,count,min:V,max:V", &f, aggs, 8, &n, &err), 0);
+    assert_int_equal(n, 5);
+    assert_string_equal(aggs[0].name, "sum_V");
+    assert_string_equal(aggs[2].name, "count");
+    assert_int_equal(mk_groupby_local(&f, 0, aggs, n, &g, &err), 0);
+    assert_int_equal(g.nrows, 3); /* -0 and 0 are one group */
+    double want[3][6] = {{0, 10, 5, 2, 4, 6}, {1, 7, 3.5, 2, 2, 5}, {3, 4, 2, 2, 1, 3}};
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 6; c++)
+            assert_true(g.cols[c][r] == want[r][c]);
+    mk_frame_free(&g);
+    assert_int_equal(mk_agg_parse("median:V", &f, aggs, 8, &n, &err), -1);
+    assert_int_equal(mk_agg_parse("sum", &f, aggs, 8, &n, &err), -1);
+    assert_int_equal(mk_agg_parse("sum:Q", &f, aggs, 8, &n, &err), -1);
+    assert_int_equal(mk_agg_parse("count,count", &f, aggs, 8, &n, &err), -1);
+    assert_int_equal(mk_agg_parse("", &f, aggs, 8, &n, &err), -1);
+    mk_frame_free(&f);
+}
+
+static void test_groupby_shuffle_one_rank(void **state)
+{
+    (void)state;
+    const char *names[] = {"A", "B", "C", "D"};
+    mk_frame f, serial, shuffled;
+    mk_err err;
+    mk_err_clear(&err);
+    assert_int_equal(mk_frame_init(&f, 4, names, 1000, &err), 0);
+    mk_frame_fill_random(&f, 9, 0);
+    mk_agg aggs[4];
+    int n;
+    assert_int_equal(mk_agg_parse("sum:A,mean:C,count", &f, aggs, 4, &n, &err), 0);
+    assert_int_equal(mk_groupby_local(&f, 1, aggs, n, &serial, &err), 0);
+    assert_int_equal(mk_groupby_shuffle(MPI_COMM_WORLD, &f, 1, aggs, n, &shuffled, &err), 0);
+    assert_int_equal(serial.nrows, shuffled.nrows);
+    for (int c = 0; c < serial.ncols; c++)
+        assert_memory_equal(serial.cols[c], shuffled.cols[c], serial.nrows * sizeof(double));
+    uint64_t total = 0;
+    for (uint64_t r = 0; r < serial.nrows; r++)
+        total += (uint64_t)serial.cols[3][r];
+    assert_int_equal(total, 1000);
+    mk_frame_free(&serial);
+    mk_frame_free(&shuffled);
+    mk_frame_free(&f);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_expr_values),    cmocka_unit_test(test_expr_errors),
+        cmocka_unit_test(test_expr_long_columns), cmocka_unit_test(test_assign_split),
+        cmocka_unit_test(test_csv_good),       cmocka_unit_test(test_csv_errors),
+        cmocka_unit_test(test_agg_and_groupby), cmocka_unit_test(test_groupby_shuffle_one_rank),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    MPI_Finalize();
+    return failed;
+}
