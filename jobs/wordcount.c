@@ -354,9 +354,12 @@ static int count_my_block(const mk_job *job, const options *o, const mk_fileset 
     mk_reader_resume_at(rd, position);
     if (o->checkpoint_path != NULL)
         mk_reader_set_stop_flag(rd, &stop_requested);
-    /* test hook: rank 0 behaves as if signalled after K chunks */
+    /* test hooks: rank 0 behaves as if signalled after K chunks; every chunk takes US
+     * microseconds longer, so that a real signal sent by a test lands during the reads */
     const char *stop_after = getenv("MPIKIT_INJECT_STOP_AFTER");
     long chunks_left = stop_after != NULL && job->world_rank == 0 ? atol(stop_after) : -1;
+    const char *slow = getenv("MPIKIT_INJECT_SLOW_CHUNK_US");
+    long slow_us = slow != NULL ? atol(slow) : 0;
 
     mk_progress bar;
     mk_range share = mk_block_range(fs->total, job->world_size, job->world_rank);
@@ -374,6 +377,8 @@ static int count_my_block(const mk_job *job, const options *o, const mk_fileset 
     while ((rc = mk_reader_next(rd, &c, err)) == 1) {
         if (chunks_left >= 0 && chunks_left-- == 0)
             stop_requested = 1;
+        if (slow_us > 0)
+            usleep((useconds_t)slow_us);
         if (local.code != 0)
             continue;
         if (fail_here) {

@@ -64,11 +64,12 @@ refused "rank file of another checkpoint" "belongs to another checkpoint" 2 "${A
 printf 'x' >>"$D/c.txt"
 refused "input changed since the checkpoint" "made by a different run" 2 "${ARGS[@]}" --checkpoint "$ck" "${FILES[@]}"
 
-# A real signal: SIGUSR1 to mpirun is forwarded to every rank; small chunks make the run long.
-"$TOOLS/bytes" text 23 12000000 >"$D/long.txt"
+# A real signal: SIGUSR1 to mpirun is forwarded to every rank. The reads are slowed by a
+# test hook (5 ms per 4 KiB chunk, ~2.5 s in all) so that the signal lands during them.
+"$TOOLS/bytes" text 23 2000000 >"$D/long.txt"
 mpirun_n 2 "$WC" --chunk-size 4K --counts "$TMP/ref.csv" "$D/long.txt" >"$TMP/ref.out" 2>/dev/null
-mpirun_n 2 "$WC" --chunk-size 4K --progress --checkpoint "$TMP/ck-sig" --counts "$TMP/got.csv" "$D/long.txt" \
-    >"$TMP/out1" 2>"$TMP/err1" &
+MPIKIT_INJECT_SLOW_CHUNK_US=5000 mpirun_n 2 "$WC" --chunk-size 4K --progress --checkpoint "$TMP/ck-sig" \
+    --counts "$TMP/got.csv" "$D/long.txt" >"$TMP/out1" 2>"$TMP/err1" &
 pid=$!
 # Signal only once the ranks are reading (the progress bar is drawn): before the job has
 # installed its handler, SIGUSR1's default action ends the process.

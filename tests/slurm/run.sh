@@ -90,12 +90,41 @@ find "$WORK/tree" -name '*.c' -type f | sort >"$TMP/find.ref"
 grep "^$WORK/tree" "findfiles-$id.out" >"$TMP/find.out" || true
 same_file "findfiles.sbatch: paths equal GNU find" "$TMP/find.ref" "$TMP/find.out"
 
-# Scripts added by later jobs are submitted too, as long as they run with defaults.
+# Every other job's script, with its defaults, and a value each must produce. Jobs whose
+# results do not depend on the rank count are compared with a local 1-rank run.
+ref1() { mpirun_n 1 "$BIN/$1" "${@:2}" 2>/dev/null; }
 for s in "$ROOT"/slurm/*.sbatch; do
-    case $(basename "$s") in wordcount.sbatch | textgen.sbatch | findfiles.sbatch | scaling*.sbatch | pipeline-*.sbatch) continue ;; esac
-    id=$(MPIKIT_FILES=$corpus sbatch --parsable "$s")
+    name=$(basename "$s" .sbatch)
+    case $name in wordcount | textgen | findfiles | scaling* | pipeline-* | wordcount-requeue) continue ;; esac
+    id=$(sbatch --parsable "$s")
     st=$(wait_job "$id")
-    check "$(basename "$s"): $st" [ "$st" = COMPLETED ]
+    check "$name.sbatch: $st" [ "$st" = COMPLETED ]
+    log=$name-$id.out
+    case $name in
+    hello) check "hello: one line per rank (2)" [ "$(grep -cE '^ +[0-9]+ +2 +' "$log")" = 2 ] ;;
+    square) check "square: squares checked ok" grep -qE ' ok$' "$log" ;;
+    queue) check "queue: every item exactly once" grep -qE ' ok$' "$log" ;;
+    pool) check "pool: results in order" grep -qx 'results: A B C D E F G H I J K L M N O P' "$log" ;;
+    overhead) check "overhead: break-even table" grep -q '^break-even' "$log" ;;
+    spawn) check "spawn: 3 children spawned and joined" grep -qE '^ +1 +3 .* yes$' "$log" ;;
+    datagen) check "datagen: HDF5 datasets written" grep -q 'Dataset' "$log" ;;
+    bigpower)
+        ref1 bigpower --n 2e7 | grep -E '^ +(1|2|12|15) ' >"$TMP/ref"
+        grep -E '^ +(1|2|12|15) ' "$log" >"$TMP/got" || true
+        same_file "bigpower: means equal a local 1-rank run bit for bit" "$TMP/ref" "$TMP/got"
+        ;;
+    table)
+        ref1 table | sed -n '/^result/,/^$/p' >"$TMP/ref"
+        sed -n '/^result/,/^$/p' "$log" | sed 's/2 partitions on 2 ranks/1 partitions on 1 ranks/' >"$TMP/got"
+        same_file "table: result equals a local run" "$TMP/ref" "$TMP/got"
+        ;;
+    arraystats)
+        ref1 arraystats | grep '^1000x1000' | awk '{ print $4, $5, $6 }' >"$TMP/ref"
+        grep '^1000x1000' "$log" | awk '{ print $4, $5, $6 }' >"$TMP/got"
+        same_file "arraystats: sum, mean, std equal a local 1-rank run" "$TMP/ref" "$TMP/got"
+        ;;
+    *) not_ok "$name.sbatch: no value check in tests/slurm/run.sh" ;;
+    esac
 done
 
 # --- a job that cannot run is rejected at submit, not left pending ---
@@ -141,13 +170,14 @@ check "failing pipeline: process stage FAILED" [ "$(wait_job "$proc")" = FAILED 
 check "failing pipeline: report stage cancelled, not pending" [ "$(wait_job "$rep" 60)" = CANCELLED ]
 
 # --- preemption: SIGUSR1 to the batch shell, checkpoint, requeue, resume, same result ---
-"$TOOLS/bytes" text 24 40000000 >"$WORK/long.txt"
+# The reads are slowed by a test hook (5 ms per 4 KiB chunk) so the notice lands during them.
+"$TOOLS/bytes" text 24 3000000 >"$WORK/long.txt"
 mpirun_n 2 "$BIN/wordcount" --counts "$WORK/rq.ref" "$WORK/long.txt" >/dev/null 2>&1
-id=$(MPIKIT_FILES=$WORK/long.txt MPIKIT_ARGS="--chunk-size 4K --progress --counts $WORK/rq.csv" \
-    sbatch --parsable "$ROOT/slurm/wordcount-requeue.sbatch")
+id=$(MPIKIT_INJECT_SLOW_CHUNK_US=5000 MPIKIT_FILES=$WORK/long.txt \
+    MPIKIT_ARGS="--chunk-size 4K --progress --counts $WORK/rq.csv" sbatch --parsable "$ROOT/slurm/wordcount-requeue.sbatch")
 log=wordcount-requeue-$id.out
-for _ in $(seq 1 300); do grep -q 'wordcount \[' "$log" 2>/dev/null && break; sleep 0.2; done
-sleep 0.5
+# The bar is drawn after the stop handler is installed: signal as soon as it shows.
+for _ in $(seq 1 600); do grep -q 'wordcount \[' "$log" 2>/dev/null && break; sleep 0.05; done
 scancel --signal=USR1 --batch "$id"   # what --signal=B:USR1@60 sends before the time limit
 st=$(wait_job "$id" 300)
 restarts=$(scontrol show job "$id" | grep -o 'Restarts=[0-9]*' | cut -d= -f2)
