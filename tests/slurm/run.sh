@@ -148,7 +148,7 @@ check "launch mismatch message" grep -q 'launch mismatch: MPI world size is 2 bu
 
 # --- the scaling study: array over rank counts, merge after all succeeded ---
 mpirun_n 2 "$BIN/textgen" --bytes 16M -o "$WORK/scale.txt" >/dev/null 2>&1
-read -r _ array _ merge _ rows < <(MPIKIT_RANKS="1 2 4" "$ROOT/slurm/scaling.sh" "$WORK/scale.txt")
+read -r _ array _ merge _ rows < <(MPIKIT_RANKS="1 2 4" MPIKIT_SCALING_SHAPE=1000x1000 "$ROOT/slurm/scaling.sh" "$WORK/scale.txt")
 st=$(wait_job "$merge" 300)
 check "scaling: merge job $st after the array" [ "$st" = COMPLETED ]
 for t in 0 1 2; do
@@ -156,6 +156,8 @@ for t in 0 1 2; do
 done
 check "scaling: table has 1, 2 and 4 ranks" [ "$(cut -d, -f1 "$rows/scaling.csv" | tr '\n' ' ')" = "ranks 1 2 4 " ]
 check "scaling: speedup at 1 rank is 1.00" grep -q '^1,[0-9]*,[0-9.]*,[0-9.]*,1.00,1.00$' "$rows/scaling.csv"
+check "scaling: arraystats table has 1, 2 and 4 ranks" [ "$(cut -d, -f1 "$rows/scaling-arraystats.csv" | tr '\n' ' ')" = "ranks 1 2 4 " ]
+check "scaling: arraystats speedup at 1 rank is 1.00" grep -q '^1,[0-9]*,[0-9.]*,[0-9.]*,1.00,1.00$' "$rows/scaling-arraystats.csv"
 if command -v gnuplot >/dev/null; then check "scaling: plot written" [ -s "$rows/scaling.png" ]; fi
 
 # --- the pipeline: generate -> process -> report ---
