@@ -648,6 +648,13 @@ int main(int argc, char **argv)
                             "run the same command to resume\n",
                     o.checkpoint_path, (unsigned long long)done, (unsigned long long)fs.total);
         mk_outfile_abandon(&counts_out);
+        mk_blob_free(&identity);
+        mk_blob_free(&resume);
+        mk_blob_free(&save);
+        mk_wordtable_free(res.words);
+        free(res.per_file);
+        mk_fileset_free(&fs);
+        free(files);
         MPI_Finalize();
         return MK_EXIT_INTERRUPTED;
     }
