@@ -73,10 +73,7 @@ int main(int argc, char **argv)
                         .nopts = (int)(sizeof opts / sizeof opts[0]),
                         .min_positional = 0,
                         .max_positional = 0};
-    char **pos = NULL;
-    int npos = 0;
-    int rc = mk_cli_parse(&cli, argc, argv, out, &pos, &npos, &err);
-    free(pos);
+    int rc = mk_cli_parse(&cli, argc, argv, out, NULL, NULL, &err);
     if (rc == MK_CLI_EXIT)
         mk_job_end(&job);
     uint64_t R = 0, C = 0, cr = 0, cc = 0;

@@ -131,11 +131,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         .min_positional = 0,
         .max_positional = 0,
     };
-    char **pos = NULL;
-    int npos = 0;
-    int rc = mk_cli_parse(&cli, argc, argv, out, &pos, &npos, err);
-    free(pos);
-    return rc;
+    return mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
 }
 
 /* The --thread option must be known before MPI starts: a first look at argv, no messages.
@@ -143,18 +139,10 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
 static int requested_level(int argc, char **argv)
 {
     static const char *names[] = {"single", "funneled", "serialized", "multiple"};
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        if (strcmp(argv[i], "--") == 0)
-            break;
-        if (strcmp(argv[i], "--thread") == 0 && i + 1 < argc)
-            v = argv[i + 1];
-        else if (strncmp(argv[i], "--thread=", 9) == 0)
-            v = argv[i] + 9;
-        for (int k = 0; v != NULL && k < 4; k++)
-            if (strcmp(v, names[k]) == 0)
-                return level_of_choice(k);
-    }
+    const char *v = mk_cli_peek(argc, argv, "thread");
+    for (int k = 0; v != NULL && k < 4; k++)
+        if (strcmp(v, names[k]) == 0)
+            return level_of_choice(k);
     return MPI_THREAD_SINGLE;
 }
 

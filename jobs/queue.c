@@ -108,10 +108,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         .min_positional = 0,
         .max_positional = 0,
     };
-    char **pos = NULL;
-    int npos = 0;
-    int rc = mk_cli_parse(&cli, argc, argv, out, &pos, &npos, err);
-    free(pos);
+    int rc = mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
     if (rc == MK_CLI_OK && o->blocking && o->threads == THREADS_FUNNELED)
         return mk_err_set(err, MK_EXIT_USAGE,
                           "--blocking with --threads funneled would deadlock: a consumer blocked in MPI_Recv "
@@ -406,17 +403,11 @@ static const char *thread_name(int level)
 /* --threads must be known before MPI starts; the full parse reports bad values later. */
 static int requested_level(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
-            v = argv[i + 1];
-        else if (strncmp(argv[i], "--threads=", 10) == 0)
-            v = argv[i] + 10;
-        if (v != NULL && strcmp(v, "funneled") == 0)
-            return MPI_THREAD_FUNNELED;
-        if (v != NULL && strcmp(v, "multiple") == 0)
-            return MPI_THREAD_MULTIPLE;
-    }
+    const char *v = mk_cli_peek(argc, argv, "threads");
+    if (v != NULL && strcmp(v, "funneled") == 0)
+        return MPI_THREAD_FUNNELED;
+    if (v != NULL && strcmp(v, "multiple") == 0)
+        return MPI_THREAD_MULTIPLE;
     return MPI_THREAD_SINGLE;
 }
 

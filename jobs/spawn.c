@@ -69,11 +69,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         .min_positional = 0,
         .max_positional = 0,
     };
-    char **pos = NULL;
-    int npos = 0;
-    int rc = mk_cli_parse(&cli, argc, argv, out, &pos, &npos, err);
-    free(pos);
-    return rc;
+    return mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
 }
 
 /* A child: receive x, print, send back x^2, disconnect. Output goes through the children's

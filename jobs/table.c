@@ -80,10 +80,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         .min_positional = 0,
         .max_positional = 0,
     };
-    char **pos = NULL;
-    int npos = 0;
-    int rc = mk_cli_parse(&cli, argc, argv, out, &pos, &npos, err);
-    free(pos);
+    int rc = mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
     if (rc == MK_CLI_OK && o->agg != NULL && o->groupby == NULL)
         return mk_err_set(err, MK_EXIT_USAGE, "--agg needs --groupby");
     if (rc == MK_CLI_OK && o->apply == NULL && o->groupby == NULL)

@@ -532,3 +532,20 @@ int mk_cli_parse(const mk_cli *cli, int argc, char **argv, FILE *out,
         free(pos);
     return MK_CLI_OK;
 }
+
+const char *mk_cli_peek(int argc, char **argv, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            break;
+        if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0)
+            continue;
+        if (a[2 + n] == '=')
+            return a + 3 + n;
+        if (a[2 + n] == '\0' && i + 1 < argc)
+            return argv[i + 1];
+    }
+    return NULL;
+}

@@ -186,15 +186,28 @@ static wc_kernel kernel_by_name(const char *name)
     return NULL;
 }
 
-const char *mk_wc_kernel_name(void)
+/* The fastest kernel this CPU runs, and its name. */
+static wc_kernel best_kernel(const char **name)
 {
 #ifdef MK_WC_X86
-    if (__builtin_cpu_supports("avx512bw"))
-        return "avx512";
-    if (__builtin_cpu_supports("avx2"))
-        return "avx2";
+    if (__builtin_cpu_supports("avx512bw")) {
+        *name = "avx512";
+        return update_avx512;
+    }
+    if (__builtin_cpu_supports("avx2")) {
+        *name = "avx2";
+        return update_avx2;
+    }
 #endif
-    return "portable";
+    *name = "portable";
+    return update_portable;
+}
+
+const char *mk_wc_kernel_name(void)
+{
+    const char *name;
+    best_kernel(&name);
+    return name;
 }
 
 int mk_wc_update_with(const char *kernel, mk_wc_state *st, const unsigned char *buf, size_t n)
@@ -208,7 +221,8 @@ int mk_wc_update_with(const char *kernel, mk_wc_state *st, const unsigned char *
 
 void mk_wc_update(mk_wc_state *st, const unsigned char *buf, size_t n)
 {
-    kernel_by_name(mk_wc_kernel_name())(st, buf, n);
+    const char *name;
+    best_kernel(&name)(st, buf, n);
 }
 
 mk_wc_carry mk_wc_carry_of(const mk_wc_state *st)

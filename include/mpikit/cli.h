@@ -48,6 +48,10 @@ enum { MK_CLI_OK = 0, MK_CLI_EXIT = 1, MK_CLI_ERROR = -1 };
 int mk_cli_parse(const mk_cli *cli, int argc, char **argv, FILE *out,
                  char ***positional, int *npositional, mk_err *err);
 
+/* The value of --NAME VALUE or --NAME=VALUE in argv (before "--"), or NULL: for the few
+ * options needed before MPI starts (a thread level); the full parse validates it later. */
+const char *mk_cli_peek(int argc, char **argv, const char *name);
+
 /* Print the --help text. */
 void mk_cli_help(const mk_cli *cli, FILE *out);
 

@@ -520,9 +520,21 @@ static void test_help_short_taken(void **state)
     fclose(out);
 }
 
+static void test_peek_before_parse(void **state)
+{
+    (void)state;
+    char *argv[] = {"job", "--threads=multiple", "--thread", "funneled", "--", "--thread", "x"};
+    assert_string_equal(mk_cli_peek(7, argv, "thread"), "funneled");
+    assert_string_equal(mk_cli_peek(7, argv, "threads"), "multiple");
+    assert_null(mk_cli_peek(7, argv, "top"));
+    char *dangling[] = {"job", "--thread"};
+    assert_null(mk_cli_peek(2, dangling, "thread"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_peek_before_parse),
         cmocka_unit_test(test_parse_int),
         cmocka_unit_test(test_parse_size),
         cmocka_unit_test(test_parse_double),
