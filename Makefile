@@ -58,7 +58,8 @@ LIBA     := $(BUILD)/lib/libmpikit.a
 # Keep objects of jobs and tests: they are intermediates of a pattern chain.
 .SECONDARY:
 
-.PHONY: all lib jobs tests test test-unit test-jobs test-slurm demo corpus install uninstall clean bench deps help
+.PHONY: all lib jobs tests test test-unit test-jobs test-slurm demo corpus install uninstall clean bench bench-report \
+        deps help fuzz fuzz-smoke lint valgrind
 all: lib jobs
 
 help:
@@ -131,6 +132,23 @@ corpus:
 BENCH ?= $(patsubst bench/%.sh,%,$(wildcard bench/*.sh))
 bench: all
 	@set -e; for b in $(BENCH); do echo "== bench/$$b.sh"; bench/$$b.sh; done
+
+# make bench-report: regenerate docs/benchmarks.md and its plots from bench/results/*.csv.
+bench-report:
+	bench/report.sh
+
+# Hardening (docs/reliability.md). Fuzzers are built with clang into build/fuzz.
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+fuzz-smoke:
+	scripts/fuzz.sh 20
+
+# Static analysis (cppcheck, clang-tidy with .clang-tidy, shellcheck) and Valgrind memcheck.
+lint:
+	scripts/lint.sh
+valgrind: tests
+	BUILD=$(BUILD) scripts/valgrind.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mpikit

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/install-deps.sh [--check] [GROUP...] - install the Debian packages mpikit needs.
 # Groups: build (default: compiler, Open MPI, parallel HDF5, cmocka), test (tools the
-# tests call), slurm, bench, plot, all. Uses sudo when not root; when it cannot install,
+# tests call), slurm, bench, plot, check (fuzzers, static analysis, valgrind), all. Uses sudo when not root; when it cannot install,
 # prints the exact apt-get line to run and exits 1. --check only reports what is missing.
 set -euo pipefail
 
@@ -10,7 +10,8 @@ packages_of() {
     build) echo make gcc libc6-dev pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools libcmocka-dev ;;
     test) echo coreutils diffutils grep sed mawk findutils util-linux procps ;;
     slurm) echo slurmctld slurmd slurm-client munge ;;
-    bench) echo time python3 python3-numpy python3-mpi4py ;;
+    bench) echo time python3 python3-numpy python3-mpi4py python3-pandas python3-dask hyperfine ;;
+    check) echo clang libclang-rt-14-dev clang-tidy cppcheck shellcheck valgrind ;;
     plot) echo gnuplot-nox ;;
     esac
 }
@@ -21,9 +22,9 @@ for a in "$@"; do
     case $a in
     --check) check_only=1 ;;
     -h | --help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    build | test | slurm | bench | plot) groups+=("$a") ;;
-    all) groups+=(build test slurm bench plot) ;;
-    *) echo "install-deps.sh: unknown group '$a' (build, test, slurm, bench, plot, all)" >&2; exit 2 ;;
+    build | test | slurm | bench | plot | check) groups+=("$a") ;;
+    all) groups+=(build test slurm bench plot check) ;;
+    *) echo "install-deps.sh: unknown group '$a' (build, test, slurm, bench, plot, check, all)" >&2; exit 2 ;;
     esac
 done
 [ ${#groups[@]} -gt 0 ] || groups=(build)
