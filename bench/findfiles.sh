@@ -114,7 +114,7 @@ rate() { awk -v n="$ENTRIES" -v t="$1" 'BEGIN { if (t > 0) printf "%.0f", n / t;
 echo "| method | ranks | time (s) | entries/s | imbalance (max/mean busy time) | max/mean entries | wall incl. start-up (s) |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 echo "| GNU find -name '*.py' -type f | 1 | $(printf %.3f "$t_find") | $(rate "$t_find") | - | - | - |"
-echo "| GNU find -name '*.py' -type f -printf '%s\\n' (stats each match) | 1 | $(printf %.3f "$t_find_s") | $(rate "$t_find_s") | - | - | - |"
+printf '%s\n' "| GNU find -name '*.py' -type f -printf '%s\\n' (stats each match) | 1 | $(printf %.3f "$t_find_s") | $(rate "$t_find_s") | - | - | - |"
 echo "| Python os.walk (serial) | 1 | $t_oswalk | $(rate "$t_oswalk") | - | - | - |"
 echo "| Python Pool(2).map over top-level dirs | 2 | $t_pool | $(rate "$t_pool") | - | - | - |"
 echo "| Python Path.rglob('*.py') | 1 | $t_rglob | $(rate "$t_rglob") | - | - | - |"

@@ -110,6 +110,7 @@ static int cmp_double(const void *a, const void *b)
 
 static double median(double *v, int64_t n)
 {
+    /* cppcheck-suppress uninitvar ; false positive: callers fill n >= 1 values (--repeat >= 1) */
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }

@@ -942,8 +942,9 @@ int mk_frame_read_h5(mk_h5 *h, mk_frame *f, mk_err *err)
         hid_t t = H5Aget_type(a);
         size_t sz = H5Tget_size(t);
         char *s = H5Tget_class(t) == H5T_STRING && !H5Tis_variable_str(t) ? calloc(1, sz + 1) : NULL;
+        char *save = NULL;
         if (s != NULL && H5Aread(a, t, s) >= 0) {
-            for (char *tok = strtok(s, ","); tok && l.n < MK_FRAME_MAX_COLS; tok = strtok(NULL, ","))
+            for (char *tok = strtok_r(s, ",", &save); tok && l.n < MK_FRAME_MAX_COLS; tok = strtok_r(NULL, ",", &save))
                 if (strlen(tok) < MK_FRAME_NAME_MAX)
                     strcpy(l.names[l.n++], tok);
         }
