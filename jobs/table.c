@@ -134,6 +134,7 @@ static int same_frame(const mk_frame *a, const mk_frame *b)
         if (strcmp(a->names[c], b->names[c]) != 0)
             return 0;
         for (uint64_t r = 0; r < a->nrows; r++)
+            /* NOLINTNEXTLINE(bugprone-suspicious-memory-comparison,cert-exp42-c,cert-flp37-c): bits on purpose */
             if (memcmp(&a->cols[c][r], &b->cols[c][r], sizeof(double)) != 0 &&
                 !(isnan(a->cols[c][r]) && isnan(b->cols[c][r])))
                 return 0;
@@ -170,7 +171,7 @@ int main(int argc, char **argv)
     mk_h5_quiet(o.debug);
     int root = job.world_rank == 0;
     int h5_out = o.output != NULL && mk_h5_is_h5_path(o.output);
-    if (o.output != NULL && !h5_out && (strlen(o.output) < 4 || strcmp(o.output + strlen(o.output) - 4, ".csv"))) {
+    if (o.output != NULL && !h5_out && (strlen(o.output) < 4 || strcmp(o.output + strlen(o.output) - 4, ".csv") != 0)) {
         mk_err_set(&err, MK_EXIT_USAGE, "--output '%s': expected a .csv, .h5 or .hdf5 file", o.output);
         mk_job_exit_error(&job, &err);
     }
@@ -264,7 +265,7 @@ int main(int argc, char **argv)
     if (o.verbose) {
         char line[256];
         snprintf(line, sizeof line, "rank %d: partitions %llu..%llu, rows %llu..%llu (%d rows)\n", job.world_rank,
-                 (unsigned long long)myparts.start, (unsigned long long)(myparts.start + myparts.count),
+                 (unsigned long long)myparts.start, (unsigned long long)myparts.start + myparts.count,
                  (unsigned long long)row0, (unsigned long long)(row0 + local.nrows), counts[job.world_rank]);
         if (myparts.count == 0)
             snprintf(line, sizeof line, "rank %d: no partitions\n", job.world_rank);

@@ -231,7 +231,7 @@ static void generate_and_write(const mk_job *job, const options *o, const mk_tex
             len += page_bytes(first + i, o->bytes);
         }
         MPI_Status status;
-        int rc = MPI_File_write_at_all(fh, (MPI_Offset)(first * PAGE), buf, (int)len, MPI_BYTE, &status);
+        int rc = MPI_File_write_at_all(fh, (MPI_Offset)first * (MPI_Offset)PAGE, buf, (int)len, MPI_BYTE, &status);
         int written = 0;
         if (rc == MPI_SUCCESS)
             rc = MPI_Get_count(&status, MPI_BYTE, &written);

@@ -121,7 +121,7 @@ int mk_checkpoint_save(MPI_Comm comm, const char *path, const mk_blob *identity,
     char own[4200];
     rank_path(own, sizeof own, path, rank);
     unsigned char head[16];
-    memcpy(head, MAGIC, 8);
+    memcpy(head, MAGIC, 8); /* NOLINT(bugprone-not-null-terminated-result): a binary header, not a string */
     memcpy(head + 8, &generation, 8);
     if (mine->bad)
         mk_err_set(err, MK_EXIT_FAILURE, "checkpoint: out of memory");
@@ -151,8 +151,10 @@ int mk_checkpoint_load(MPI_Comm comm, const char *path, const mk_blob *identity,
                            "checkpoint '%s' was made by a different run (other files, file sizes, rank count "
                            "or options): rerun the same command, or remove the checkpoint",
                            path);
-            head[0] = 1;
-            memcpy(&head[1], meta.data + 8, 8);
+            else { /* only a whole header has a generation (an empty file has no data at all) */
+                head[0] = 1;
+                memcpy(&head[1], meta.data + 8, 8);
+            }
         }
         mk_blob_free(&meta);
     }

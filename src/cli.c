@@ -138,8 +138,8 @@ const char *mk_format_bytes(uint64_t bytes, char *buf, size_t len)
         snprintf(buf, len, "%" PRIu64 " B", bytes);
         return buf;
     }
-    double v = (double)bytes;
-    int u = -1;
+    double v = (double)bytes / 1024.0; /* at least 1 KiB here */
+    int u = 0;
     while (v >= 1024.0 && u < 5) {
         v /= 1024.0;
         u++;

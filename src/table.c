@@ -444,7 +444,7 @@ void mk_expr_free(mk_expr *e)
 int mk_expr_eval(const mk_expr *e, const mk_frame *f, uint64_t n, double *out)
 {
     /* A stack of blocks: each operation runs over EVAL_BLOCK rows at a time. */
-    double *stack = malloc((size_t)(e->max_stack > 0 ? e->max_stack : 1) * EVAL_BLOCK * sizeof *stack);
+    double *stack = calloc((size_t)(e->max_stack > 0 ? e->max_stack : 1) * EVAL_BLOCK, sizeof *stack);
     if (stack == NULL)
         return -1;
     for (uint64_t r0 = 0; r0 < n; r0 += EVAL_BLOCK) {

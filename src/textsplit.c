@@ -213,7 +213,7 @@ int mk_reader_next(mk_reader *r, mk_chunk *chunk, mk_err *err)
                 n = 0;
             MPI_Status status;
             double t0 = mk_now();
-            int rc = MPI_File_read_at_all(r->fh, (MPI_Offset)(r->cur.offset + done), r->buf, (int)n, MPI_BYTE,
+            int rc = MPI_File_read_at_all(r->fh, (MPI_Offset)r->cur.offset + (MPI_Offset)done, r->buf, (int)n, MPI_BYTE,
                                           &status);
             r->io_seconds += mk_now() - t0;
             int got = 0;
@@ -227,7 +227,7 @@ int mk_reader_next(mk_reader *r, mk_chunk *chunk, mk_err *err)
                 else
                     snprintf(why, sizeof why, "short read (%d of %zu bytes): did the file shrink?", got, n);
                 mk_err_set(&r->local, MK_EXIT_FAILURE, "reading '%s' at offset %llu: %s",
-                           r->fs->paths[r->cur.file], (unsigned long long)(r->cur.offset + done), why);
+                           r->fs->paths[r->cur.file], (unsigned long long)r->cur.offset + done, why);
                 continue;
             }
             if (n == 0)
