@@ -93,7 +93,8 @@ int mk_parse_size(const char *text, uint64_t *bytes)
 
 int mk_parse_double(const char *text, double *value)
 {
-    if (text == NULL || *text == '\0' || isspace((unsigned char)*text))
+    /* Decimal only: strtod would also take hex floats ("0x1p4"), which no option means. */
+    if (text == NULL || *text == '\0' || isspace((unsigned char)*text) || strpbrk(text, "xX") != NULL)
         return -1;
     char *end;
     double v = strtod(text, &end);
@@ -110,8 +111,9 @@ int mk_parse_duration(const char *text, double *seconds)
         { "", 1.0 }, { "ns", 1e-9 }, { "us", 1e-6 }, { "ms", 1e-3 },
         { "s", 1.0 }, { "m", 60.0 }, { "h", 3600.0 },
     };
-    /* Requiring a leading digit rejects signs, blanks, "inf" and "nan" in one test. */
-    if (text == NULL || !(isdigit((unsigned char)*text) || *text == '.'))
+    /* Requiring a leading digit rejects signs, blanks, "inf" and "nan" in one test; no 'x'
+     * rejects hex floats ("0x10s"). */
+    if (text == NULL || !(isdigit((unsigned char)*text) || *text == '.') || strpbrk(text, "xX") != NULL)
         return -1;
     char *end;
     double v = strtod(text, &end);

@@ -162,9 +162,11 @@ int mk_frame_read_csv(const char *path, mk_frame *f, mk_err *err)
             free(buf);
             return mk_err_set(err, MK_EXIT_FAILURE, "%s:1: more than %d columns", path, MK_FRAME_MAX_COLS);
         }
+        /* A NUL byte would cut the name short and pass the check on its prefix. */
+        int has_nul = memchr(ts, '\0', (size_t)(te - ts)) != NULL;
         *te = '\0';
         names[ncols++] = ts;
-        if (!mk_frame_valid_name(ts) || (ncols > 1 && mk_frame_find(f, ts) >= 0)) {
+        if (has_nul || !mk_frame_valid_name(ts) || (ncols > 1 && mk_frame_find(f, ts) >= 0)) {
             mk_err_set(err, MK_EXIT_FAILURE, "%s:1: bad column name '%s' (letters, digits, _; unique)", path, ts);
             free(buf);
             return -1;
@@ -215,8 +217,9 @@ int mk_frame_read_csv(const char *path, mk_frame *f, mk_err *err)
             char *num_end;
             errno = 0;
             double v = strtod(ts, &num_end);
+            /* Decimal only: strtod would also take hex floats ("0x1p3"), which no CSV means. */
             int ok = ts != te && num_end == te && (isdigit((unsigned char)ts[0]) || ts[0] == '-' || ts[0] == '+' ||
-                                                   ts[0] == '.') && isfinite(v);
+                                                   ts[0] == '.') && isfinite(v) && strpbrk(ts, "xX") == NULL;
             if (!ok) {
                 mk_err_set(err, MK_EXIT_FAILURE, "%s:%llu: '%.40s' in column %s is not a number", path,
                            (unsigned long long)lineno, ts, f->names[c]);
