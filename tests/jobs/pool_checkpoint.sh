@@ -7,6 +7,7 @@
 # through a test hook (MPIKIT_TRACE_TASKS=FILE: one line per finished task, written before the
 # task is journalled), so the counts the job reports are checked against what really ran.
 # Checkpoints of other task sets, damaged and truncated files are refused with a clear error.
+# The unit tests of the journal and the stop flag (test_journal) also run at 2-4 ranks.
 . "$(dirname "$0")/../lib.sh"
 POOL=$BIN/pool
 
@@ -27,6 +28,18 @@ task_set() {
     same_file "uninterrupted run of $M tasks: the names the task set defines" "$TMP/expected" "$TMP/ref.names"
 }
 task_set 30 uniform:50ms:150ms
+
+# The journal's and the stop flag's unit tests again, with every rank running them.
+for n in 2 3 4; do
+    mpirun_n "$n" "$BUILD/tests/test_journal" >"$TMP/out" 2>&1
+    rc=$?
+    if [ "$rc" = 0 ] && [ "$(grep -c '^\[  PASSED  \] 4 test(s)' "$TMP/out")" = "$n" ]; then
+        ok "test_journal at $n ranks: 4 cases on every rank"
+    else
+        not_ok "test_journal at $n ranks: exit $rc"
+        grep -E 'FAIL|ERROR|error' "$TMP/out" | head -10 | sed 's/^/#   /'
+    fi
+done
 
 # Compound conditions for check (which runs one command).
 ended_nonzero() { [ "$1" != 0 ] && [ "$1" != 124 ]; }          # RC: failed, but not by the timeout
