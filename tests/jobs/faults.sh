@@ -167,4 +167,50 @@ else
     echo "# SKIP read-only directory: no bind mount, and root ignores directory permissions"
 fi
 
+# --- collective error agreement ---
+# A fault on one rank: every rank must learn it at the next agreement point and exit by
+# itself with the same status (mpirun is told not to abort the others, so a rank that did not
+# learn would hang until the timeout), rank 0 printing one line, and no output file.
+# agree NAME RANKS PATTERN OUTPUT JOB ARGS... (a wrapper records each rank's own exit status)
+agree() {
+    local name=$1 n=$2 pattern=$3 output=$4 job=$5
+    shift 5
+    rm -f "$TMP/status"
+    TEST_TIMEOUT=60 mpirun_n "$n" --mca orte_abort_on_non_zero_status 0 \
+        sh -c '"$0" "$@"; echo "$OMPI_COMM_WORLD_RANK $?" >>"'"$TMP/status"'"' "$BIN/$job" "$@" \
+        >"$TMP/aout" 2>"$TMP/aerr"
+    local rc=$? why=""
+    local statuses
+    statuses=$(sort -n "$TMP/status" 2>/dev/null | awk '{ printf "%s%s", sep, $2; sep = "," }')
+    local want
+    want=$(seq 1 "$n" | awk '{ printf "%s1", sep; sep = "," }')
+    [ "$rc" = 124 ] && why="$why hung (timeout);"
+    [ "$statuses" = "$want" ] || why="$why rank exit statuses '$statuses' (want $want);"
+    [ "$(grep -c "^$job: error: " "$TMP/aerr")" = 1 ] || why="$why $(grep -c "^$job: error: " "$TMP/aerr") error lines;"
+    grep -q -- "$pattern" "$TMP/aerr" || why="$why no '$pattern';"
+    [ -e "$output" ] && why="$why $output exists;"
+    if [ -z "$why" ]; then
+        ok "$name at $n ranks: every rank exits 1 by itself, one line: $(grep "^$job: error: " "$TMP/aerr" | cut -c1-90)"
+    else
+        not_ok "$name at $n ranks:$why"
+        sed 's/^/#   /' "$TMP/aerr" | grep -v '^#   ---' | head -n 5
+    fi
+    rm -f "$output"
+}
+for bad in 1 2; do
+    MPIKIT_INJECT_FAULT=$bad agree "wordcount, fault injected on rank $bad, --counts h5" 3 \
+        "injected fault on rank $bad" "$D/c.h5" wordcount --chunk-size 64K --counts "$D/c.h5" "$D/big.txt"
+done
+MPIKIT_INJECT_FAULT=3 agree "wordcount, fault injected on the last rank, --counts csv" 4 \
+    "injected fault on rank 3" "$D/c.csv" wordcount --chunk-size 64K --counts "$D/c.csv" "$D/big.txt"
+agree "pool, a task fails on a worker" 3 "task for item 4 failed" "$D/g.svg" \
+    pool -n 6 --sleep const:0 --fail-at 4 --gantt "$D/g.svg"
+agree "pool --schedule static, the last rank's task fails" 3 "task for item 5 failed" "$D/g.svg" \
+    pool -n 6 --sleep const:0 --schedule static --fail-at 5 --gantt "$D/g.svg"
+{ echo A,B; seq 1 30 | awk '{ print $1 "," $1 }'; echo x,1; } >"$D/bad.csv"
+agree "table, a bad number in the last row" 3 "bad.csv:32" "$D/tb.csv" table -i "$D/bad.csv" -o "$D/tb.csv"
+printf 'not hdf5\n' >"$D/fake.h5"
+agree "arraystats, an input that is not HDF5" 3 "is not an HDF5 file" "$D/a2.h5" \
+    arraystats -i "$D/fake.h5" -o "$D/a2.h5"
+
 finish
