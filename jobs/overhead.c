@@ -64,6 +64,10 @@ static int parse_list(const char *name, const char *text, int durations, double 
     if (strlen(text) >= sizeof buf)
         return mk_err_set(err, MK_EXIT_USAGE, "--%s: list too long", name);
     strcpy(buf, text);
+    /* strtok_r would skip an empty item silently: "1us,,2us" is a typo, not two costs */
+    size_t len = strlen(text);
+    if (len > 0 && (text[0] == ',' || text[len - 1] == ',' || strstr(text, ",,") != NULL))
+        return mk_err_set(err, MK_EXIT_USAGE, "--%s: '%s' has an empty item", name, text);
     int n = 0;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
         if (n == MAX_LIST)

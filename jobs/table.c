@@ -225,8 +225,13 @@ int main(int argc, char **argv)
     mk_expr *expr = NULL;
     char newcol[MK_FRAME_NAME_MAX] = "";
     const char *etext = NULL;
-    if (o.apply != NULL && mk_assign_split(o.apply, newcol, sizeof newcol, &etext, &err) == 0)
-        mk_expr_compile(etext, &local, &expr, &err);
+    if (o.apply != NULL && mk_assign_split(o.apply, newcol, sizeof newcol, &etext, &err) == 0 &&
+        mk_expr_compile(etext, &local, &expr, &err) != 0) {
+        /* the expression parser does not know which option its text came from */
+        char why[MK_ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err.msg);
+        mk_err_set(&err, err.code, "--apply: %s", why);
+    }
     mk_agg aggs[MK_FRAME_MAX_COLS - 1];
     int naggs = 0, keycol = -1;
     if (err.code == 0 && o.groupby != NULL) {

@@ -277,6 +277,10 @@ static int apply_value(const mk_option *o, const char *value, mk_err *err)
         return 0;
     }
     case MK_OPT_STRING:
+        /* No option means anything by an empty text: a path, a pattern or a spec would
+         * otherwise fail later with a message that names no option (or not fail at all). */
+        if (value[0] == '\0')
+            return mk_err_set(err, MK_EXIT_USAGE, "%s: empty value", label);
         if (o->target != NULL)
             *(const char **)o->target = value;
         return 0;

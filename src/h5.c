@@ -148,6 +148,16 @@ void mk_h5_close(mk_h5 *h)
 
 void mk_h5_abandon(mk_h5 *h)
 {
+    /* On a full disk the close's metadata flush fails too, and HDF5 1.10 then crashes in its own
+     * clean-up at MPI_Finalize. The temporary is discarded anyway: free its blocks first, so the
+     * flush has room. */
+    if (h->file >= 0 && h->writing && h->tmp[0] != '\0') {
+        MPI_Barrier(h->comm);
+        if (h->rank == 0 && truncate(h->tmp, 0) != 0) {
+            /* nothing better to do: the file is deleted below in any case */
+        }
+        MPI_Barrier(h->comm);
+    }
     if (h->file >= 0)
         H5Fclose(h->file);
     h->file = -1;

@@ -1,4 +1,4 @@
-/* outfile.h - an output file that appears only when complete: written to a temporary name beside it, renamed at the end. */
+/* outfile.h - an output file that appears only when complete: written unnamed (O_TMPFILE) or to a temporary name beside it, linked/renamed at the end. */
 #ifndef MPIKIT_OUTFILE_H
 #define MPIKIT_OUTFILE_H
 
@@ -11,7 +11,7 @@ typedef struct {
     const char *what; /* names the file in messages, e.g. "--counts" */
 } mk_outfile;
 
-/* Create PATH.tmp-XXXXXX in PATH's directory (fails early when PATH is not writable). */
+/* Open an unnamed file (O_TMPFILE) or PATH.tmp-XXXXXX in PATH's directory (fails early when not writable). */
 int mk_outfile_begin(mk_outfile *of, const char *path, const char *what, mk_err *err);
 /* Flush, close and rename to PATH (mode 0666 & ~umask); on any failure the temporary is removed. */
 int mk_outfile_commit(mk_outfile *of, const char *path, mk_err *err);
