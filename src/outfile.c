@@ -48,11 +48,28 @@ static int open_unnamed(const char *path)
 #endif
 }
 
+int mk_outfile_check_target(const char *path, const char *what, mk_err *err)
+{
+    struct stat st;
+    if (path[0] == '\0')
+        return mk_err_set(err, MK_EXIT_FAILURE, "%s: empty file name", what);
+    if (stat(path, &st) != 0)
+        return 0; /* absent: created; a missing directory fails when the temporary is made */
+    if (S_ISDIR(st.st_mode))
+        return mk_err_set(err, MK_EXIT_FAILURE, "cannot write %s '%s': is a directory", what, path);
+    if (!S_ISREG(st.st_mode))
+        return mk_err_set(err, MK_EXIT_FAILURE, "cannot write %s '%s': exists and is not a regular file", what,
+                          path);
+    return 0;
+}
+
 int mk_outfile_begin(mk_outfile *of, const char *path, const char *what, mk_err *err)
 {
     of->fp = NULL;
     of->tmp[0] = '\0';
     of->what = what;
+    if (mk_outfile_check_target(path, what, err) != 0)
+        return -1;
     int n = snprintf(of->tmp, sizeof of->tmp, "%s.tmp-XXXXXX", path);
     if (n < 0 || (size_t)n >= sizeof of->tmp) {
         of->tmp[0] = '\0';

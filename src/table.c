@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "mpikit/rng.h"
 
 int mk_frame_valid_name(const char *name)
@@ -81,6 +82,16 @@ void mk_frame_fill_random(mk_frame *f, uint64_t seed, uint64_t row0)
 
 static char *slurp(const char *path, size_t *len, mk_err *err)
 {
+    /* Check the type first: fopen of a FIFO blocks, and a device like /dev/zero never ends. */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        mk_err_set(err, MK_EXIT_FAILURE, "'%s' is a directory, not a file", path);
+        return NULL;
+    }
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        mk_err_set(err, MK_EXIT_FAILURE, "'%s' is not a regular file (a pipe or device)", path);
+        return NULL;
+    }
     FILE *fp = fopen(path, "rb");
     if (fp == NULL) {
         mk_err_set(err, MK_EXIT_FAILURE, "cannot open '%s': %s", path, strerror(errno));
@@ -92,6 +103,15 @@ static char *slurp(const char *path, size_t *len, mk_err *err)
         if (buf == NULL)
             break;
         size_t got = fread(buf + n, 1, cap - n, fp);
+        /* A NUL is never in a text CSV: stop at once (a huge binary or sparse file ends here). */
+        const char *nul = memchr(buf + n, '\0', got);
+        if (nul != NULL) {
+            mk_err_set(err, MK_EXIT_FAILURE, "'%s' has a NUL byte at offset %llu: not a text CSV file", path,
+                       (unsigned long long)(nul - buf));
+            free(buf);
+            fclose(fp);
+            return NULL;
+        }
         n += got;
         if (n < cap)
             break;

@@ -11,6 +11,9 @@ typedef struct {
     const char *what; /* names the file in messages, e.g. "--counts" */
 } mk_outfile;
 
+/* Refuse an output PATH that exists and is not a regular file (a directory, or a device such as
+ * /dev/null that the final rename would replace). Called by mk_outfile_begin and mk_h5_create. */
+int mk_outfile_check_target(const char *path, const char *what, mk_err *err);
 /* Open an unnamed file (O_TMPFILE) or PATH.tmp-XXXXXX in PATH's directory (fails early when not writable). */
 int mk_outfile_begin(mk_outfile *of, const char *path, const char *what, mk_err *err);
 /* Flush, close and rename to PATH (mode 0666 & ~umask); on any failure the temporary is removed. */
