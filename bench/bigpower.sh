@@ -18,7 +18,7 @@ for r in 1 2; do
         case_add "mpikit bigpower --split $split" "$r" bp_parse "${MPI[@]}" "$BIN/bigpower" --n "$n" --split "$split" --format csv
     done
 done
-case_add "numpy mean(randn(N)**p), serial" 1 at_lines "$PY" "$peers" bigpower-numpy "$n"
+case_add "numpy mean(randn(N)**p) serial" 1 at_lines "$PY" "$peers" bigpower-numpy "$n"
 case_add "numpy + Pool(3).map over powers" 3 at_lines "$PY" "$peers" bigpower-pool "$n" 3
 case_add "numpy randn(N) alone" 1 at_lines "$PY" "$peers" randn "$n"
 case_run

@@ -122,6 +122,8 @@ case_run() {
     for r in $(seq "$reps"); do
         for i in "${!C_IMPL[@]}"; do run_one "$i" "$r"; done
     done
+    # how busy the machine was (other users' work included): the 1-minute load average
+    row "$C_BENCH" "$C_CASE" machine 0 0 load1 "$(cut -d' ' -f1 /proc/loadavg)" -
 }
 
 # Parsers of the jobs' CSV output.
