@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC1003 # backslashes and quotes inside the awk program are awk's
 # scripts/error-messages.sh - print docs/errors.md: every error message the library (src/*.c)
 # and the jobs (jobs/*.c) can print, read from the sources so that the list stays true.
 # A message is the format of an mk_err_set(...) call (printed by rank 0 as "PROG: error: MSG")

@@ -16,7 +16,7 @@ typedef struct {
 int mk_outfile_check_target(const char *path, const char *what, mk_err *err);
 /* Open an unnamed file (O_TMPFILE) or PATH.tmp-XXXXXX in PATH's directory (fails early when not writable). */
 int mk_outfile_begin(mk_outfile *of, const char *path, const char *what, mk_err *err);
-/* Flush, close and rename to PATH (mode 0666 & ~umask); on any failure the temporary is removed. */
+/* Flush, fsync, link in and rename to PATH (mode 0666 & ~umask); on any failure the temporary is removed. */
 int mk_outfile_commit(mk_outfile *of, const char *path, mk_err *err);
 /* Close and remove the temporary, if any (safe to call at any point, or twice). */
 void mk_outfile_abandon(mk_outfile *of);

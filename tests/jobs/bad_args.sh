@@ -209,7 +209,9 @@ one_case() {
     [ "$nother" = 0 ] || why="$why $nother other stderr lines;"
     grep "^$job: error: " "$d/je" | grep -q -F -e "$want" || why="$why error does not name '$want';"
     [ -s "$d/o" ] && why="$why output on stdout;"
-    [ -z "$(ls -A "$d/out")" ] || why="$why left files: $(ls -A "$d/out" | tr '\n' ' ');"
+    local left
+    left=$(find "$d/out" -mindepth 1 -printf '%f ')
+    [ -z "$left" ] || why="$why left files: $left;"
     if [ -n "$why" ]; then
         { echo "not ok - $job at $ranks rank(s): $(printf '%q ' "${@//$d\/out/@OUT@}")->$why"
           sed 's/^/#   /' "$d/e" | head -n 6; } >"$d/verdict"
@@ -259,7 +261,7 @@ for src in "$ROOT"/jobs/*.c; do
     read -r -a base <<<"${BASE[$job]}"
     opts=$(job_options "$job")
     [ -n "$opts" ] || not_ok "$job: no options discovered"
-    sample=""   # a bad value of the first option that has one, for the 3-rank sample
+    sample=()   # a bad value of the first option that has one, for the 3-rank sample
     for opt in $opts; do
         line=$(grep -m1 "^$job --$opt " <<<"$CASES")
         if [ -z "$line" ]; then
@@ -276,7 +278,7 @@ for src in "$ROOT"/jobs/*.c; do
             run_case "$g" 1 "$job" "--$opt" "${base[@]}" "--$opt="         # empty, attached
             for v in "${vals[@]}"; do
                 [ "$v" = - ] && continue
-                [ -z "$sample" ] && sample=("--$opt" "$v")
+                [ ${#sample[@]} = 0 ] && sample=("--$opt" "$v")
                 run_case "$g" 1 "$job" "--$opt" "${base[@]}" "--$opt" "$v"
             done
         fi
@@ -294,7 +296,7 @@ for src in "$ROOT"/jobs/*.c; do
     # The same verdict from every rank: a sample at 3 ranks.
     g="$job at 3 ranks: one error line from rank 0, exit 2"
     run_case "$g" 3 "$job" "--frobnicate" "${base[@]}" --frobnicate
-    [ -n "$sample" ] && run_case "$g" 3 "$job" "${sample[0]}" "${base[@]}" "${sample[@]}"
+    [ ${#sample[@]} = 2 ] && run_case "$g" 3 "$job" "${sample[0]}" "${base[@]}" "${sample[@]}"
 done
 
 # Conflicting or missing options, at 1 rank and (every other one) at 3 ranks.

@@ -109,7 +109,7 @@ write_error() {
     local before after
     before=$(cd "$D" && md5sum words.txt t.csv)
     local listing
-    listing=$(ls -A "$dir")
+    listing=$(find "$dir" -mindepth 1 -printf '%f\n' | sort)
     mpirun_n 2 "$BIN/$job" "${args[@]}" >"$TMP/wout" 2>"$TMP/werr"
     local rc=$? why=""
     after=$(cd "$D" && md5sum words.txt t.csv)
@@ -118,7 +118,8 @@ write_error() {
     [ "$rc" = 1 ] || why="$why exit $rc (want 1);"
     [ "$lines" = 1 ] || why="$why $lines error lines;"
     grep "^$job: error: " "$TMP/werr" | grep -q -F "'$path'" || why="$why the error does not name '$path';"
-    [ "$(ls -A "$dir")" = "$listing" ] || why="$why left in $kind: $(ls -A "$dir" | tr '\n' ' ');"
+    [ "$(find "$dir" -mindepth 1 -printf '%f\n' | sort)" = "$listing" ] ||
+        why="$why left in $kind: $(find "$dir" -mindepth 1 -printf '%f ');"
     [ "$before" = "$after" ] || why="$why an input changed;"
     if [ -z "$why" ]; then
         ok "$name on a $kind: exit 1, $(grep "^$job: error: " "$TMP/werr" | cut -c1-110)"
@@ -176,6 +177,7 @@ agree() {
     local name=$1 n=$2 pattern=$3 output=$4 job=$5
     shift 5
     rm -f "$TMP/status"
+    # shellcheck disable=SC2016 # $0, $@ and $? belong to the wrapper shell
     TEST_TIMEOUT=60 mpirun_n "$n" --mca orte_abort_on_non_zero_status 0 \
         sh -c '"$0" "$@"; echo "$OMPI_COMM_WORLD_RANK $?" >>"'"$TMP/status"'"' "$BIN/$job" "$@" \
         >"$TMP/aout" 2>"$TMP/aerr"
