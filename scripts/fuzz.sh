@@ -37,7 +37,7 @@ read -r -a H5_LIBS <<<"$(pkg-config --libs hdf5-openmpi 2>/dev/null)"
 COMMON=(-std=c11 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter
         -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DMK_VERSION='"fuzz"' -Iinclude
         "${MPI_CFLAGS[@]}" "${H5_CFLAGS[@]}")
-SAN=(-fsanitize=address,undefined -fno-sanitize-recover=undefined)
+SAN=("-fsanitize=address,undefined" -fno-sanitize-recover=undefined)
 
 # Harnesses to run.
 harnesses=()
@@ -55,7 +55,8 @@ fi
 # Library: every src/*.c as a coverage-instrumented object, rebuilt when it or a header
 # changed, archived so each harness links only what it uses.
 mkdir -p "$OUT/obj" "$OUT/bin" "$OUT/artifacts" "$OUT/work" "$OUT/logs"
-newest_header=$(ls -t include/mpikit/*.h | head -1)
+newest_header=include/mpikit
+for hdr in include/mpikit/*.h; do [ "$hdr" -nt "$newest_header" ] && newest_header=$hdr; done
 objs=() rebuilt=0
 for src in src/*.c; do
     obj=$OUT/obj/$(basename "$src" .c).o
