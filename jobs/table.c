@@ -271,7 +271,7 @@ int main(int argc, char **argv)
         char line[256];
         snprintf(line, sizeof line, "rank %d: partitions %llu..%llu, rows %llu..%llu (%d rows)\n", job.world_rank,
                  (unsigned long long)myparts.start, (unsigned long long)myparts.start + myparts.count,
-                 (unsigned long long)row0, (unsigned long long)(row0 + local.nrows), counts[job.world_rank]);
+                 (unsigned long long)row0, (unsigned long long)row0 + local.nrows, counts[job.world_rank]);
         if (myparts.count == 0)
             snprintf(line, sizeof line, "rank %d: no partitions\n", job.world_rank);
         mk_print_ordered(job.comm, stdout, line);

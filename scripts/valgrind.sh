@@ -30,8 +30,8 @@ if ! command -v valgrind >/dev/null; then
 fi
 supp=(--suppressions="$ROOT/tests/valgrind.supp")
 [ -f /usr/share/openmpi/openmpi-valgrind.supp ] && supp+=(--suppressions=/usr/share/openmpi/openmpi-valgrind.supp)
-VG=(valgrind --tool=memcheck --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible
-    --show-leak-kinds=definite,possible --num-callers=50 "${supp[@]}")
+VG=(valgrind --tool=memcheck --error-exitcode=1 --leak-check=full "--errors-for-leak-kinds=definite,possible"
+    "--show-leak-kinds=definite,possible" --num-callers=50 "${supp[@]}")
 VG_TIMEOUT=${VG_TIMEOUT:-600}
 
 names=("$@")
