@@ -203,8 +203,10 @@ static int make_durations(const mk_job *job, options *o, double **seconds, mk_er
         if (job->world_rank != 0 && file_count > 0 &&
             (file_values = malloc((size_t)file_count * sizeof *file_values)) == NULL)
             mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
-        if (mk_err_agree(job->comm, err) != 0)
+        if (mk_err_agree(job->comm, err) != 0) {
+            free(file_values);   /* rank 0's, when another rank ran out of memory */
             return -1;
+        }
         MPI_Bcast(file_values, (int)file_count, MPI_DOUBLE, 0, job->comm);
         if (o->tasks < 0)
             o->tasks = file_count;
