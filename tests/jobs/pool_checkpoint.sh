@@ -87,6 +87,11 @@ one_case() {
     local before lines
     before=$(sort -u "$t1" | wc -l)
     lines=$(grep -c '^pool: interrupted: ' "$TMP/err1")
+    if [ "${how#mpirun-}" != "$how" ] && [ "$lines" = 0 ] && [ "$before" = "$M" ]; then
+        echo "# SKIP $name: every task finished before mpirun passed the signal on"
+        rm -f "$ck" "$ck".rank*
+        return
+    fi
     case $how in
         TERM | INT)
             check "$name: SIG$how to the ranks: exit 3, one 'interrupted' line ($rc, $lines)" [ "$rc:$lines" = 3:1 ] ;;
@@ -144,7 +149,7 @@ done
 one_case "int-dynamic-computes-2" 2 dynamic INT 2 --manager computes
 # Through mpirun, as Ctrl-C or a plain `kill` of the launcher would. Open MPI 4.1 passes the
 # signal on about 2 s later: longer tasks keep the runs going that long.
-task_set 40 const:300ms
+task_set 60 const:300ms
 one_case "mpirun-term-dynamic-2" 2 dynamic mpirun-TERM 4
 one_case "mpirun-int-static-4" 4 static mpirun-INT 4
 one_case "mpirun-int-cyclic-3" 3 cyclic mpirun-INT 4
