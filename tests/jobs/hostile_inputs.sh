@@ -69,6 +69,7 @@ wc_case() {
     done
 }
 
+echo "# ${SECONDS}s"
 # ---- content: NUL bytes, invalid UTF-8, CRLF, empty (wordcount against wc and grep)
 printf 'ab\0cd \0\0 ef\n\0gh\0' >"$D/nul.txt"
 printf '\xff\xfe caf\xc3\xa9 \xc3\x28 na\xe2\x82ve \xf0\x9f\x98\x80ok\n\xc0\xafend' >"$D/bad-utf8.txt"
@@ -100,6 +101,7 @@ printf 'not hdf5\n' >"$D/fake.h5"
 expect_error "empty HDF5 file" arraystats "'$D/empty.h5' is not an HDF5 file" --input "$D/empty.h5:/x"
 expect_error "text file as HDF5" table "'$D/fake.h5' is not an HDF5 file" --input "$D/fake.h5"
 
+echo "# ${SECONDS}s"
 # ---- a single line of 1 GiB (words, no newline until the end), built by doubling
 LINE=$D/line-1g.txt
 printf 'lorem ipsum dol ' >"$LINE"
@@ -121,6 +123,7 @@ check "1 GiB line: wordcount --mode wc at 3 ranks: $want_lines,$want_words,$want
 CASES=$((CASES + 2))
 rm -f "$LINE"
 
+echo "# ${SECONDS}s"
 # ---- a file that changes while it is read: the reads are slowed (test hook) and the file is
 # changed once wordcount has it open; the run must fail naming the file, never print counts.
 "$TOOLS/bytes" text 3 4000000 >"$D/changing.txt"
@@ -130,7 +133,8 @@ change_case() {
     for n in 1 3; do
         cp "$D/changing.orig" "$D/changing.txt"
         touch -d '2020-01-01' "$D/changing.txt"
-        MPIKIT_INJECT_SLOW_CHUNK_US=20000 mpirun_n "$n" "$WC" --chunk-size 64K "$D/changing.txt" \
+        # about 1.2 s of reading at any rank count: 61 chunks of 64 KiB over n ranks
+        MPIKIT_INJECT_SLOW_CHUNK_US=$((20000 * n)) mpirun_n "$n" "$WC" --chunk-size 64K "$D/changing.txt" \
             >"$TMP/out" 2>"$TMP/err" &
         local pid=$! tries=0
         # wait until a rank has the file open (it is then being read for >= 0.5 s more)
@@ -160,6 +164,7 @@ change_case grows append "'$D/changing.txt' changed size while being read \(4000
 change_case shrinks truncate "'$D/changing.txt' (changed size while being read|at offset [0-9]+: short read)"
 change_case "is rewritten" rewrite "'$D/changing.txt' was modified while being read"
 
+echo "# ${SECONDS}s"
 # ---- FIFOs and devices: refused before any rank blocks on them
 mkfifo "$D/fifo" "$D/fifo.csv" "$D/fifo.h5" "$D/out/fifo.csv" "$D/out/fifo.h5" "$D/out/fifo"
 ln -s /dev/zero "$D/zero.csv"
@@ -182,6 +187,7 @@ expect_error "FIFO as output" datagen "cannot write output '$D/out/fifo.h5': exi
 check "output FIFOs are still FIFOs" test -p "$D/out/fifo" -a -p "$D/out/fifo.csv" -a -p "$D/out/fifo.h5"
 rm -f "$D/out/fifo" "$D/out/fifo.csv" "$D/out/fifo.h5"
 
+echo "# ${SECONDS}s"
 # ---- a directory where a file is expected (input and output)
 mkdir -p "$D/dir.csv" "$D/dir.h5" "$D/out/dir.csv" "$D/out/dir.h5" "$D/out/dir.txt"
 expect_error "directory" wordcount "'$D/dir.csv' is a directory" "$D/dir.csv"
@@ -200,6 +206,7 @@ expect_error "directory as output" datagen "cannot write output '$D/out/dir.h5':
 check "output directories untouched and empty" [ -z "$(find "$D/out" -mindepth 2)" ]
 rmdir "$D/out/dir.csv" "$D/out/dir.h5" "$D/out/dir.txt"
 
+echo "# ${SECONDS}s"
 # ---- output in a directory that does not exist
 M=$D/out/missing
 expect_error "missing output directory" textgen "'$M/t.txt'" --bytes 1000 -o "$M/t.txt"
@@ -210,6 +217,7 @@ expect_error "missing output directory" table "cannot write output '$M/t.csv': N
 expect_error "missing output directory" arraystats "'$M/s.h5': No such file" --shape 50x50 --save "$M/s.h5"
 expect_error "missing output directory" datagen "'$M/d.h5': No such file" --rows 10 -o "$M/d.h5"
 
+echo "# ${SECONDS}s"
 # ---- missing input files
 expect_error "missing file" wordcount "cannot open '$D/nope.txt': No such file" "$D/nope.txt"
 expect_error "missing file" table "cannot open '$D/nope.csv': No such file" --input "$D/nope.csv"
@@ -217,6 +225,7 @@ expect_error "missing file" table "cannot open '$D/nope.h5': No such file" --inp
 expect_error "missing file" arraystats "cannot open '$D/nope.h5': No such file" --input "$D/nope.h5:/x"
 expect_error "missing root" findfiles "'$D/nope'" "$D/nope"
 
+echo "# ${SECONDS}s"
 # ---- path names with spaces, newlines and non-UTF-8 bytes: they work, and errors print them
 # escaped on one line
 W=$D/names
@@ -242,6 +251,7 @@ expect_error "missing CSV with a newline in its name" table "cannot open '$W/new
 expect_error "output in a missing directory with a newline" textgen "'$W/no\npe/t.txt'" \
     --bytes 10 -o "$W/no${NL}pe/t.txt"
 
+echo "# ${SECONDS}s"
 # ---- permission denied: root reads everything, so these run as 'nobody'
 AS_USER=(env)
 CAN_DENY=1
@@ -319,5 +329,6 @@ if [ "$CAN_DENY" = 1 ]; then
 fi
 
 check "no temporary file left anywhere" [ -z "$(find "$D" -name '*.tmp-*')" ]
+echo "# ${SECONDS}s"
 echo "# hostile-input cases: $CASES"
 finish

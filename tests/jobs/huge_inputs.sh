@@ -26,6 +26,7 @@ h5vals() {
 
 free_bytes() { df -P -B1 "$1" | awk 'NR == 2 { print $4 }'; }
 
+echo "# ${SECONDS}s"
 # ---- a 5 GiB sparse file with text at the start, around 2^31, the rank edges, 2^32, the end
 SIZE=$((5 * 1024 * 1024 * 1024))
 BIG=$D/sparse.txt
@@ -79,11 +80,12 @@ for n in 1 2 3; do
     CASES=$((CASES + 1))
 done
 
-# JSON and text carry the 64-bit byte count unchanged (no 32-bit printf on the way).
-mpirun_n 2 "$WC" --mode wc -f json "$BIG" "$BIG" >"$TMP/out" 2>"$TMP/err"
-check "JSON total of two 5 GiB files: bytes $((2 * SIZE))" grep -q "\"bytes\": $((2 * SIZE))}" "$TMP/out"
-mpirun_n 3 "$WC" --mode wc "$BIG" >"$TMP/out" 2>"$TMP/err"
-check "text output at 3 ranks: $ref_lines $ref_words $ref_bytes" \
+# JSON carries the 64-bit counts unchanged (no 32-bit printf on the way); text is wc's layout.
+mpirun_n 3 "$WC" --mode wc -f json "$BIG" >"$TMP/out" 2>"$TMP/err"
+check "JSON at 3 ranks: total lines $ref_lines, words $ref_words, bytes $ref_bytes" \
+    grep -q "{\"lines\": $ref_lines, \"words\": $ref_words, \"bytes\": $ref_bytes}" "$TMP/out"
+mpirun_n 2 "$WC" --mode wc "$BIG" >"$TMP/out" 2>"$TMP/err"
+check "text at 2 ranks: $ref_lines $ref_words $ref_bytes" \
     [ "$(awk 'NR == 1 { print $1, $2, $3 }' "$TMP/out")" = "$ref_lines $ref_words $ref_bytes" ]
 CASES=$((CASES + 2))
 
@@ -112,6 +114,7 @@ for n in 1 3; do
 done
 rm -f "$BIG" "$D/sparse.csv" "$MODEL"
 
+echo "# ${SECONDS}s"
 # ---- more than 2^31 lines: 2^31 + 1000 newlines (a real 2 GiB file, deleted afterwards)
 NL=$((2147483648 + 1000))
 if [ "$(free_bytes "$TMP")" -lt $((NL + 1073741824)) ]; then
@@ -130,6 +133,7 @@ else
     rm -f "$D/newlines"
 fi
 
+echo "# ${SECONDS}s"
 # ---- HDF5 transfers split in pieces: MPIKIT_H5_MAX_TRANSFER lowers the 1 GiB limit to 4 KiB,
 # so every write and read below is cut in many pieces (ranks with fewer pieces take part
 # empty); the files and results must equal the unsplit ones.
@@ -170,5 +174,6 @@ for n in 1 3; do
     CASES=$((CASES + 1))
 done
 
+echo "# ${SECONDS}s"
 echo "# huge-input cases: $CASES"
 finish
