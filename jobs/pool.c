@@ -661,7 +661,7 @@ int main(int argc, char **argv)
         if (out != NULL)
             fprintf(stderr, "pool: interrupted: %llu of %llu tasks done, checkpoint saved to %s; "
                             "rerun the same command to resume\n",
-                    (unsigned long long)(resumed + ran), (unsigned long long)n, o.checkpoint);
+                    (unsigned long long)resumed + (unsigned long long)ran, (unsigned long long)n, o.checkpoint);
         mk_pool_result_free(&res);
         mk_outfile_abandon(&gantt);
         release(&h);

@@ -168,7 +168,8 @@ static int ref_parse(const char *text, size_t len, ref_frame *rf)
     return 0;
 }
 
-static int same_double(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+/* bit-identical on purpose: the reader and the reference must agree on -0 and every bit */
+static int same_double(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; } // NOLINT(bugprone-suspicious-memory-comparison,cert-exp42-c,cert-flp37-c)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -186,7 +187,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int ref_rc = ref_parse((const char *)data, size, &rf);
     if (rc != 0) {
         check(err.code != 0 && err.msg[0] != '\0', "error without a message");
-        check(strncmp(err.msg, path, strlen(path)) == 0, "error message does not name the file");
+        check(strstr(err.msg, path) != NULL, "error message does not name the file");
         check(f.ncols == 0, "frame not emptied after an error");
         if (ref_rc == 0) {
             fprintf(stderr, "rejected: %s\n", err.msg);
@@ -201,7 +202,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int c = 0; c < f.ncols; c++) {
         check(strcmp(f.names[c], rf.names[c]) == 0, "column name differs");
         for (uint64_t r = 0; r < f.nrows; r++)
-            check(same_double(f.cols[c][r], rf.values[r * (uint64_t)rf.ncols + (uint64_t)c]), "value differs");
+            /* the shape check above aborts on a mismatch, so every value read here was written by ref_parse */
+            check(same_double(f.cols[c][r], rf.values[r * (uint64_t)rf.ncols + (uint64_t)c]), "value differs"); // NOLINT(clang-analyzer-core.CallAndMessage)
     }
     free(rf.values);
 

@@ -201,7 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             last = q + 1;
     unsigned long long pl, pw, pb;
     char label[16];
-    check(sscanf(last, "%llu %llu %llu %15s", &pl, &pw, &pb, label) == 4, "printed line", "print");
+    check(sscanf(last, "%llu %llu %llu %15s", &pl, &pw, &pb, label) == 4, "printed line", "print"); // NOLINT(cert-err34-c): our own mk_wc_print output
     check(pl == whole.lines && pw == whole.words && pb == whole.bytes, "printed counts", "print");
     check(strcmp(label, ncuts > 0 ? "total" : "piece") == 0, "printed label", "print");
     free(out);

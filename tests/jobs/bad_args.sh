@@ -95,6 +95,8 @@ pool --format xml
 pool --verbose FLAG
 pool --progress FLAG
 pool --no-progress FLAG
+pool --checkpoint -
+pool --checkpoint-every 0 -1 1000001 $BIG 1Q
 queue --items -1 10000001 $BIG 1Q
 queue --producers -1 $BIG 1Q
 queue --threads all

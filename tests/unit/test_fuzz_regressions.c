@@ -37,7 +37,8 @@ static void test_csv_nul_in_header(void **state)
     mk_frame f;
     mk_err err;
     assert_int_equal(read_csv_bytes(bad, sizeof bad, &f, &err), -1);
-    assert_true(strstr(err.msg, "bad column name") != NULL);
+    /* refused by the reader's NUL check, or by the name check behind it */
+    assert_true(strstr(err.msg, "NUL byte") != NULL || strstr(err.msg, "bad column name") != NULL);
     static const char bad2[] = "A\0B,C\n1,2\n";
     assert_int_equal(read_csv_bytes(bad2, sizeof bad2 - 1, &f, &err), -1);
     /* the same header without the NUL is fine */
