@@ -128,14 +128,17 @@ demo:
 corpus:
 	scripts/fetch-corpus.sh data
 
-# make bench: every bench/*.sh (long: minutes); make bench BENCH=wordcount for one.
-BENCH ?= $(patsubst bench/%.sh,%,$(wildcard bench/*.sh))
+# make bench: every benchmark via bench/run.sh (~35 min; QUICK=1 for a smoke run, REPS=N);
+# make bench BENCH="wordcount pool" for some. Results: bench/results/<date>-<host>.csv.
+BENCH ?=
 bench: all
-	@set -e; for b in $(BENCH); do echo "== bench/$$b.sh"; bench/$$b.sh; done
+	bench/run.sh $(BENCH)
 
-# make bench-report: regenerate docs/benchmarks.md and its plots from bench/results/*.csv.
+# make bench-report: regenerate docs/benchmarks.md and docs/img/*.png from the newest
+# bench/results/*.csv (or RESULTS=file).
+RESULTS ?=
 bench-report:
-	bench/report.sh
+	bench/report.sh $(RESULTS)
 
 # Hardening (docs/reliability.md). Fuzzers are built with clang into build/fuzz.
 FUZZ_SECONDS ?= 60

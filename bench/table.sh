@@ -1,34 +1,26 @@
 #!/usr/bin/env bash
-# bench/table.sh - table apply (scatter, apply, gather vs parallel HDF5 write, serial) and groupby
-# (hash shuffle) on ROWS rows.   ROWS=10000000 RANKS="1 2" REPEAT=3 bench/table.sh
-# One timing table per run (max over ranks); medians of the key phases at the end. Noisy VM: medians.
-set -u
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${BIN:-$ROOT/build/bin}
-ROWS=${ROWS:-10000000}
-RANKS=${RANKS:-"1 2"}
-REPEAT=${REPEAT:-3}
-if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
-export OMPI_MCA_pml=${OMPI_MCA_pml:-ob1}
-DIR=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/mpikit-bench.XXXXXX")}
-mkdir -p "$DIR"
-trap 'rm -rf "$DIR"' EXIT
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-
-echo "kind,ranks,rows,run,phase,max_s"
-for n in $RANKS; do
-    for r in $(seq "$REPEAT"); do
-        mpirun -n "$n" "$BIN/table" --rows "$ROWS" --apply 'K=(A+B)*C/4-D' --head 0 --timing --format csv \
-            -o "$DIR/out.h5" | awk -F, -v n="$n" -v rows="$ROWS" -v r="$r" 'NR > 1 { print "apply," n "," rows "," r "," $1 "," $4 }'
-        mpirun -n "$n" "$BIN/table" --rows "$ROWS" --groupby B --agg sum:A,mean:C,count --head 0 --timing \
-            --format csv | awk -F, -v n="$n" -v rows="$ROWS" -v r="$r" 'NR > 1 { print "groupby," n "," rows "," r "," $1 "," $4 }'
-    done
-done | tee "$DIR/all.csv"
-for n in $RANKS; do
-    for k in "apply,scatter" "apply,apply" "apply,combine: gather to rank 0" "apply,combine: parallel HDF5 write" \
-        "apply,serial on rank 0 (check)" "groupby,groupby: shuffle+aggregate" "groupby,serial on rank 0 (check)"; do
-        kind=${k%%,*} phase=${k#*,}
-        m=$(awk -F, -v kind="$kind" -v n="$n" -v p="$phase" '$1 == kind && $2 == n && $5 == p { print $6 }' "$DIR/all.csv" | median)
-        echo "# $n ranks, $kind: $phase median $m s"
-    done
+# shellcheck disable=SC2119 # case_run takes optional REPS, not the script's arguments
+# bench/table.sh - table's apply (scatter, K=(A+B)*C/4-D per row, gather) against pandas:
+# df.apply(axis=1) (the tutorial's row function), the same with the tutorial's
+# parallelize_dataframe (np.array_split + Pool.map + concat), and the vectorised column
+# expression (what pandas is meant for).   ROWS (default 300000: pandas' apply runs ~10 us/row)
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+peers=$BENCH_ROOT/bench/peers.py
+rows=${ROWS:-$([ "$QUICK" = 1 ] && echo 30000 || echo 300000)}
+# inside: scatter + apply + gather (max over ranks); the generated table's load is excluded
+# like pandas' DataFrame construction
+tb_parse() {
+    table_after phase, "$1" | awk -F, '$1 == "scatter" || $1 == "apply" || $1 == "combine: gather to rank 0" { s += $4 }
+        $1 == "apply" { print "apply_s", $4, "s" } END { print "inside_s", s, "s" }'
+}
+case_begin table "apply on $rows rows"
+for r in 1 2; do
+    mpi "$r"
+    case_add "mpikit table --apply" "$r" tb_parse "${MPI[@]}" "$BIN/table" --rows "$rows" --apply 'K=(A+B)*C/4-D' \
+        --head 0 --timing --format csv
 done
+case_add "pandas df.apply(axis=1)" 1 at_lines "$PY" "$peers" pandas-apply "$rows"
+case_add "pandas parallelize_dataframe Pool(2)" 2 at_lines "$PY" "$peers" pandas-parallel "$rows" 2
+case_add "pandas vectorised columns" 1 at_lines "$PY" "$peers" pandas-vector "$rows"
+case_run

@@ -251,6 +251,7 @@ int main(int argc, char **argv)
                 const double *x = band + i * w + j0;
                 double rs = 0;
                 for (uint64_t j = 0; j < jw; j++) {
+                    /* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign): j0 + jw <= w, all filled */
                     cp[j] += x[j];
                     rs += x[j];
                 }
@@ -261,6 +262,7 @@ int main(int argc, char **argv)
             for (uint64_t i = 0; i < bh; i++) {
                 const double *x = band + i * w + j0;
                 for (uint64_t j = 0; j < jw; j++)
+                    /* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): as above */
                     s.m2 += (x[j] - s.mean) * (x[j] - s.mean);
             }
             cstat[b * kc.count + jc] = s;

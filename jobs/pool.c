@@ -2,6 +2,7 @@
  *
  *   usage: mpirun -n P pool [--tasks N] [--sleep const:1|uniform:0:1|file:PATH]
  *                           [--schedule static|cyclic|dynamic] [--chunksize C] [--gantt FILE.svg]
+ *                           [--checkpoint FILE [--checkpoint-every K]]
  *
  * Task i is named 'a'+i, sleeps its duration and returns its name in upper case. By default
  * 16 tasks 'a'..'p' sleep uniform(0,1) seconds (seeded, the same for any rank count):
@@ -16,9 +17,16 @@
  *   parse -> durations (rank 0 reads --sleep file:PATH, MPI_Bcast) -> mk_pool_map (sleep tasks)
  *         -> report on rank 0: results in order, makespan vs ideal max(total/P, longest),
  *            per-rank busy/idle, optional per-task log and an SVG Gantt chart.
+ *
+ * --checkpoint FILE: every rank journals the tasks it finishes (mk_journal, src/checkpoint.c);
+ * a rerun maps only the tasks the checkpoint lacks (item j of the map is task todo[j]), at any
+ * rank count and schedule. SIGTERM/SIGINT/SIGUSR1 stop the map before the next task: the
+ * journals are synced and the job exits 3.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mpikit/checkpoint.h"
 #include "mpikit/cli.h"
 #include "mpikit/error.h"
 #include "mpikit/job.h"
@@ -49,17 +58,25 @@ typedef struct {
     const char *gantt;
     int format;
     int verbose, progress, no_progress;
+    const char *checkpoint;
+    int64_t checkpoint_every;
 } options;
 
 typedef struct {
     const double *seconds;   /* per task */
     int64_t fail_at;
+    const uint64_t *todo;    /* the map's item j is task todo[j]: every task, or those a checkpoint lacks */
+    mk_journal *journal;     /* --checkpoint: every finished task is recorded here */
+    mk_err journal_err;      /* its first write error (the task then fails with TASK_UNRECORDED) */
+    int trace_fd;            /* test hook MPIKIT_TRACE_TASKS=FILE: one line per task run, or -1 */
 } task_ctx;
+
+enum { TASK_FAILED = 3, TASK_UNRECORDED = 4 };
 
 static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *err)
 {
     *o = (options){.tasks = -1, .sleep = "uniform:0:1", .seed = 1, .schedule = MK_SCHED_DYNAMIC,
-                   .chunksize = 1, .manager = 1, .fail_at = -1};
+                   .chunksize = 1, .manager = 1, .fail_at = -1, .checkpoint_every = 1};
     const mk_option opts[] = {
         {"tasks", 'n', MK_OPT_INT, &o->tasks, "N", "number of tasks (default 16 'a'..'p')", 0, MAX_TASKS, 0, 0,
          NULL},
@@ -88,6 +105,12 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         {"progress", 0, MK_OPT_FLAG, &o->progress, NULL, "show a progress bar on stderr even when not a terminal",
          0, 0, 0, 0, NULL},
         {"no-progress", 0, MK_OPT_FLAG, &o->no_progress, NULL, "never show the progress bar", 0, 0, 0, 0, NULL},
+        {"checkpoint", 0, MK_OPT_STRING, &o->checkpoint, "FILE",
+         "record finished tasks in FILE and FILE.rankN; SIGTERM/SIGINT save and exit 3; rerun to resume", 0, 0,
+         0, 0, NULL},
+        {"checkpoint-every", 0, MK_OPT_INT, &o->checkpoint_every, "K",
+         "--checkpoint: each rank writes its journal every K tasks or 1 s (default 1: every task)", 1, MAX_TASKS,
+         0, 0, NULL},
     };
     const mk_cli cli = {
         .prog = "pool",
@@ -180,8 +203,10 @@ static int make_durations(const mk_job *job, options *o, double **seconds, mk_er
         if (job->world_rank != 0 && file_count > 0 &&
             (file_values = malloc((size_t)file_count * sizeof *file_values)) == NULL)
             mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
-        if (mk_err_agree(job->comm, err) != 0)
+        if (mk_err_agree(job->comm, err) != 0) {
+            free(file_values);   /* rank 0's, when another rank ran out of memory */
             return -1;
+        }
         MPI_Bcast(file_values, (int)file_count, MPI_DOUBLE, 0, job->comm);
         if (o->tasks < 0)
             o->tasks = file_count;
@@ -219,20 +244,66 @@ static void task_name(uint64_t item, int upper, char *buf, size_t len)
 
 static void sleep_for(double seconds)
 {
+    if (seconds <= 0)
+        return;   /* nanosleep(0) still costs a timer slack (~60 us): const:0 tasks are free */
     struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }
 
 /* mp_worker: "Process a Waiting b seconds", sleep, return the name in upper case. */
-static int sleep_task(uint64_t item, void *result, void *ctx)
+static int sleep_task(uint64_t j, void *result, void *ctx)
 {
-    const task_ctx *c = ctx;
+    task_ctx *c = ctx;
+    uint64_t item = c->todo[j];
     sleep_for(c->seconds[item]);
     if ((int64_t)item == c->fail_at)
-        return 3;
+        return TASK_FAILED;
+    memset(result, 0, NAME_MAX_LEN);   /* the whole slot is journalled: no stray bytes */
     task_name(item, 1, result, NAME_MAX_LEN);
+    if (c->trace_fd >= 0) {
+        char line[32];
+        int len = snprintf(line, sizeof line, "%llu\n", (unsigned long long)item);
+        if (write(c->trace_fd, line, (size_t)len) != len)
+            return TASK_UNRECORDED;
+    }
+    if (c->journal != NULL && mk_journal_add(c->journal, item, result, &c->journal_err) != 0)
+        return TASK_UNRECORDED;
     return 0;
+}
+
+/* ---- checkpoint ---- */
+
+/* Set by a signal, read by the map before every task. Signals leave no other way to reach the
+ * program, so this one flag is the job's only global. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+/* What task set a checkpoint belongs to: the tasks, their durations (--sleep, --seed) and
+ * --fail-at. Not the rank count, schedule or chunk size: they change who runs a task, never
+ * its result, so a resume may use others. */
+static void build_identity(const options *o, const double *seconds, uint64_t n, mk_blob *id)
+{
+    mk_blob_put(id, "pool 1", 6);
+    mk_blob_put_u64(id, n);
+    mk_blob_put_u64(id, (uint64_t)o->fail_at);
+    mk_blob_put(id, seconds, n * sizeof *seconds);
 }
 
 static void on_progress(uint64_t done, uint64_t total, void *ctx)
@@ -335,28 +406,39 @@ static double lpt_makespan(const double *seconds, uint64_t n, int nranks)
     return span;
 }
 
+/* The lower bound max(total/P, longest) of the work of this run (`work`: its tasks' durations). */
+static double ideal_makespan(const double *work, uint64_t m, int nranks, double *total, double *longest)
+{
+    *total = 0;
+    *longest = 0;
+    for (uint64_t i = 0; i < m; i++) {
+        *total += work[i];
+        if (work[i] > *longest)
+            *longest = work[i];
+    }
+    return *total / nranks > *longest ? *total / nranks : *longest;
+}
+
+/* `seconds`: every task's duration; `work`: those of the m tasks this run executed (all n
+ * unless it resumed from a checkpoint), which the time figures are about. */
 static void report(FILE *out, const options *o, const mk_pool_result *res, const char *names,
-                   const double *seconds, uint64_t n, uint64_t chunk)
+                   const double *seconds, uint64_t n, const double *work, uint64_t m, uint64_t chunk)
 {
     mk_table *tables[4];
     int nt = 0;
-    double total = 0, longest = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        total += seconds[i];
-        if (seconds[i] > longest)
-            longest = seconds[i];
-    }
-    double ideal = total / res->nranks > longest ? total / res->nranks : longest;
+    double total, longest;
+    double ideal = ideal_makespan(work, m, res->nranks, &total, &longest);
     if (o->verbose) {
         const char *cols[] = {"task", "item", "rank", "sleep_s", "start_s", "end_s"};
         mk_table *t = mk_table_new("log", "per-task log (seconds since the map started)", 6, cols);
         for (uint64_t i = 0; i < res->nlog; i++) {
             char name[NAME_MAX_LEN];
-            task_name(i, 0, name, sizeof name);
+            uint64_t item = res->log[i].item;
+            task_name(item, 0, name, sizeof name);
             mk_table_str(t, name);
-            mk_table_u64(t, i);
+            mk_table_u64(t, item);
             mk_table_i64(t, res->log[i].rank);
-            mk_table_f64(t, "%.3f", seconds[i]);
+            mk_table_f64(t, "%.3f", seconds[item]);
             mk_table_f64(t, "%.4f", res->log[i].start);
             mk_table_f64(t, "%.4f", res->log[i].end);
         }
@@ -382,10 +464,12 @@ static void report(FILE *out, const options *o, const mk_pool_result *res, const
     }
     const char *sched[] = {"static", "cyclic", "dynamic"};
     const char *scols[] = {"ranks", "schedule", "chunksize", "manager", "tasks", "total_work_s", "longest_s",
-                           "ideal_s", "lpt_s", "makespan_s", "efficiency"};
+                           "ideal_s", "lpt_s", "makespan_s", "efficiency", "resumed", "executed"};
+    /* With --checkpoint: how many results came from the checkpoint, how many tasks ran now
+     * (the time figures are about those). */
     mk_table *s = mk_table_new("summary",
                                "summary (ideal = max(total/P, longest task); lpt = longest-first with known durations)",
-                               11, scols);
+                               o->checkpoint != NULL ? 13 : 11, scols);
     mk_table_i64(s, res->nranks);
     mk_table_str(s, sched[o->schedule]);
     mk_table_u64(s, o->schedule == MK_SCHED_DYNAMIC ? chunk : 0);
@@ -396,9 +480,13 @@ static void report(FILE *out, const options *o, const mk_pool_result *res, const
     mk_table_f64(s, "%.3f", total);
     mk_table_f64(s, "%.3f", longest);
     mk_table_f64(s, "%.3f", ideal);
-    mk_table_f64(s, "%.3f", lpt_makespan(seconds, n, res->nranks));
+    mk_table_f64(s, "%.3f", lpt_makespan(work, m, res->nranks));
     mk_table_f64(s, "%.3f", res->seconds);
     mk_table_f64(s, "%.3f", res->seconds > 0 && ideal > 0 ? ideal / res->seconds : 1.0);
+    if (o->checkpoint != NULL) {
+        mk_table_u64(s, n - m);
+        mk_table_u64(s, m);
+    }
     tables[nt++] = s;
     const char *rcols[] = {"rank", "tasks", "busy_s", "idle_s", "busy_pct"};
     mk_table *r = mk_table_new("ranks", "per rank", 5, rcols);
@@ -425,6 +513,42 @@ static uint64_t chunk_used(const options *o, uint64_t n, int nranks)
     return c > 0 ? c : 1;
 }
 
+/* Release what main holds (every rank; NULLs are fine). */
+typedef struct {
+    double *seconds;
+    char *names;              /* rank 0: every result, in task order */
+    char *fresh;              /* rank 0: this run's results, in todo order */
+    double *work;             /* rank 0: this run's task durations, in todo order */
+    uint64_t *todo;
+    unsigned char *done;      /* --checkpoint: tasks the checkpoint held */
+    mk_journal journal;
+    int journal_open;
+    mk_blob identity;
+    int trace_fd;
+} held;
+
+static void release(held *h)
+{
+    if (h->journal_open)
+        mk_journal_close(&h->journal);
+    h->journal_open = 0;
+    mk_blob_free(&h->identity);
+    if (h->trace_fd >= 0)
+        close(h->trace_fd);
+    h->trace_fd = -1;
+    free(h->seconds);
+    free(h->names);
+    free(h->fresh);
+    free(h->work);
+    free(h->todo);
+    free(h->done);
+    h->seconds = NULL;
+    h->names = h->fresh = NULL;
+    h->work = NULL;
+    h->todo = NULL;
+    h->done = NULL;
+}
+
 int main(int argc, char **argv)
 {
     mk_job job;
@@ -445,25 +569,61 @@ int main(int argc, char **argv)
                    (long long)o.tasks);
     if (mk_err_agree(job.comm, &err) != 0)
         mk_job_exit_error(&job, &err);
+    if (o.checkpoint != NULL)
+        install_stop_handlers();
 
     /* split: the durations are a function of (seed, task), so every rank knows them all */
-    double *seconds = NULL;
-    if (make_durations(&job, &o, &seconds, &err) != 0)
+    held h;
+    memset(&h, 0, sizeof h);
+    h.trace_fd = -1;
+    mk_blob_init(&h.identity);
+    if (make_durations(&job, &o, &h.seconds, &err) != 0)
         mk_job_exit_error(&job, &err);
     uint64_t n = (uint64_t)o.tasks;
     mk_outfile gantt = {{0}, NULL, "--gantt"};
     if (o.gantt != NULL && job.world_rank == 0)
         mk_outfile_begin(&gantt, o.gantt, "--gantt", &err);
-    char *names = job.world_rank == 0 ? calloc(n + 1, NAME_MAX_LEN) : NULL;
-    if (job.world_rank == 0 && names == NULL)
+    if (job.world_rank == 0 && (h.names = calloc(n + 1, NAME_MAX_LEN)) == NULL)
+        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
+    if ((h.todo = malloc((n + 1) * sizeof *h.todo)) == NULL ||
+        (o.checkpoint != NULL && (h.done = calloc(n + 1, 1)) == NULL))
+        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
+    const char *trace = getenv("MPIKIT_TRACE_TASKS");
+    if (trace != NULL && (h.trace_fd = open(trace, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0)
+        mk_err_set(&err, MK_EXIT_FAILURE, "MPIKIT_TRACE_TASKS: cannot open '%s': %s", trace, strerror(errno));
+    if (mk_err_agree(job.comm, &err) != 0)
+        goto fail;
+
+    /* resume: the tasks a checkpoint of this task set holds are not run again; their results
+     * come from the checkpoint (rank 0) */
+    uint64_t resumed = 0;
+    if (o.checkpoint != NULL) {
+        int found = 0;
+        build_identity(&o, h.seconds, n, &h.identity);
+        if (mk_journal_open(job.comm, o.checkpoint, &h.identity, n, NAME_MAX_LEN, h.done, h.names, &resumed, &found,
+                            &h.journal, &err) != 0)
+            goto fail;
+        h.journal_open = 1;
+        h.journal.every = (uint64_t)o.checkpoint_every;
+        if (found && out != NULL)
+            fprintf(stderr, "pool: resuming from checkpoint '%s': %llu of %llu tasks done, %llu to run\n",
+                    o.checkpoint, (unsigned long long)resumed, (unsigned long long)n,
+                    (unsigned long long)(n - resumed));
+    }
+    uint64_t m = 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (h.done == NULL || !h.done[i])
+            h.todo[m++] = i;
+    if (job.world_rank == 0 && ((h.fresh = calloc(m + 1, NAME_MAX_LEN)) == NULL ||
+                                (h.work = malloc((m + 1) * sizeof *h.work)) == NULL))
         mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
     if (mk_err_agree(job.comm, &err) != 0)
         goto fail;
 
-    /* compute: Pool.map(mp_worker, data) */
+    /* compute: Pool.map(mp_worker, data) over the tasks still to do */
     mk_progress bar;
     mk_progress_begin(&bar, mk_progress_wanted(o.progress, o.no_progress, job.world_rank) ? stderr : NULL, "pool",
-                      "tasks", n);
+                      "tasks", m);
     mk_pool_options popt;
     mk_pool_options_init(&popt);
     popt.schedule = (mk_schedule)o.schedule;
@@ -472,23 +632,57 @@ int main(int argc, char **argv)
     popt.progress = on_progress;
     popt.progress_ctx = &bar;
     popt.record_log = o.verbose || o.gantt != NULL;
-    task_ctx ctx = {seconds, o.fail_at};
+    if (o.checkpoint != NULL)
+        popt.stop_flag = &stop_requested;
+    task_ctx ctx = {h.seconds, o.fail_at, h.todo, h.journal_open ? &h.journal : NULL, {0, {0}}, h.trace_fd};
     mk_pool_result res;
-    rc = mk_pool_map(job.comm, n, NAME_MAX_LEN, sleep_task, &ctx, &popt, names, &res, &err);
+    rc = mk_pool_map(job.comm, m, NAME_MAX_LEN, sleep_task, &ctx, &popt, h.fresh, &res, &err);
     mk_progress_end(&bar);
-    if (rc != 0)
+    if (h.journal_open) {
+        /* Every finished task must be on disk before anyone reports success or a save. A
+         * journal that cannot be written is the failure to report (its task failed for it). */
+        mk_err jerr = ctx.journal_err;
+        if (jerr.code == 0)
+            mk_journal_sync(&h.journal, &jerr);
+        mk_journal_close(&h.journal);
+        h.journal_open = 0;
+        if (mk_err_agree(job.comm, &jerr) != 0) {
+            mk_pool_result_free(&res);
+            err = jerr;
+            goto fail;
+        }
+    }
+    if (rc < 0)
         goto fail;
+    if (rc == 1) { /* stopped by a signal: every finished task is journalled; tell, exit 3 */
+        uint64_t ran = 0;
+        for (int r = 0; res.ranks != NULL && r < res.nranks; r++)
+            ran += res.ranks[r].tasks;
+        if (out != NULL)
+            fprintf(stderr, "pool: interrupted: %llu of %llu tasks done, checkpoint saved to %s; "
+                            "rerun the same command to resume\n",
+                    (unsigned long long)resumed + (unsigned long long)ran, (unsigned long long)n, o.checkpoint);
+        mk_pool_result_free(&res);
+        mk_outfile_abandon(&gantt);
+        release(&h);
+        MPI_Finalize();
+        return MK_EXIT_INTERRUPTED;
+    }
+    if (job.world_rank == 0) {
+        for (uint64_t j = 0; j < m; j++) {
+            memcpy(h.names + h.todo[j] * NAME_MAX_LEN, h.fresh + j * NAME_MAX_LEN, NAME_MAX_LEN);
+            h.work[j] = h.seconds[h.todo[j]];
+        }
+        for (uint64_t k = 0; k < res.nlog; k++)   /* the map's items are positions in todo */
+            res.log[k].item = res.log[k].item < m ? h.todo[res.log[k].item] : res.log[k].item;
+    }
 
     /* report: rank 0 prints, and draws the chart */
     if (out != NULL) {
-        report(out, &o, &res, names, seconds, n, chunk_used(&o, n, job.world_size));
+        report(out, &o, &res, h.names, h.seconds, n, h.work, m, chunk_used(&o, m, job.world_size));
         if (o.gantt != NULL) {
-            double total = 0, longest = 0;
-            for (uint64_t i = 0; i < n; i++) {
-                total += seconds[i];
-                longest = seconds[i] > longest ? seconds[i] : longest;
-            }
-            double ideal = total / res.nranks > longest ? total / res.nranks : longest;
+            double total, longest;
+            double ideal = ideal_makespan(h.work, m, res.nranks, &total, &longest);
             write_gantt(gantt.fp, &res, &o, &ideal);
             if (mk_outfile_commit(&gantt, o.gantt, &err) == 0 && o.format == MK_FMT_TEXT)
                 fprintf(out, "\ngantt chart: %s\n", o.gantt);
@@ -497,13 +691,14 @@ int main(int argc, char **argv)
     mk_pool_result_free(&res);
     if (mk_err_agree(job.comm, &err) != 0)
         goto fail;
-    free(names);
-    free(seconds);
+    /* done: the checkpoint has served its purpose */
+    if (o.checkpoint != NULL)
+        mk_checkpoint_remove(job.comm, o.checkpoint);
+    release(&h);
     mk_job_end(&job);
 
 fail:
     mk_outfile_abandon(&gantt);
-    free(names);
-    free(seconds);
+    release(&h);
     mk_job_exit_error(&job, &err);
 }

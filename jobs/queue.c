@@ -173,10 +173,12 @@ static int record(tally *t, const mk_qitem *it, int consumer)
 }
 
 /* A protocol violation is a bug in this program, not a user error: stop everything. */
+static void protocol_failure(MPI_Comm comm, const char *what) __attribute__((noreturn));
 static void protocol_failure(MPI_Comm comm, const char *what)
 {
     fprintf(stderr, "queue: error: %s\n", what);
     MPI_Abort(comm, MK_EXIT_FAILURE);
+    exit(MK_EXIT_FAILURE); /* MPI_Abort is not declared noreturn: never carry on with what failed */
 }
 
 static void send_item(MPI_Comm comm, const mk_qitem *it, int dest, int tag)

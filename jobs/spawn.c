@@ -163,7 +163,7 @@ int main(int argc, char **argv)
             MPI_Finalize();
             return MK_EXIT_USAGE;
         }
-        return run_child(parent, atoi(argv[2]));
+        return run_child(parent, (int)strtol(argv[2], NULL, 10)); /* written by the parent: a plain int */
     }
 
     mk_job job;

@@ -134,6 +134,7 @@ static int same_frame(const mk_frame *a, const mk_frame *b)
         if (strcmp(a->names[c], b->names[c]) != 0)
             return 0;
         for (uint64_t r = 0; r < a->nrows; r++)
+            /* NOLINTNEXTLINE(bugprone-suspicious-memory-comparison,cert-exp42-c,cert-flp37-c): bits on purpose */
             if (memcmp(&a->cols[c][r], &b->cols[c][r], sizeof(double)) != 0 &&
                 !(isnan(a->cols[c][r]) && isnan(b->cols[c][r])))
                 return 0;
@@ -170,7 +171,7 @@ int main(int argc, char **argv)
     mk_h5_quiet(o.debug);
     int root = job.world_rank == 0;
     int h5_out = o.output != NULL && mk_h5_is_h5_path(o.output);
-    if (o.output != NULL && !h5_out && (strlen(o.output) < 4 || strcmp(o.output + strlen(o.output) - 4, ".csv"))) {
+    if (o.output != NULL && !h5_out && (strlen(o.output) < 4 || strcmp(o.output + strlen(o.output) - 4, ".csv") != 0)) {
         mk_err_set(&err, MK_EXIT_USAGE, "--output '%s': expected a .csv, .h5 or .hdf5 file", o.output);
         mk_job_exit_error(&job, &err);
     }
@@ -224,8 +225,13 @@ int main(int argc, char **argv)
     mk_expr *expr = NULL;
     char newcol[MK_FRAME_NAME_MAX] = "";
     const char *etext = NULL;
-    if (o.apply != NULL && mk_assign_split(o.apply, newcol, sizeof newcol, &etext, &err) == 0)
-        mk_expr_compile(etext, &local, &expr, &err);
+    if (o.apply != NULL && mk_assign_split(o.apply, newcol, sizeof newcol, &etext, &err) == 0 &&
+        mk_expr_compile(etext, &local, &expr, &err) != 0) {
+        /* the expression parser does not know which option its text came from */
+        char why[MK_ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err.msg);
+        mk_err_set(&err, err.code, "--apply: %s", why);
+    }
     mk_agg aggs[MK_FRAME_MAX_COLS - 1];
     int naggs = 0, keycol = -1;
     if (err.code == 0 && o.groupby != NULL) {
@@ -264,8 +270,8 @@ int main(int argc, char **argv)
     if (o.verbose) {
         char line[256];
         snprintf(line, sizeof line, "rank %d: partitions %llu..%llu, rows %llu..%llu (%d rows)\n", job.world_rank,
-                 (unsigned long long)myparts.start, (unsigned long long)(myparts.start + myparts.count),
-                 (unsigned long long)row0, (unsigned long long)(row0 + local.nrows), counts[job.world_rank]);
+                 (unsigned long long)myparts.start, (unsigned long long)myparts.start + myparts.count,
+                 (unsigned long long)row0, (unsigned long long)row0 + local.nrows, counts[job.world_rank]);
         if (myparts.count == 0)
             snprintf(line, sizeof line, "rank %d: no partitions\n", job.world_rank);
         mk_print_ordered(job.comm, stdout, line);

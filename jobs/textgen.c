@@ -32,6 +32,7 @@
 #include "mpikit/cli.h"
 #include "mpikit/error.h"
 #include "mpikit/job.h"
+#include "mpikit/outfile.h"
 #include "mpikit/partition.h"
 #include "mpikit/progress.h"
 #include "mpikit/report.h"
@@ -143,7 +144,7 @@ static int output_open(const mk_job *job, const char *path, uint64_t bytes, outp
 {
     memset(of, 0, sizeof *of);
     of->fh = MPI_FILE_NULL;
-    if (job->world_rank == 0) {
+    if (job->world_rank == 0 && mk_outfile_check_target(path, "output", err) == 0) {
         /* Unique enough across concurrent runs; MPI_MODE_EXCL catches the rest. */
         uint32_t tag = (uint32_t)mk_rng_u64((uint64_t)getpid(), (uint64_t)(mk_now() * 1e9));
         int n = snprintf(of->tmp, sizeof of->tmp, "%s.tmp-%08" PRIx32, path, tag);
@@ -231,7 +232,7 @@ static void generate_and_write(const mk_job *job, const options *o, const mk_tex
             len += page_bytes(first + i, o->bytes);
         }
         MPI_Status status;
-        int rc = MPI_File_write_at_all(fh, (MPI_Offset)(first * PAGE), buf, (int)len, MPI_BYTE, &status);
+        int rc = MPI_File_write_at_all(fh, (MPI_Offset)first * (MPI_Offset)PAGE, buf, (int)len, MPI_BYTE, &status);
         int written = 0;
         if (rc == MPI_SUCCESS)
             rc = MPI_Get_count(&status, MPI_BYTE, &written);

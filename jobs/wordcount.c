@@ -357,9 +357,9 @@ static int count_my_block(const mk_job *job, const options *o, const mk_fileset 
     /* test hooks: rank 0 behaves as if signalled after K chunks; every chunk takes US
      * microseconds longer, so that a real signal sent by a test lands during the reads */
     const char *stop_after = getenv("MPIKIT_INJECT_STOP_AFTER");
-    long chunks_left = stop_after != NULL && job->world_rank == 0 ? atol(stop_after) : -1;
+    long chunks_left = stop_after != NULL && job->world_rank == 0 ? strtol(stop_after, NULL, 10) : -1;
     const char *slow = getenv("MPIKIT_INJECT_SLOW_CHUNK_US");
-    long slow_us = slow != NULL ? atol(slow) : 0;
+    long slow_us = slow != NULL ? strtol(slow, NULL, 10) : 0;
 
     mk_progress bar;
     mk_range share = mk_block_range(fs->total, job->world_size, job->world_rank);
@@ -371,7 +371,7 @@ static int count_my_block(const mk_job *job, const options *o, const mk_fileset 
     mk_err local;
     mk_err_clear(&local);
     const char *inject = getenv("MPIKIT_INJECT_FAULT");   /* test hook: "RANK" fails after one chunk */
-    int fail_here = inject != NULL && atoi(inject) == job->world_rank;
+    int fail_here = inject != NULL && strtol(inject, NULL, 10) == job->world_rank;
     mk_chunk c;
     int rc;
     while ((rc = mk_reader_next(rd, &c, err)) == 1) {
@@ -547,7 +547,7 @@ static void report(FILE *out, const options *o, const mk_fileset *fs, const mk_w
         const char *cols[] = {"ranks", "bytes", "kernel", "work_s", "MB_s", "MB_s_per_rank", "peak_rss_MiB"};
         mk_table *t = mk_table_new("summary", "throughput (inside the program, excluding mpirun start-up)", 7,
                                    cols);
-        double mbs = work_seconds > 0 ? fs->total / 1e6 / work_seconds : 0;
+        double mbs = work_seconds > 0 ? (double)fs->total / 1e6 / work_seconds : 0;
         mk_table_i64(t, nranks);
         mk_table_u64(t, fs->total);
         mk_table_str(t, o->mode == MODE_WORDS ? "tokens" : mk_wc_kernel_name());

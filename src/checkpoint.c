@@ -5,15 +5,29 @@
  *   load:  rank 0 reads PATH, checks identity; bcast generation; each rank reads its file
  *
  * A crash before the last rename leaves the previous checkpoint (or none) valid: its rank
- * files may be newer, but their generation number no longer matches, so they are refused. */
+ * files may be newer, but their generation number no longer matches, so they are refused.
+ *
+ * Journals (task-parallel jobs, below) commit the other way round: the metadata first, then
+ * each rank appends to its own file as tasks finish, with no agreement at all.
+ *
+ *   open:  rank 0 reads PATH + every PATH.rankN of its generation, merges the done items,
+ *          writes PATH.tmp -> PATH (new generation, merged items)     <- the commit point
+ *          every rank  PATH.rankN := header(new generation)            (agree)
+ *   run:   every rank  appends [item | result | check] to PATH.rankN   (write(2); no MPI)
+ *
+ * A crash between the commit and a journal's reset leaves a journal of the old generation,
+ * whose items the new PATH already holds: it is skipped, never mixed in. */
 #include "mpikit/checkpoint.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "mpikit/timing.h"
 
 static const char MAGIC[8] = "MKCKPT1\n";
 
@@ -121,7 +135,7 @@ int mk_checkpoint_save(MPI_Comm comm, const char *path, const mk_blob *identity,
     char own[4200];
     rank_path(own, sizeof own, path, rank);
     unsigned char head[16];
-    memcpy(head, MAGIC, 8);
+    memcpy(head, MAGIC, 8); /* NOLINT(bugprone-not-null-terminated-result): a binary header, not a string */
     memcpy(head + 8, &generation, 8);
     if (mine->bad)
         mk_err_set(err, MK_EXIT_FAILURE, "checkpoint: out of memory");
@@ -151,8 +165,10 @@ int mk_checkpoint_load(MPI_Comm comm, const char *path, const mk_blob *identity,
                            "checkpoint '%s' was made by a different run (other files, file sizes, rank count "
                            "or options): rerun the same command, or remove the checkpoint",
                            path);
-            head[0] = 1;
-            memcpy(&head[1], meta.data + 8, 8);
+            else { /* only a whole header has a generation (an empty file has no data at all) */
+                head[0] = 1;
+                memcpy(&head[1], meta.data + 8, 8);
+            }
         }
         mk_blob_free(&meta);
     }
@@ -185,4 +201,287 @@ void mk_checkpoint_remove(MPI_Comm comm, const char *path)
     char own[4200];
     rank_path(own, sizeof own, path, rank);
     unlink(own);
+}
+
+/* ---- journals ---- */
+
+static const char JMAGIC[8] = "MKJRNL1\n";
+enum { JOURNAL_HEAD = 24 };   /* magic, generation, record size */
+
+/* FNV-1a, 64 bit: detects torn or flipped bytes (not an adversary). */
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= c[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+#define FNV_START 0xcbf29ce484222325ull
+
+static uint64_t record_check(uint64_t generation, uint64_t item, const void *result, size_t size)
+{
+    uint64_t h = fnv1a(FNV_START, &generation, sizeof generation);
+    h = fnv1a(h, &item, sizeof item);
+    return fnv1a(h, result, size);
+}
+
+static uint64_t new_generation(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Rank 0: the items one rank journal of `generation` records. A journal of another
+ * generation was merged into PATH before (a crash just after a commit): skipped. */
+static int merge_journal(const char *jpath, uint64_t generation, uint64_t n, size_t size, unsigned char *done,
+                         unsigned char *results, uint64_t *ndone, mk_err *err)
+{
+    if (access(jpath, F_OK) != 0)
+        return 0;   /* the rank never started its journal */
+    mk_blob b;
+    mk_blob_init(&b);
+    int rc = read_file(jpath, &b, err);
+    if (rc == 0 && (b.len < JOURNAL_HEAD || memcmp(b.data, JMAGIC, 8) != 0))
+        rc = mk_err_set(err, MK_EXIT_FAILURE, "checkpoint journal '%s' is damaged (no header): remove the checkpoint to start over", jpath);
+    if (rc == 0) {
+        b.pos = 8;
+        uint64_t gen = mk_blob_get_u64(&b), rsize = mk_blob_get_u64(&b);
+        if (gen == generation && rsize != size)
+            rc = mk_err_set(err, MK_EXIT_FAILURE, "checkpoint journal '%s' is damaged (record size %llu)", jpath,
+                            (unsigned long long)rsize);
+        /* Whole records only: a kill during a write can leave a torn last one. */
+        for (uint64_t k = 0; rc == 0 && gen == generation && b.len - b.pos >= 16 + size; k++) {
+            uint64_t item = mk_blob_get_u64(&b);
+            const unsigned char *result = b.data + b.pos;
+            b.pos += size;
+            uint64_t check = mk_blob_get_u64(&b);
+            if (check != record_check(generation, item, result, size) || item >= n) {
+                rc = mk_err_set(err, MK_EXIT_FAILURE,
+                                "checkpoint journal '%s' is damaged at record %llu: remove the checkpoint to start over",
+                                jpath, (unsigned long long)k);
+                break;
+            }
+            if (!done[item]) {
+                done[item] = 1;
+                ++*ndone;
+                if (results != NULL && size > 0)
+                    memcpy(results + item * size, result, size);
+            }
+        }
+    }
+    mk_blob_free(&b);
+    return rc;
+}
+
+/* Rank 0: read PATH (when it exists) and its journals into done/results. *jranks: how many
+ * journals the last run wrote. */
+static int load_journal_meta(const char *path, const mk_blob *identity, uint64_t n, size_t size,
+                             unsigned char *done, unsigned char *results, uint64_t *ndone, uint64_t *jranks,
+                             mk_err *err)
+{
+    mk_blob b;
+    mk_blob_init(&b);
+    if (read_file(path, &b, err) != 0)
+        return -1;
+    int rc = 0;
+    uint64_t stored = 0;
+    if (b.len < 8 || memcmp(b.data, JMAGIC, 8) != 0)
+        rc = mk_err_set(err, MK_EXIT_FAILURE, "'%s' is not an mpikit task checkpoint", path);
+    else if (b.len < 8 + 8 * 7 || (memcpy(&stored, b.data + b.len - 8, 8), stored != fnv1a(FNV_START, b.data, b.len - 8)))
+        rc = mk_err_set(err, MK_EXIT_FAILURE,
+                        "checkpoint '%s' is damaged (truncated or corrupted): remove it to start over", path);
+    uint64_t generation = 0;
+    if (rc == 0) {
+        b.len -= 8;   /* the checksum */
+        b.pos = 8;
+        generation = mk_blob_get_u64(&b);
+        uint64_t idlen = mk_blob_get_u64(&b);
+        int same = !b.bad && idlen == identity->len && b.len - b.pos >= idlen &&
+                   memcmp(b.data + b.pos, identity->data, idlen) == 0;
+        b.pos += same ? idlen : 0;
+        same = same && mk_blob_get_u64(&b) == n && mk_blob_get_u64(&b) == size;
+        if (!same)
+            rc = mk_err_set(err, MK_EXIT_USAGE,
+                            "checkpoint '%s' was made by a different run (other tasks or options): rerun the "
+                            "same command, or remove the checkpoint",
+                            path);
+    }
+    if (rc == 0) {
+        *jranks = mk_blob_get_u64(&b);
+        uint64_t count = mk_blob_get_u64(&b);
+        for (uint64_t k = 0; k < count && !b.bad; k++) {
+            uint64_t item = mk_blob_get_u64(&b);
+            if (item >= n || b.len - b.pos < size) {
+                b.bad = 1;
+                break;
+            }
+            if (!done[item]) {
+                done[item] = 1;
+                ++*ndone;
+                if (results != NULL && size > 0)
+                    memcpy(results + item * size, b.data + b.pos, size);
+            }
+            b.pos += size;
+        }
+        if (b.bad || *jranks > (1u << 24))
+            rc = mk_err_set(err, MK_EXIT_FAILURE, "checkpoint '%s' is damaged: remove it to start over", path);
+    }
+    for (uint64_t r = 0; rc == 0 && r < *jranks; r++) {
+        char jpath[4200];
+        rank_path(jpath, sizeof jpath, path, (int)r);
+        rc = merge_journal(jpath, generation, n, size, done, results, ndone, err);
+    }
+    mk_blob_free(&b);
+    return rc;
+}
+
+/* Rank 0: PATH := the merged state under `generation`, for `nranks` journals. */
+static int commit_journal_meta(const char *path, const mk_blob *identity, uint64_t n, size_t size,
+                               const unsigned char *done, const unsigned char *results, uint64_t ndone,
+                               uint64_t generation, int nranks, mk_err *err)
+{
+    mk_blob b;
+    mk_blob_init(&b);
+    mk_blob_put(&b, JMAGIC, 8);
+    mk_blob_put_u64(&b, generation);
+    mk_blob_put_u64(&b, identity->len);
+    mk_blob_put(&b, identity->data, identity->len);
+    mk_blob_put_u64(&b, n);
+    mk_blob_put_u64(&b, size);
+    mk_blob_put_u64(&b, (uint64_t)nranks);
+    mk_blob_put_u64(&b, ndone);
+    for (uint64_t i = 0; i < n; i++) {
+        if (!done[i])
+            continue;
+        mk_blob_put_u64(&b, i);
+        if (size > 0)
+            mk_blob_put(&b, results + i * size, size);
+    }
+    mk_blob_put_u64(&b, b.bad ? 0 : fnv1a(FNV_START, b.data, b.len));
+    int rc = b.bad ? mk_err_set(err, MK_EXIT_FAILURE, "checkpoint: out of memory")
+                   : write_file(path, b.data, b.len, NULL, 0, err);
+    mk_blob_free(&b);
+    return rc;
+}
+
+int mk_journal_open(MPI_Comm comm, const char *path, const mk_blob *identity, uint64_t n, size_t record_size,
+                    unsigned char *done, void *results, uint64_t *ndone, int *found, mk_journal *j, mk_err *err)
+{
+    int rank, nranks;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    memset(j, 0, sizeof *j);
+    j->fd = -1;
+    j->record_size = record_size;
+    j->n = n;
+    j->every = 1;
+    j->every_seconds = 1.0;
+    rank_path(j->path, sizeof j->path, path, rank);
+    memset(done, 0, n);
+    /* head: found, generation, items done */
+    uint64_t head[3] = {0, 0, 0};
+    if (rank == 0) {
+        uint64_t jranks = 0;
+        head[0] = access(path, F_OK) == 0;
+        head[1] = new_generation();
+        if (head[0])
+            load_journal_meta(path, identity, n, record_size, done, results, &head[2], &jranks, err);
+        if (err->code == 0 &&
+            commit_journal_meta(path, identity, n, record_size, done, results, head[2], head[1], nranks, err) == 0) {
+            /* Journals beyond this run's ranks are merged into PATH now. */
+            for (uint64_t r = (uint64_t)nranks; r < jranks; r++) {
+                char stale[4200];
+                rank_path(stale, sizeof stale, path, (int)r);
+                unlink(stale);
+            }
+        }
+    }
+    if (mk_err_agree(comm, err) != 0)
+        return -1;
+    MPI_Bcast(head, 3, MPI_UINT64_T, 0, comm);
+    *found = (int)head[0];
+    *ndone = head[2];
+    j->generation = head[1];
+    for (uint64_t off = 0; off < n; off += 1u << 30) {
+        uint64_t len = n - off < (1u << 30) ? n - off : (1u << 30);
+        MPI_Bcast(done + off, (int)len, MPI_BYTE, 0, comm);
+    }
+    unsigned char h[JOURNAL_HEAD];
+    uint64_t rsize = record_size;
+    memcpy(h, JMAGIC, 8);
+    memcpy(h + 8, &j->generation, 8);
+    memcpy(h + 16, &rsize, 8);
+    j->fd = open(j->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (j->fd < 0 || write_all(j->fd, h, sizeof h) != 0 || fsync(j->fd) != 0)
+        mk_err_set(err, MK_EXIT_FAILURE, "cannot write checkpoint journal '%s': %s", j->path, strerror(errno));
+    if (mk_err_agree(comm, err) != 0) {
+        mk_journal_close(j);
+        return -1;
+    }
+    return 0;
+}
+
+static int journal_write_pending(mk_journal *j, mk_err *err)
+{
+    if (j->npending == 0)
+        return 0;
+    int bad = j->pending.bad || j->fd < 0 || write_all(j->fd, j->pending.data, j->pending.len) != 0;
+    int e = errno;
+    j->pending.len = 0;
+    j->npending = 0;
+    if (bad)
+        return mk_err_set(err, MK_EXIT_FAILURE, "cannot write checkpoint journal '%s': %s", j->path,
+                          j->pending.bad ? "out of memory" : strerror(e));
+    return 0;
+}
+
+int mk_journal_add(mk_journal *j, uint64_t item, const void *result, mk_err *err)
+{
+    if (j->npending == 0)
+        j->oldest = mk_now();
+    mk_blob_put_u64(&j->pending, item);
+    mk_blob_put(&j->pending, result, j->record_size);
+    mk_blob_put_u64(&j->pending, record_check(j->generation, item, result, j->record_size));
+    j->npending++;
+    if (j->npending >= j->every || mk_now() - j->oldest >= j->every_seconds)
+        return journal_write_pending(j, err);
+    return 0;
+}
+
+int mk_journal_sync(mk_journal *j, mk_err *err)
+{
+    if (journal_write_pending(j, err) != 0)
+        return -1;
+    if (j->fd >= 0 && fsync(j->fd) != 0)
+        return mk_err_set(err, MK_EXIT_FAILURE, "cannot write checkpoint journal '%s': %s", j->path, strerror(errno));
+    return 0;
+}
+
+void mk_journal_close(mk_journal *j)
+{
+    mk_err ignored;
+    mk_err_clear(&ignored);
+    journal_write_pending(j, &ignored);
+    if (j->fd >= 0)
+        close(j->fd);
+    j->fd = -1;
+    mk_blob_free(&j->pending);
 }

@@ -93,7 +93,8 @@ int mk_parse_size(const char *text, uint64_t *bytes)
 
 int mk_parse_double(const char *text, double *value)
 {
-    if (text == NULL || *text == '\0' || isspace((unsigned char)*text))
+    /* Decimal only: strtod would also take hex floats ("0x1p4"), which no option means. */
+    if (text == NULL || *text == '\0' || isspace((unsigned char)*text) || strpbrk(text, "xX") != NULL)
         return -1;
     char *end;
     double v = strtod(text, &end);
@@ -110,8 +111,9 @@ int mk_parse_duration(const char *text, double *seconds)
         { "", 1.0 }, { "ns", 1e-9 }, { "us", 1e-6 }, { "ms", 1e-3 },
         { "s", 1.0 }, { "m", 60.0 }, { "h", 3600.0 },
     };
-    /* Requiring a leading digit rejects signs, blanks, "inf" and "nan" in one test. */
-    if (text == NULL || !(isdigit((unsigned char)*text) || *text == '.'))
+    /* Requiring a leading digit rejects signs, blanks, "inf" and "nan" in one test; no 'x'
+     * rejects hex floats ("0x10s"). */
+    if (text == NULL || !(isdigit((unsigned char)*text) || *text == '.') || strpbrk(text, "xX") != NULL)
         return -1;
     char *end;
     double v = strtod(text, &end);
@@ -138,8 +140,8 @@ const char *mk_format_bytes(uint64_t bytes, char *buf, size_t len)
         snprintf(buf, len, "%" PRIu64 " B", bytes);
         return buf;
     }
-    double v = (double)bytes;
-    int u = -1;
+    double v = (double)bytes / 1024.0; /* at least 1 KiB here */
+    int u = 0;
     while (v >= 1024.0 && u < 5) {
         v /= 1024.0;
         u++;
@@ -275,6 +277,10 @@ static int apply_value(const mk_option *o, const char *value, mk_err *err)
         return 0;
     }
     case MK_OPT_STRING:
+        /* No option means anything by an empty text: a path, a pattern or a spec would
+         * otherwise fail later with a message that names no option (or not fail at all). */
+        if (value[0] == '\0')
+            return mk_err_set(err, MK_EXIT_USAGE, "%s: empty value", label);
         if (o->target != NULL)
             *(const char **)o->target = value;
         return 0;

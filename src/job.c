@@ -1,4 +1,5 @@
 /* job.c - the life of a job: MPI start-up, launch self-check, agreed exit. */
+#define MK_JOB_IMPL /* the real mk_job_out, not the analyzer's view of it in job.h */
 #include "mpikit/job.h"
 
 #include <errno.h>
@@ -73,11 +74,51 @@ FILE *mk_job_out(const mk_job *job)
     return job->world_rank == 0 ? stdout : NULL;
 }
 
+/* Length of the valid UTF-8 sequence at s (2 to 4 bytes), or 0. */
+static int utf8_length(const unsigned char *s)
+{
+    int n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+    if (s[0] > 0xf4)
+        return 0;
+    for (int i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* Messages quote file names, and a file name may hold any byte but '/' and NUL: print
+ * control characters and invalid UTF-8 as escapes, so the error stays one readable line. */
+static void print_message(FILE *f, const char *msg)
+{
+    const unsigned char *s = (const unsigned char *)msg;
+    while (*s != '\0') {
+        int n = *s >= 0x80 ? utf8_length(s) : 0;
+        if (n > 0) {
+            fwrite(s, 1, (size_t)n, f);
+            s += n;
+            continue;
+        }
+        if (*s == '\n')
+            fputs("\\n", f);
+        else if (*s == '\t')
+            fputs("\\t", f);
+        else if (*s == '\r')
+            fputs("\\r", f);
+        else if (*s < 0x20 || *s >= 0x7f)
+            fprintf(f, "\\x%02x", *s);
+        else
+            fputc(*s, f);
+        s++;
+    }
+}
+
 void mk_job_exit_error(const mk_job *job, const mk_err *err)
 {
     if (job->world_rank == 0) {
         fflush(stdout);
-        fprintf(stderr, "%s: error: %s\n", job->prog, err->msg);
+        fprintf(stderr, "%s: error: ", job->prog);
+        print_message(stderr, err->msg);
+        fputc('\n', stderr);
         if (err->code == MK_EXIT_USAGE)
             fprintf(stderr, "Try '%s --help' for more information.\n", job->prog);
     }

@@ -12,6 +12,12 @@
  * requests. A failing task stops that rank's (or, in dynamic mode, everyone's) work; the ranks
  * agree on the error with mk_err_agree before any gather, so nobody waits for a message that
  * will never come. Messages run on a private duplicate of the communicator.
+ *
+ * A stop request (opt->stop_flag, set by a signal handler) is read before every task, so the
+ * map stays free of extra messages: under static and cyclic each rank stops on its own flag
+ * (a signal sent to the job reaches every rank); in dynamic mode a worker's flag travels to
+ * rank 0 with its report, and rank 0 (on its own flag or a worker's) hands out no more work.
+ * The ranks agree on "stopped" where they agree on errors, and skip the result gather.
  */
 #include "mpikit/pool.h"
 
@@ -88,7 +94,16 @@ typedef struct {
     int failed;
     uint64_t fail_item;
     int fail_code;
+    int stopped;           /* this rank saw the stop flag and started no further task */
 } pool_state;
+
+/* A stop was requested (by a signal): start no new task. */
+static int stop_wanted(pool_state *s)
+{
+    if (s->opt->stop_flag != NULL && *s->opt->stop_flag != 0)
+        s->stopped = 1;
+    return s->stopped;
+}
 
 static int set_task_error(mk_err *err, uint64_t item, int code, int rank)
 {
@@ -148,7 +163,7 @@ static int run_local(pool_state *s, unsigned char *local, mk_err *err)
         first = r.start;
         count = r.count;
     }
-    for (uint64_t j = 0; j < count; j++) {
+    for (uint64_t j = 0; j < count && !stop_wanted(s); j++) {
         uint64_t item = first + j * stride;
         if (run_one(s, item, local, j) != 0)
             return set_task_error(err, item, s->fail_code, s->rank);
@@ -171,6 +186,7 @@ static void gather_local(pool_state *s, const unsigned char *local, uint64_t min
         if (cyclic) {
             int d = 0;
             for (int r = 0; r < s->nranks; r++) {
+                /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): the root's buffers, checked at setup */
                 counts[r] = (int)cyclic_count(s->n, s->nranks, r);
                 displs[r] = d;
                 d += counts[r];
@@ -200,6 +216,7 @@ typedef struct {
     uint64_t start, count;   /* the first item and how many results follow */
     uint64_t fail_item;
     int32_t failed, fail_code;
+    int32_t stopped, unused;   /* the worker saw the stop flag: hand out no more work */
 } chunk_report;
 
 /* buf holds a chunk_report and `chunk` results. */
@@ -207,8 +224,8 @@ static void dynamic_worker(pool_state *s, uint64_t chunk, unsigned char *buf, mk
 {
     mk_range cur = dynamic_first_chunk(s->n, chunk, s->rank);
     for (;;) {
-        chunk_report h = {cur.start, 0, 0, 0, 0};
-        for (uint64_t i = 0; i < cur.count; i++) {
+        chunk_report h = {cur.start, 0, 0, 0, 0, 0, 0};
+        for (uint64_t i = 0; i < cur.count && !stop_wanted(s); i++) {
             if (run_one(s, cur.start + i, buf + sizeof h, i) != 0) {
                 h.failed = 1;
                 h.fail_item = s->fail_item;
@@ -218,6 +235,7 @@ static void dynamic_worker(pool_state *s, uint64_t chunk, unsigned char *buf, mk
             }
             h.count++;
         }
+        h.stopped = stop_wanted(s);
         memcpy(buf, &h, sizeof h);
         MPI_Send(buf, (int)(sizeof h + h.count * s->size), MPI_BYTE, 0, TAG_RESULT, s->comm);
         uint64_t next[2];
@@ -254,6 +272,8 @@ static void serve(pool_state *s, manager_state *m, const MPI_Status *st, unsigne
         if (err->code == 0)
             set_task_error(err, h.fail_item, h.fail_code, st->MPI_SOURCE);
     }
+    if (h.stopped)
+        m->stop = 1;   /* a stop request on any worker stops the hand-out */
     if (h.count > 0)
         report_progress(s, m->done);
     uint64_t next[2] = {m->next, 0};
@@ -273,6 +293,8 @@ static void dynamic_manager(pool_state *s, uint64_t chunk, unsigned char *buf, u
     m.next = first < s->n ? first : s->n;
     MPI_Status st;
     while (m.active > 0 || (s->opt->manager_computes && !m.stop && m.next < s->n)) {
+        if (stop_wanted(s))
+            m.stop = 1;
         if (s->opt->manager_computes && !m.stop && m.next < s->n) {
             /* Open MPI's first Iprobe after a long task often only progresses the transport
              * and reports nothing; the second sees the request that was already waiting. */
@@ -379,6 +401,7 @@ static void gather_log(pool_state *s, buffers *b, mk_pool_result *res)
     int total = 0;
     if (s->rank == 0)
         for (int r = 0; r < s->nranks; r++) {
+            /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): the root's buffers, checked at setup */
             b->displs[r] = total;
             total += b->counts[r];
         }
@@ -402,7 +425,7 @@ static int map_serial(pool_state *s, unsigned char *out, mk_pool_result *res, mk
         return mk_err_set(err, MK_EXIT_FAILURE, "pool: out of memory");
     s->caplog = s->opt->record_log ? s->n : 0;
     s->t0 = mk_now();
-    for (uint64_t i = 0; i < s->n; i++) {
+    for (uint64_t i = 0; i < s->n && !stop_wanted(s); i++) {
         if (run_one(s, i, out, i) != 0) {
             free(s->log);
             return set_task_error(err, i, s->fail_code, 0);
@@ -425,7 +448,7 @@ static int map_serial(pool_state *s, unsigned char *out, mk_pool_result *res, mk
         }
     }
     free(s->log);
-    return 0;
+    return s->stopped;
 }
 
 int mk_pool_map(MPI_Comm comm, uint64_t n, size_t result_size, mk_task_fn fn, void *ctx,
@@ -460,10 +483,10 @@ int mk_pool_map(MPI_Comm comm, uint64_t n, size_t result_size, mk_task_fn fn, vo
         mk_err_set(err, MK_EXIT_FAILURE, "pool: unknown schedule %d", (int)opt->schedule);
 
     if (s.nranks == 1) {
-        if (err->code == 0 && map_serial(&s, out, res, err) == 0)
-            return 0;
-        mk_pool_result_free(res);
-        return -1;
+        int rc = err->code == 0 ? map_serial(&s, out, res, err) : -1;
+        if (rc < 0)
+            mk_pool_result_free(res);
+        return rc;
     }
 
     buffers b;
@@ -491,7 +514,11 @@ int mk_pool_map(MPI_Comm comm, uint64_t n, size_t result_size, mk_task_fn fn, vo
     /* Every rank learns of any failure before anyone waits in a gather. */
     if (mk_err_agree(s.comm, err) != 0)
         goto fail;
-    if (opt->schedule != MK_SCHED_DYNAMIC)
+    /* Stopped anywhere: the results are incomplete, so there is nothing worth gathering. */
+    int stopped = 0;
+    if (opt->stop_flag != NULL)
+        MPI_Allreduce(&s.stopped, &stopped, 1, MPI_INT, MPI_MAX, s.comm);
+    if (opt->schedule != MK_SCHED_DYNAMIC && !stopped)
         gather_local(&s, b.local, b.mine, out, b.tmp, b.counts, b.displs);
     if (opt->record_log)
         gather_log(&s, &b, res);
@@ -519,7 +546,7 @@ int mk_pool_map(MPI_Comm comm, uint64_t n, size_t result_size, mk_task_fn fn, vo
     buffers_free(&b);
     free(s.log);
     MPI_Comm_free(&s.comm);
-    return 0;
+    return stopped;
 
 fail:
     buffers_free(&b);

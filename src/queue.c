@@ -72,6 +72,7 @@ int mk_qitem_decode(const unsigned char *buf, size_t len, mk_qitem *out)
 int mk_qitem_same(const mk_qitem *a, const mk_qitem *b)
 {
     return a->kind == b->kind && a->producer == b->producer && a->seq == b->seq &&
+           /* NOLINTNEXTLINE(bugprone-suspicious-memory-comparison,cert-exp42-c,cert-flp37-c): same bits, NaN too */
            memcmp(&a->number, &b->number, sizeof a->number) == 0 && strcmp(a->text, b->text) == 0;
 }
 

@@ -300,7 +300,7 @@ void mk_json_string(FILE *out, const char *s)
         case '\f': fputs("\\f", out); p++; continue;
         default: break;
         }
-        if (b < 0x20) {
+        if (b < 0x20) { /* NOLINT(bugprone-branch-clone): the last branch escapes bytes for another reason */
             fprintf(out, "\\u%04x", b);
             p++;
         } else if (b < 0x80) {

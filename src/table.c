@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "mpikit/rng.h"
 
 int mk_frame_valid_name(const char *name)
@@ -81,6 +82,16 @@ void mk_frame_fill_random(mk_frame *f, uint64_t seed, uint64_t row0)
 
 static char *slurp(const char *path, size_t *len, mk_err *err)
 {
+    /* Check the type first: fopen of a FIFO blocks, and a device like /dev/zero never ends. */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        mk_err_set(err, MK_EXIT_FAILURE, "'%s' is a directory, not a file", path);
+        return NULL;
+    }
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        mk_err_set(err, MK_EXIT_FAILURE, "'%s' is not a regular file (a pipe or device)", path);
+        return NULL;
+    }
     FILE *fp = fopen(path, "rb");
     if (fp == NULL) {
         mk_err_set(err, MK_EXIT_FAILURE, "cannot open '%s': %s", path, strerror(errno));
@@ -92,6 +103,15 @@ static char *slurp(const char *path, size_t *len, mk_err *err)
         if (buf == NULL)
             break;
         size_t got = fread(buf + n, 1, cap - n, fp);
+        /* A NUL is never in a text CSV: stop at once (a huge binary or sparse file ends here). */
+        const char *nul = memchr(buf + n, '\0', got);
+        if (nul != NULL) {
+            mk_err_set(err, MK_EXIT_FAILURE, "'%s' has a NUL byte at offset %llu: not a text CSV file", path,
+                       (unsigned long long)(nul - buf));
+            free(buf);
+            fclose(fp);
+            return NULL;
+        }
         n += got;
         if (n < cap)
             break;
@@ -162,9 +182,11 @@ int mk_frame_read_csv(const char *path, mk_frame *f, mk_err *err)
             free(buf);
             return mk_err_set(err, MK_EXIT_FAILURE, "%s:1: more than %d columns", path, MK_FRAME_MAX_COLS);
         }
+        /* A NUL byte would cut the name short and pass the check on its prefix. */
+        int has_nul = memchr(ts, '\0', (size_t)(te - ts)) != NULL;
         *te = '\0';
         names[ncols++] = ts;
-        if (!mk_frame_valid_name(ts) || (ncols > 1 && mk_frame_find(f, ts) >= 0)) {
+        if (has_nul || !mk_frame_valid_name(ts) || (ncols > 1 && mk_frame_find(f, ts) >= 0)) {
             mk_err_set(err, MK_EXIT_FAILURE, "%s:1: bad column name '%s' (letters, digits, _; unique)", path, ts);
             free(buf);
             return -1;
@@ -215,8 +237,9 @@ int mk_frame_read_csv(const char *path, mk_frame *f, mk_err *err)
             char *num_end;
             errno = 0;
             double v = strtod(ts, &num_end);
+            /* Decimal only: strtod would also take hex floats ("0x1p3"), which no CSV means. */
             int ok = ts != te && num_end == te && (isdigit((unsigned char)ts[0]) || ts[0] == '-' || ts[0] == '+' ||
-                                                   ts[0] == '.') && isfinite(v);
+                                                   ts[0] == '.') && isfinite(v) && strpbrk(ts, "xX") == NULL;
             if (!ok) {
                 mk_err_set(err, MK_EXIT_FAILURE, "%s:%llu: '%.40s' in column %s is not a number", path,
                            (unsigned long long)lineno, ts, f->names[c]);
@@ -444,7 +467,7 @@ void mk_expr_free(mk_expr *e)
 int mk_expr_eval(const mk_expr *e, const mk_frame *f, uint64_t n, double *out)
 {
     /* A stack of blocks: each operation runs over EVAL_BLOCK rows at a time. */
-    double *stack = malloc((size_t)(e->max_stack > 0 ? e->max_stack : 1) * EVAL_BLOCK * sizeof *stack);
+    double *stack = calloc((size_t)(e->max_stack > 0 ? e->max_stack : 1) * EVAL_BLOCK, sizeof *stack);
     if (stack == NULL)
         return -1;
     for (uint64_t r0 = 0; r0 < n; r0 += EVAL_BLOCK) {
@@ -942,8 +965,9 @@ int mk_frame_read_h5(mk_h5 *h, mk_frame *f, mk_err *err)
         hid_t t = H5Aget_type(a);
         size_t sz = H5Tget_size(t);
         char *s = H5Tget_class(t) == H5T_STRING && !H5Tis_variable_str(t) ? calloc(1, sz + 1) : NULL;
+        char *save = NULL;
         if (s != NULL && H5Aread(a, t, s) >= 0) {
-            for (char *tok = strtok(s, ","); tok && l.n < MK_FRAME_MAX_COLS; tok = strtok(NULL, ","))
+            for (char *tok = strtok_r(s, ",", &save); tok && l.n < MK_FRAME_MAX_COLS; tok = strtok_r(NULL, ",", &save))
                 if (strlen(tok) < MK_FRAME_NAME_MAX)
                     strcpy(l.names[l.n++], tok);
         }

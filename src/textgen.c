@@ -363,7 +363,7 @@ static size_t next_token(page_writer *w, char *dst, int *paragraph)
         capitalise(dst);
     *paragraph = 0;
     if (--w->words_left == 0) {
-        dst[n++] = end < ODDS_PERIOD ? '.' : end < ODDS_QUESTION ? '?' : '!';
+        dst[n++] = (char)(end < ODDS_PERIOD ? '.' : end < ODDS_QUESTION ? '?' : '!');
         *paragraph = para < ODDS_PARAGRAPH;
     } else if (comma < ODDS_COMMA) {
         dst[n++] = ',';

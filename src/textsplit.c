@@ -87,7 +87,7 @@ int mk_split_bytes(const mk_fileset *fs, int nranks, int rank, mk_segment **segs
 
 struct mk_reader {
     MPI_Comm comm;
-    int nranks;
+    int nranks, rank;
     const mk_fileset *fs;
     size_t chunk_size;
     unsigned char *buf;
@@ -105,6 +105,7 @@ struct mk_reader {
     uint64_t delivered;    /* bytes of this rank's share handed out so far */
     uint64_t skip;         /* resume: bytes of the share already done in an earlier run */
     uint64_t share_before; /* bytes of this rank's share in files before the current one */
+    struct timespec opened_mtime; /* rank 0: the current file's modification time when opened */
 };
 
 int mk_reader_open(mk_reader **out, MPI_Comm comm, const mk_fileset *fs, size_t chunk_size, mk_err *err)
@@ -115,6 +116,7 @@ int mk_reader_open(mk_reader **out, MPI_Comm comm, const mk_fileset *fs, size_t 
     if (r != NULL) {
         r->comm = comm;
         MPI_Comm_size(comm, &r->nranks);
+        r->rank = rank;
         r->fs = fs;
         r->chunk_size = chunk_size;
         r->file = -1;
@@ -172,6 +174,9 @@ static int open_file(mk_reader *r, int f, mk_err *err)
             MPI_File_close(&r->fh);
         return -1;
     }
+    struct stat st;
+    if (r->rank == 0 && stat(r->fs->paths[f], &st) == 0)
+        r->opened_mtime = st.st_mtim;
     r->is_open = 1;
     r->iteration = 0;
     r->iterations = file_iterations(r, f, r->file_start);
@@ -196,6 +201,25 @@ static int agreed_stop(mk_reader *r)
     return any;
 }
 
+/* A file that grows, shrinks or is rewritten while it is read gives counts of no version of
+ * it. Rank 0 compares the size the split was made for, and the modification time at open,
+ * with the file after the last read round; the error is agreed with the others at the end. */
+static void check_unchanged(mk_reader *r)
+{
+    struct stat st;
+    const char *path = r->fs->paths[r->file];
+    uint64_t size = r->fs->sizes[r->file];
+    if (r->rank != 0 || r->local.code != 0)
+        return;
+    if (stat(path, &st) != 0)
+        mk_err_set(&r->local, MK_EXIT_FAILURE, "'%s' disappeared while being read: %s", path, strerror(errno));
+    else if ((uint64_t)st.st_size != size)
+        mk_err_set(&r->local, MK_EXIT_FAILURE, "'%s' changed size while being read (%llu bytes at the start, %llu now)",
+                   path, (unsigned long long)size, (unsigned long long)st.st_size);
+    else if (st.st_mtim.tv_sec != r->opened_mtime.tv_sec || st.st_mtim.tv_nsec != r->opened_mtime.tv_nsec)
+        mk_err_set(&r->local, MK_EXIT_FAILURE, "'%s' was modified while being read", path);
+}
+
 int mk_reader_next(mk_reader *r, mk_chunk *chunk, mk_err *err)
 {
     for (;;) {
@@ -213,7 +237,7 @@ int mk_reader_next(mk_reader *r, mk_chunk *chunk, mk_err *err)
                 n = 0;
             MPI_Status status;
             double t0 = mk_now();
-            int rc = MPI_File_read_at_all(r->fh, (MPI_Offset)(r->cur.offset + done), r->buf, (int)n, MPI_BYTE,
+            int rc = MPI_File_read_at_all(r->fh, (MPI_Offset)r->cur.offset + (MPI_Offset)done, r->buf, (int)n, MPI_BYTE,
                                           &status);
             r->io_seconds += mk_now() - t0;
             int got = 0;
@@ -227,7 +251,7 @@ int mk_reader_next(mk_reader *r, mk_chunk *chunk, mk_err *err)
                 else
                     snprintf(why, sizeof why, "short read (%d of %zu bytes): did the file shrink?", got, n);
                 mk_err_set(&r->local, MK_EXIT_FAILURE, "reading '%s' at offset %llu: %s",
-                           r->fs->paths[r->cur.file], (unsigned long long)(r->cur.offset + done), why);
+                           r->fs->paths[r->cur.file], (unsigned long long)r->cur.offset + done, why);
                 continue;
             }
             if (n == 0)
@@ -244,6 +268,7 @@ int mk_reader_next(mk_reader *r, mk_chunk *chunk, mk_err *err)
             return 1;
         }
         if (r->is_open) {
+            check_unchanged(r);
             MPI_File_close(&r->fh);
             r->is_open = 0;
             r->file_start += r->fs->sizes[r->file];

@@ -283,7 +283,23 @@ int mk_walk_glob_check(const char *glob, mk_err *err)
             if (*q == ']')
                 q++;
             while (*q != '\0' && *q != ']') {
-                if (*q == '[' && (q[1] == ':' || q[1] == '.' || q[1] == '=')) {
+                /* As glibc's fnmatch reads a class: a backslash escapes the next byte, and
+                 * "[:" opens a class name only when lowercase letters and ":]" follow
+                 * (otherwise that '[' is an ordinary member, as in "[[:x]"). */
+                if (*q == '\\') {
+                    if (q[1] == '\0')
+                        break;
+                    q += 2;
+                    continue;
+                }
+                if (*q == '[' && q[1] == ':') {
+                    const char *e = q + 2;
+                    while (*e >= 'a' && *e < 'z')
+                        e++;
+                    q = e[0] == ':' && e[1] == ']' ? e + 2 : q + 1;
+                    continue;
+                }
+                if (*q == '[' && (q[1] == '.' || q[1] == '=')) {
                     char close = q[1];
                     const char *e = q + 2;
                     while (*e != '\0' && !(e[0] == close && e[1] == ']'))

@@ -26,4 +26,16 @@ int mk_err_set(mk_err *err, int code, const char *fmt, ...)
  * lowest failing rank (or none). Collective. Returns err->code. */
 int mk_err_agree(MPI_Comm comm, mk_err *err);
 
+#if defined(__clang_analyzer__) && !defined(MK_ERROR_IMPL)
+/* For clang-tidy only, which analyzes one file at a time: the two contracts above, so that a
+ * path after an error is not explored as if it had succeeded. mk_err_set always leaves a
+ * non-zero code; mk_err_agree returns non-zero when this rank's own code was non-zero. */
+#define mk_err_set(err, ...)             \
+    (mk_err_set((err), __VA_ARGS__), \
+     __builtin_assume((mk_err *)(err) == NULL || ((mk_err *)(err))->code != 0), -1)
+#define mk_err_agree(comm, err) \
+    ((err)->code != 0 ? (mk_err_agree((comm), (err)), __builtin_assume((err)->code != 0), (err)->code) \
+                      : mk_err_agree((comm), (err)))
+#endif
+
 #endif

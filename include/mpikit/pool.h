@@ -2,6 +2,7 @@
 #ifndef MPIKIT_POOL_H
 #define MPIKIT_POOL_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <mpi.h>
@@ -24,6 +25,7 @@ typedef struct {
     mk_pool_progress_fn progress;
     void *progress_ctx;
     int record_log;              /* gather a (item, rank, start, end) record of every task to rank 0 */
+    const volatile sig_atomic_t *stop_flag;   /* when set (by a signal): start no more tasks, return 1 */
 } mk_pool_options;
 
 /* Defaults: static schedule, chunksize chosen, manager computes, no progress, no log. */
@@ -52,7 +54,11 @@ typedef struct {
 /* Apply fn to items 0..n-1 over the ranks of comm. On rank 0, `results` (n * result_size
  * bytes) receives every result in item order; elsewhere it may be NULL. One rank runs a
  * plain serial loop with no MPI traffic. A failing task, or any rank's error, returns -1
- * on every rank with the same err (naming the item); no rank is left waiting. Collective. */
+ * on every rank with the same err (naming the item); no rank is left waiting. Collective.
+ * With opt->stop_flag: a rank that sees the flag set starts no further task (the running
+ * one finishes); in dynamic mode rank 0 then hands out no more work. Returns 1 on every
+ * rank when any rank stopped: the tasks that ran are counted in res->ranks, but `results`
+ * is incomplete (the caller records finished tasks itself, e.g. in a journal). */
 int mk_pool_map(MPI_Comm comm, uint64_t n, size_t result_size, mk_task_fn fn, void *ctx,
                 const mk_pool_options *opt, void *results, mk_pool_result *res, mk_err *err);
 

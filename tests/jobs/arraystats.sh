@@ -17,8 +17,7 @@ stats() { grep -v '^shape' "$1"; } # the CSV line: shape,chunks,grid,sum,mean,st
 nogrid() { cut -d, -f1,2,4- "$1"; }
 
 for case in "237x151 20x30" "5x3 2x2" "1x1 100x100" "7x13 3x5" "64x64 64x64"; do
-    set -- $case
-    shape=$1 chunks=$2
+    read -r shape chunks <<<"$case"
     R=${shape%x*} C=${shape#*x}
     mpirun_n 1 "$AS" --shape "$shape" --chunks "$chunks" --format csv --save "$D/ref.h5" >"$D/ref.txt" 2>"$TMP/err"
     h5vals "$D/ref.h5" /x >"$D/ref.x"
@@ -46,6 +45,7 @@ for case in "237x151 20x30" "5x3 2x2" "1x1 100x100" "7x13 3x5" "64x64 64x64"; do
     # Tolerance: 1e-12 relative (or absolute near 0); the job adds chunk by chunk, awk row by row.
     h5vals "$D/ref.h5" /col_mean >"$D/cm"
     h5vals "$D/ref.h5" /row_mean >"$D/rm"
+    # shellcheck disable=SC2016 # single quotes on purpose: $N are the awk program's fields
     check "$shape: column/row means, sum, mean, std agree with awk within 1e-12" \
         awk -v R="$R" -v C="$C" -v stats="$(stats "$D/ref.txt")" '
             function close_enough(a, b) { d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b; return d <= 1e-12 * (m > 1 ? m : 1) }
@@ -69,6 +69,7 @@ mpirun_n 1 "$AS" --format csv >"$D/d1.txt" 2>"$TMP/err"
 mpirun_n 4 "$AS" --format csv >"$D/d4.txt" 2>"$TMP/err"
 check "default 1000x1000, 100x100 chunks: 4 ranks (grid 2x2) equals 1 rank" cmp -s <(nogrid "$D/d1.txt") <(nogrid "$D/d4.txt")
 check "grid at 4 ranks is 2x2" grep -q ',2x2,' "$D/d4.txt"
+# shellcheck disable=SC2016 # single quotes on purpose: $N are the awk program's fields
 check "standard normals: |mean| < 0.01, |std - 1| < 0.01" \
     awk -F, 'NR == 2 { exit !($5 < 0.01 && $5 > -0.01 && $6 > 0.99 && $6 < 1.01) }' "$D/d1.txt"
 mpirun_n 2 "$AS" --shape 300x200 --chunks 100x100 --progress --save "$D/p.h5" >/dev/null 2>"$D/progress"

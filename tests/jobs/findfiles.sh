@@ -312,6 +312,7 @@ expect_error "a file instead of a directory" 1 "'$TMP/plainfile' is not a direct
 expect_error "empty path" 1 "empty directory name" ""
 expect_error "bad glob: unterminated class" 2 "unterminated '\[' class" --name '[abc' "$T"
 expect_error "bad glob: a slash" 2 "contains '/'" --name 'a/*.py' "$T"
+# shellcheck disable=SC1003 # 'x\' is the pattern x plus a lone backslash, not an escaped quote
 expect_error "bad glob: trailing backslash" 2 "lone backslash" --name 'x\' "$T"
 expect_error "bad --type" 2 "'x' is not one of" --type x "$T"
 expect_error "bad --strategy" 2 "'magic' is not one of" --strategy magic "$T"

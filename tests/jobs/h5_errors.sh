@@ -6,7 +6,6 @@
 # HDF5's stack.
 . "$(dirname "$0")/../lib.sh"
 AS=$BIN/arraystats
-TB=$BIN/table
 DG=$BIN/datagen
 D=$TMP/e
 mkdir -p "$D" "$D/out"

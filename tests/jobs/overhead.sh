@@ -75,7 +75,7 @@ expect_error() {
 }
 expect_error "bad cost" 2 "'fast' is not a duration" --costs 0,fast
 expect_error "cost over 1s" 2 "'2s' is not a duration from 0 to 1s" --costs 2s
-expect_error "empty cost list" 2 "empty list" --costs ,
+expect_error "empty cost list" 2 "has an empty item" --costs ,
 expect_error "zero items" 2 "'0' is not an item count" --items 0
 expect_error "items not a number" 2 "'x' is not an item count" --items 10,x
 expect_error "too many costs" 2 "at most 32" --costs "$(seq -f '%gus' -s, 1 40)"

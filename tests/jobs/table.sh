@@ -50,6 +50,7 @@ done
 mpirun_n 1 "$DG" --rows 1000 --seed 3 -o "$D/gen_dg.csv" >/dev/null 2>&1
 check "datagen table equals table's generated input" cmp -s <(cut -d, -f1-4 "$D/gen1.csv") "$D/gen_dg.csv"
 mpirun_n 4 "$TB" --partitions 7 --head 100 --format csv >"$D/default.csv" 2>/dev/null
+# shellcheck disable=SC2016 # single quotes on purpose: $N are the awk program's fields
 check "default: 100 rows, columns A,B,C,D,K, values 0..99, K=2A" \
     awk -F, 'NR == 1 { ok = $0 == "A,B,C,D,K"; next } { n++; for (i = 1; i <= 4; i++) if ($i < 0 || $i > 99 || $i != int($i)) ok = 0; if ($5 != 2 * $1) ok = 0 } END { exit !(ok && n == 100) }' "$D/default.csv"
 

@@ -25,7 +25,7 @@ int main(int argc, char **argv)
         else if (strcmp(kind, "letters") == 0)
             c = 'a' + (int)mk_rng_below(seed, i, 26);
         else
-            c = text[mk_rng_below(seed, i, sizeof text - 1)];
+            c = (unsigned char)text[mk_rng_below(seed, i, sizeof text - 1)];
         putchar(c);
     }
     return ferror(stdout) ? 1 : 0;

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/pool.c"
+#include "../../src/pool.c" /* NOLINT(bugprone-suspicious-include): tests its static functions */
 
 typedef struct {
     uint64_t *calls;      /* per item, on this rank */

@@ -44,7 +44,7 @@ static void test_tokenizer_split_anywhere(void **state)
     char text[3000];
     for (size_t i = 0; i < sizeof text; i++) {
         uint64_t r = mk_rng_below(5, i, 10);
-        text[i] = r < 7 ? (char)("abcdEFG"[r]) : (r == 7 ? ' ' : (r == 8 ? '\n' : '\''));
+        text[i] = (char)(r < 7 ? "abcdEFG"[r] : (r == 7 ? ' ' : (r == 8 ? '\n' : '\'')));
     }
     /* one token longer than the tokenizer's on-stack buffer */
     memset(text + 100, 'Q', 300);
