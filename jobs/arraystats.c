@@ -138,10 +138,7 @@ int main(int argc, char **argv)
     mk_err_clear(&err);
     options o;
     int rc = parse_options(argc, argv, out, &o, &err);
-    if (rc == MK_CLI_EXIT)
-        mk_job_end(&job);
-    if (rc != MK_CLI_OK)
-        mk_job_exit_error(&job, &err);
+    mk_job_parsed(&job, rc, &err);
     mk_h5_quiet(o.debug);
 
     mk_timing tm;

@@ -215,10 +215,7 @@ int main(int argc, char **argv)
 
     options o;
     int rc = parse_options(argc, argv, out, &o, &err);
-    if (rc == MK_CLI_EXIT)
-        mk_job_end(&job);
-    if (rc != MK_CLI_OK)
-        mk_job_exit_error(&job, &err);
+    mk_job_parsed(&job, rc, &err);
 
     /* compute: stream the blocks; rank 0 ends with one mean per power */
     double means[MAX_POWERS] = {0};

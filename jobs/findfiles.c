@@ -479,10 +479,7 @@ int main(int argc, char **argv)
     char **dirs = NULL;
     int ndirs = 0;
     int rc = parse_options(argc, argv, out, &o, &dirs, &ndirs, &err);
-    if (rc == MK_CLI_EXIT)
-        mk_job_end(&job);
-    if (rc != MK_CLI_OK)
-        mk_job_exit_error(&job, &err);
+    mk_job_parsed(&job, rc, &err);
 
     mk_walk_setup setup = {
         .filter = {o.name, o.type, o.min_size, o.max_size, o.follow},

@@ -157,10 +157,7 @@ int main(int argc, char **argv)
 
     options o;
     int rc = parse_options(argc, argv, out, &o, &err);
-    if (rc == MK_CLI_EXIT)
-        mk_job_end(&job);
-    if (rc != MK_CLI_OK)
-        mk_job_exit_error(&job, &err);
+    mk_job_parsed(&job, rc, &err);
 
     /* fill: each rank describes itself */
     record mine;

@@ -400,10 +400,7 @@ int main(int argc, char **argv)
     /* parse */
     options o;
     int rc = parse_options(argc, argv, out, &o, &err);
-    if (rc == MK_CLI_EXIT)
-        mk_job_end(&job);
-    if (rc != MK_CLI_OK)
-        mk_job_exit_error(&job, &err);
+    mk_job_parsed(&job, rc, &err);
     /* Sorted costs make the break-even scan meaningful. */
     qsort(o.costs, (size_t)o.ncosts, sizeof o.costs[0], cmp_double);
 

@@ -560,10 +560,7 @@ int main(int argc, char **argv)
     /* parse: every rank parses the same argv, so all reach the same verdict */
     options o;
     int rc = parse_options(argc, argv, out, &o, &err);
-    if (rc == MK_CLI_EXIT)
-        mk_job_end(&job);
-    if (rc != MK_CLI_OK)
-        mk_job_exit_error(&job, &err);
+    mk_job_parsed(&job, rc, &err);
     if (o.fail_at >= 0 && o.tasks >= 0 && o.fail_at >= o.tasks)
         mk_err_set(&err, MK_EXIT_USAGE, "--fail-at: task %lld does not exist (--tasks %lld)", (long long)o.fail_at,
                    (long long)o.tasks);

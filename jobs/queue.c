@@ -486,10 +486,7 @@ int main(int argc, char **argv)
 
     options o;
     int rc = parse_options(argc, argv, out, &o, &err);
-    if (rc == MK_CLI_EXIT)
-        mk_job_end(&job);
-    if (rc != MK_CLI_OK)
-        mk_job_exit_error(&job, &err);
+    mk_job_parsed(&job, rc, &err);
     roles r = assign_roles(&o, job.world_rank, job.world_size, &err);
     if (err.code == 0 && provided < required)
         mk_err_set(&err, MK_EXIT_FAILURE, "--threads %s needs MPI_THREAD_%s but the MPI library provided MPI_THREAD_%s",

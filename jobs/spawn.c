@@ -173,10 +173,7 @@ int main(int argc, char **argv)
     mk_err_clear(&err);
     options o;
     int rc = parse_options(argc, argv, out, &o, &err);
-    if (rc == MK_CLI_EXIT)
-        mk_job_end(&job);
-    if (rc != MK_CLI_OK)
-        mk_job_exit_error(&job, &err);
+    mk_job_parsed(&job, rc, &err);
 
     /* spawn: each parent rank starts its share of the K children over MPI_COMM_SELF, like each
      * Python process starting its own Process objects. (A spawn over MPI_COMM_WORLD is one

@@ -217,10 +217,7 @@ int main(int argc, char **argv)
     /* parse */
     options o;
     int rc = parse_options(argc, argv, out, &o, &err);
-    if (rc == MK_CLI_EXIT)
-        mk_job_end(&job);
-    if (rc != MK_CLI_OK)
-        mk_job_exit_error(&job, &err);
+    mk_job_parsed(&job, rc, &err);
 
     /* data: rank 0 draws the ints, the way the tutorial's parent process does */
     int P = job.world_size, me = job.world_rank;

@@ -279,10 +279,7 @@ int main(int argc, char **argv)
     /* parse: every rank parses the same argv, so all reach the same verdict */
     options o;
     int rc = parse_options(argc, argv, mk_job_out(&job), &o, &err);
-    if (rc == MK_CLI_EXIT)
-        mk_job_end(&job);
-    if (rc != MK_CLI_OK)
-        mk_job_exit_error(&job, &err);
+    mk_job_parsed(&job, rc, &err);
     double t_start = mk_now();
 
     /* set up: every rank builds the same vocabulary from the seed */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "mpikit/cli.h"
 #include "mpikit/timing.h"
 
 int mk_check_launch(int world_size, mk_err *err)
@@ -132,4 +133,12 @@ void mk_job_end(const mk_job *job)
     fflush(stdout);
     MPI_Finalize();
     exit(MK_EXIT_OK);
+}
+
+void mk_job_parsed(const mk_job *job, int parse_rc, const mk_err *err)
+{
+    if (parse_rc == MK_CLI_EXIT)
+        mk_job_end(job);
+    if (parse_rc != MK_CLI_OK)
+        mk_job_exit_error(job, err);
 }

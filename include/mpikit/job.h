@@ -41,4 +41,19 @@ void mk_job_exit_error(const mk_job *job, const mk_err *err) __attribute__((nore
 /* MPI_Finalize and exit status 0. */
 void mk_job_end(const mk_job *job) __attribute__((noreturn));
 
+/* Act on a job's parse result (MK_CLI_OK/EXIT/ERROR): end cleanly after --help, exit with the
+ * agreed error on a bad option; returns only when parsing succeeded. */
+void mk_job_parsed(const mk_job *job, int parse_rc, const mk_err *err);
+#if defined(__clang_analyzer__) && !defined(MK_JOB_IMPL)
+/* For clang-tidy only: the contract above, so options are known to be parsed after the call. */
+#include "mpikit/cli.h"
+#define mk_job_parsed(job, parse_rc, err)                                                           \
+    do {                                                                                            \
+        if ((parse_rc) == MK_CLI_EXIT)                                                              \
+            mk_job_end(job);                                                                        \
+        if ((parse_rc) != MK_CLI_OK)                                                                \
+            mk_job_exit_error(job, err);                                                            \
+    } while (0)
+#endif
+
 #endif
