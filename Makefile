@@ -58,7 +58,7 @@ LIBA     := $(BUILD)/lib/libmpikit.a
 # Keep objects of jobs and tests: they are intermediates of a pattern chain.
 .SECONDARY:
 
-.PHONY: all lib jobs tests test test-unit test-jobs test-slurm demo corpus install uninstall clean bench bench-report \
+.PHONY: all lib jobs tests test test-full test-unit test-jobs test-slurm demo corpus install uninstall clean bench bench-report \
         deps help fuzz fuzz-smoke lint valgrind
 all: lib jobs
 
@@ -105,6 +105,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIBA)
 # The test runner prints one line per test and ends with "N passed, N failed".
 test: tests
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh $(TESTS)
+
+# The exhaustive matrices that make test samples (every bad argument, every signal at every rank count).
+test-full: tests
+	@MPIKIT_TEST_FULL=1 BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh $(TESTS)
 
 test-unit: tests
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh unit

@@ -22,6 +22,30 @@ export OMPI_MCA_pml=${OMPI_MCA_pml:-ob1}
 export OMPI_MCA_orte_base_help_aggregate=0
 
 NCORES=$(nproc 2>/dev/null || echo 1)
+
+# Exhaustive matrices run in full only under MPIKIT_TEST_FULL=1 (make test-full); make test runs
+# a seeded sample, and the seed is printed so a failure can be replayed with MPIKIT_TEST_SEED=N.
+TEST_FULL=${MPIKIT_TEST_FULL:-0}
+TEST_SEED=${MPIKIT_TEST_SEED:-$(($(date +%s%N) / 1000 % 1000000))}
+
+# sample K ITEM... : every item under TEST_FULL=1, else K of them chosen by TEST_SEED (in order).
+sample() {
+    local k=$1
+    shift
+    if [ "$TEST_FULL" = 1 ] || [ "$#" -le "$k" ]; then
+        printf '%s\n' "$@"
+        return 0
+    fi
+    local i=0 item
+    for item in "$@"; do printf '%d\t%s\n' "$i" "$item"; i=$((i + 1)); done |
+        awk -v seed="$TEST_SEED" 'BEGIN { srand(seed) } { print rand() "\t" $0 }' |
+        sort -k1,1g | head -n "$k" | cut -f2- | sort -k1,1n | cut -f2-
+}
+# Say once per suite how it was sampled, so a failing sample can be rerun exactly.
+sample_banner() {
+    if [ "$TEST_FULL" = 1 ]; then echo "# full matrix (MPIKIT_TEST_FULL=1)"
+    else echo "# sampled: MPIKIT_TEST_SEED=$TEST_SEED (MPIKIT_TEST_FULL=1 runs every case)"; fi
+}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mpikit-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 PASSED=0
