@@ -3,6 +3,7 @@
 #   make demo       install deps, run wordcount on the Shakespeare corpus
 #   make install PREFIX=/usr/local DESTDIR=   make clean
 #   make test SANITIZE=1   the same tests under ASan+UBSan (build/asan)
+#   make FAULTS=1          the fault-injection build (build/fault, include/mpikit/fault.h)
 # Sources are discovered: src/*.c -> libmpikit.a, jobs/*.c -> one program each,
 # tests/unit/test_*.c -> one cmocka binary each. Adding a file needs no edit here.
 
@@ -11,12 +12,15 @@ PREFIX    ?= /usr/local
 DESTDIR   ?=
 MPICC     ?= mpicc
 SANITIZE  ?= 0
+FAULTS    ?= 0
 WERROR    ?= 0
 CFLAGS    ?= -O2 -g
 MPIRUN_NP ?= 2
 
 ifeq ($(SANITIZE),1)
 BUILD     ?= build/asan
+else ifeq ($(FAULTS),1)
+BUILD     ?= build/fault
 else
 BUILD     ?= build
 endif
@@ -42,6 +46,10 @@ endif
 
 ALL_CFLAGS  := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
                -DMK_VERSION='"$(VERSION)"' -Iinclude $(PKG_CFLAGS) -MMD -MP
+ifeq ($(FAULTS),1)
+# The fault build (include/mpikit/fault.h): failure points that tests can trigger by name.
+ALL_CFLAGS += -DMK_FAULTS
+endif
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 LIBS        := $(PKG_LIBS) -lm
 
@@ -63,7 +71,7 @@ LIBA     := $(BUILD)/lib/libmpikit.a
 all: lib jobs
 
 help:
-	@sed -n '2,7p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
 
 lib: $(LIBA)
 jobs: $(JOB_BIN)
