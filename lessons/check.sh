@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# lessons/check.sh NAME [SRC]  - build SRC (default: the lesson's exercise.c) with warnings as
+#                                errors, run it at 1, 2, 3, 4 and 7 ranks against an independent
+#                                reference, print SUCCESS or one line saying what is wrong.
+# lessons/check.sh --all       - every solution.c passes and every untouched exercise.c fails.
+# NAME is a folder of lessons/ (03-square) or its name without the number (square).
+# Environment: BUILD (default build), LESSON_RANKS ("1 2 3 4 7"), LESSON_TIMEOUT (60 s per run),
+# LESSON_CFLAGS (-O2 -g), MPICC (mpicc). Exit status 0 only on SUCCESS (or, with --all, when
+# every lesson behaves).
+set -u
+LESSONS=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$LESSONS")
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+RANKS=${LESSON_RANKS:-"1 2 3 4 7"}
+TIMEOUT=${LESSON_TIMEOUT:-60}
+MPICC=${MPICC:-mpicc}
+NCORES=$(nproc 2>/dev/null || echo 1)
+export LC_ALL=C
+
+# Open MPI refuses to start as root unless told; say so only when we are root.
+if [ "$(id -u)" = 0 ]; then
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+# One machine: the ob1 messaging layer starts in 0.03 s instead of 0.2 s (docs/learning-path.md).
+export OMPI_MCA_pml=${OMPI_MCA_pml:-ob1}
+
+# Find lessons/NAME or lessons/NN-NAME.
+lesson_dir() {
+    local d
+    for d in "$LESSONS/$1" "$LESSONS"/[0-9][0-9]-"$1"; do
+        if [ -f "$d/check.sh" ]; then echo "$d"; return 0; fi
+    done
+    return 1
+}
+
+# join_ranks 1 2 3 -> "1, 2 and 3"
+join_ranks() {
+    local out=$1
+    shift
+    while [ $# -gt 1 ]; do out="$out, $1"; shift; done
+    [ $# = 1 ] && out="$out and $1"
+    echo "$out"
+}
+# "at 1 rank", "at 3 ranks"
+at() { if [ "$1" = 1 ]; then echo "at 1 rank"; else echo "at $1 ranks"; fi; }
+
+# run_lesson DIR SRC: print one line; exit status 0 only on SUCCESS.
+run_lesson() {
+    local dir=$1 src=$2 name
+    name=$(basename "$dir")
+    local label="$name ($(basename "$src"))"
+    [ -f "$src" ] || { echo "FAIL $label: no such file '$src'"; return 1; }
+
+    # Each lesson's check.sh defines: ARGS (program arguments), setup, reference N,
+    # normalize (stdin: the program's output), hint KEY N; optionally CFLAGS_EXTRA,
+    # LIBS_EXTRA, TOLERANCE (relative, for numbers), MPIRUN_ENV.
+    ARGS=() CFLAGS_EXTRA="" LIBS_EXTRA="" TOLERANCE="" MPIRUN_ENV=()
+    setup() { :; }
+    normalize() { cat; }
+    # shellcheck source=/dev/null
+    . "$dir/check.sh"
+
+    local out=$BUILD/lessons/$name
+    mkdir -p "$out" || return 1
+    local bin
+    bin=$out/$(basename "$src" .c)
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/lesson.XXXXXX")
+    # shellcheck disable=SC2086  # CFLAGS_EXTRA and LIBS_EXTRA are word lists
+    if ! "$MPICC" -std=c11 -Wall -Wextra -Wpedantic -Werror ${LESSON_CFLAGS:--O2 -g} $CFLAGS_EXTRA \
+            -o "$bin" "$src" $LIBS_EXTRA -lm >"$WORK/cc" 2>&1; then
+        cat "$WORK/cc" >&2
+        echo "FAIL $label: does not compile: $(grep -m1 -E 'error|undefined' "$WORK/cc")"
+        rm -rf "$WORK"
+        return 1
+    fi
+    if ! (cd "$WORK" && setup) >"$WORK/setup.log" 2>&1; then
+        echo "FAIL $label: the checker could not prepare its input: $(tail -n 1 "$WORK/setup.log")"
+        rm -rf "$WORK"
+        return 1
+    fi
+
+    local n verdict=""
+    for n in $RANKS; do
+        local extra=()
+        [ "$n" -gt "$NCORES" ] && extra=(--oversubscribe)
+        (cd "$WORK" && env "${MPIRUN_ENV[@]+"${MPIRUN_ENV[@]}"}" timeout -k 5 "$TIMEOUT" \
+            mpirun -q -n "$n" "${extra[@]+"${extra[@]}"}" "$bin" "${ARGS[@]+"${ARGS[@]}"}") \
+            >"$WORK/out" 2>"$WORK/err"
+        local rc=$?
+        if [ $rc = 124 ] || [ $rc = 137 ]; then
+            verdict="$(at "$n"): no answer within $TIMEOUT s; some rank waits for a message or a collective that never comes (hint: $(hint timeout "$n"))"
+            break
+        elif [ $rc != 0 ]; then
+            verdict="$(at "$n"): the program failed (exit $rc): $(grep -v '^ *$' "$WORK/err" | head -n 1)"
+            break
+        fi
+        (cd "$WORK" && normalize <"$WORK/out") >"$WORK/got" 2>/dev/null
+        (cd "$WORK" && reference "$n") >"$WORK/want" 2>"$WORK/ref.err" || {
+            verdict="$(at "$n"): the reference failed: $(head -n 1 "$WORK/ref.err")"
+            break
+        }
+        local diff
+        diff=$(awk -v tol="${TOLERANCE:-0}" '
+            function num(s) { return s ~ /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/ }
+            function close_enough(a, b,   d, m) {
+                if (a == b) return 1
+                if (tol == 0 || !num(a) || !num(b)) return 0
+                d = a - b; if (d < 0) d = -d
+                m = (a < 0 ? -a : a); if ((b < 0 ? -b : b) > m) m = (b < 0 ? -b : b); if (m < 1) m = 1
+                return d <= tol * m
+            }
+            function same(x, y,   nx, ny, fx, fy, i) {
+                if (x == y) return 1
+                nx = split(x, fx, " "); ny = split(y, fy, " ")
+                if (nx != ny) return 0
+                for (i = 1; i <= nx; i++) if (!close_enough(fx[i], fy[i])) return 0
+                return 1
+            }
+            NR == FNR { want[++nw] = $0; next }
+            { got[++ng] = $0 }
+            END {
+                for (i = 1; i <= nw; i++) {
+                    if (i > ng) { split(want[i], k, " "); printf "%s\t%s: expected \"%s\", got nothing (the output stops after %d lines)\n", k[1], k[1], want[i], ng; exit }
+                    if (!same(want[i], got[i])) { split(want[i], k, " "); printf "%s\t%s: expected \"%s\", got \"%s\"\n", k[1], k[1], want[i], got[i]; exit }
+                }
+                if (ng > nw) printf "extra\tan extra line \"%s\" after the expected output\n", got[nw + 1]
+            }' "$WORK/want" "$WORK/got")
+        if [ -n "$diff" ]; then
+            local key=${diff%%$'\t'*}
+            verdict="$(at "$n"): ${diff#*$'\t'} (hint: $(hint "$key" "$n"))"
+            break
+        fi
+    done
+    rm -rf "$WORK"
+    if [ -n "$verdict" ]; then
+        echo "FAIL $label $verdict"
+        return 1
+    fi
+    echo "SUCCESS $label: matches the reference at $(join_ranks $RANKS) ranks"
+}
+
+if [ "${1:-}" = --all ]; then
+    bad=0
+    for dir in "$LESSONS"/[0-9][0-9]-*/; do
+        dir=${dir%/}
+        if ! (run_lesson "$dir" "$dir/solution.c"); then bad=$((bad + 1)); fi
+        if line=$(run_lesson "$dir" "$dir/exercise.c"); then
+            echo "FAIL $(basename "$dir") (exercise.c): the untouched exercise passes; it must leave the lesson's MPI calls to the learner"
+            bad=$((bad + 1))
+        else
+            echo "ok   $(basename "$dir") (exercise.c) fails as it should: ${line#FAIL * (exercise.c) }"
+        fi
+    done
+    [ $bad = 0 ] && echo "lessons: every solution passes and every exercise fails" || echo "lessons: $bad problem(s)"
+    [ $bad = 0 ]
+    exit
+fi
+
+if [ $# -lt 1 ] || [ -z "$1" ] || [ "$1" = -h ] || [ "$1" = --help ]; then
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    echo "lessons: $(cd "$LESSONS" && ls -d [0-9][0-9]-*/ | tr -d / | tr '\n' ' ')"
+    [ $# -ge 1 ] && [ -n "$1" ]
+    exit
+fi
+dir=$(lesson_dir "$1") || { echo "FAIL: no lesson '$1' (try: $(cd "$LESSONS" && ls -d [0-9][0-9]-*/ | tr -d / | tr '\n' ' '))"; exit 2; }
+src=${2:-$dir/exercise.c}
+case $src in /*) ;; *) [ -f "$src" ] || src=$dir/$src ;; esac
+run_lesson "$dir" "$src"
