@@ -54,8 +54,10 @@ run_lesson() {
 
     # Each lesson's check.sh defines: ARGS (program arguments), setup, reference N,
     # normalize (stdin: the program's output), hint KEY N; optionally CFLAGS_EXTRA,
-    # LIBS_EXTRA, TOLERANCE (relative, for numbers), MPIRUN_ENV.
+    # LIBS_EXTRA, TOLERANCE (relative, for numbers), MPIRUN_ENV. setup, reference and
+    # normalize run in a fresh directory; LESSON_DIR is the lesson's folder.
     ARGS=() CFLAGS_EXTRA="" LIBS_EXTRA="" TOLERANCE="" MPIRUN_ENV=()
+    LESSON_DIR=$dir
     setup() { :; }
     normalize() { cat; }
     # shellcheck source=/dev/null
