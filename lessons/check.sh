@@ -53,7 +53,7 @@ run_lesson() {
     [ -f "$src" ] || { echo "FAIL $label: no such file '$src'"; return 1; }
 
     # Each lesson's check.sh defines: ARGS (program arguments), setup, reference N,
-    # normalize (stdin: the program's output), hint KEY N; optionally CFLAGS_EXTRA,
+    # normalize (stdin: the program's output), hint KEY N [EXPECTED_LINE GOT_LINE]; optionally CFLAGS_EXTRA,
     # LIBS_EXTRA, TOLERANCE (relative, for numbers), MPIRUN_ENV. setup, reference and
     # normalize run in a fresh directory; LESSON_DIR is the lesson's folder.
     ARGS=() CFLAGS_EXTRA="" LIBS_EXTRA="" TOLERANCE="" MPIRUN_ENV=()
@@ -123,14 +123,15 @@ run_lesson() {
             { got[++ng] = $0 }
             END {
                 for (i = 1; i <= nw; i++) {
-                    if (i > ng) { split(want[i], k, " "); printf "%s\t%s: expected \"%s\", got nothing (the output stops after %d lines)\n", k[1], k[1], want[i], ng; exit }
-                    if (!same(want[i], got[i])) { split(want[i], k, " "); printf "%s\t%s: expected \"%s\", got \"%s\"\n", k[1], k[1], want[i], got[i]; exit }
+                    if (i > ng) { split(want[i], k, " "); printf "%s\t%s: expected \"%s\", got nothing (the output stops after %d lines)\t%s\t\n", k[1], k[1], want[i], ng, want[i]; exit }
+                    if (!same(want[i], got[i])) { split(want[i], k, " "); printf "%s\t%s: expected \"%s\", got \"%s\"\t%s\t%s\n", k[1], k[1], want[i], got[i], want[i], got[i]; exit }
                 }
-                if (ng > nw) printf "extra\tan extra line \"%s\" after the expected output\n", got[nw + 1]
+                if (ng > nw) printf "extra\tan extra line \"%s\" after the expected output\t\t%s\n", got[nw + 1], got[nw + 1]
             }' "$WORK/want" "$WORK/got")
         if [ -n "$diff" ]; then
-            local key=${diff%%$'\t'*}
-            verdict="$(at "$n"): ${diff#*$'\t'} (hint: $(hint "$key" "$n"))"
+            local key message want_line got_line
+            IFS=$'\t' read -r key message want_line got_line <<<"$diff"
+            verdict="$(at "$n"): $message (hint: $(hint "$key" "$n" "$want_line" "$got_line"))"
             break
         fi
     done
