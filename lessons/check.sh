@@ -143,19 +143,37 @@ run_lesson() {
     echo "SUCCESS $label: matches the reference at $(join_ranks $RANKS) ranks"
 }
 
+# check_pair DIR: the solution passes and the untouched exercise fails (two lines).
+check_pair() {
+    local dir=$1 bad=0 line
+    if ! (run_lesson "$dir" "$dir/solution.c"); then bad=1; fi
+    if line=$(run_lesson "$dir" "$dir/exercise.c"); then
+        echo "FAIL $(basename "$dir") (exercise.c): the untouched exercise passes; it must leave the lesson's MPI calls to the learner"
+        bad=1
+    else
+        echo "ok   $(basename "$dir") (exercise.c) fails as it should: ${line#FAIL * (exercise.c) }"
+    fi
+    return $bad
+}
+
+if [ "${1:-}" = --pair ]; then
+    check_pair "$2"
+    exit
+fi
 if [ "${1:-}" = --all ]; then
+    # LESSON_JOBS lessons at a time (default 2): much of a check is waiting for mpirun.
+    out=$(mktemp -d "${TMPDIR:-/tmp}/lessons.XXXXXX")
+    for dir in "$LESSONS"/[0-9][0-9]-*/; do basename "$dir"; done |
+        xargs -P "${LESSON_JOBS:-2}" -I{} sh -c '"$1" --pair "$2" >"$3/$4.out" 2>"$3/$4.err"; echo $? >"$3/$4.rc"' \
+            _ "$0" "$LESSONS/{}" "$out" {}
     bad=0
     for dir in "$LESSONS"/[0-9][0-9]-*/; do
-        dir=${dir%/}
-        if ! (run_lesson "$dir" "$dir/solution.c"); then bad=$((bad + 1)); fi
-        if line=$(run_lesson "$dir" "$dir/exercise.c"); then
-            echo "FAIL $(basename "$dir") (exercise.c): the untouched exercise passes; it must leave the lesson's MPI calls to the learner"
-            bad=$((bad + 1))
-        else
-            echo "ok   $(basename "$dir") (exercise.c) fails as it should: ${line#FAIL * (exercise.c) }"
-        fi
+        name=$(basename "$dir")
+        cat "$out/$name.out" 2>/dev/null
+        [ "$(cat "$out/$name.rc" 2>/dev/null)" = 0 ] || bad=$((bad + 1))
     done
-    [ $bad = 0 ] && echo "lessons: every solution passes and every exercise fails" || echo "lessons: $bad problem(s)"
+    rm -rf "$out"
+    [ $bad = 0 ] && echo "lessons: every solution passes and every exercise fails" || echo "lessons: $bad lesson(s) with problems"
     [ $bad = 0 ]
     exit
 fi
