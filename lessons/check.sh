@@ -34,6 +34,8 @@ lesson_dir() {
     return 1
 }
 
+lesson_names() { find "$LESSONS" -mindepth 1 -maxdepth 1 -type d -name '[0-9][0-9]-*' -printf '%f\n' | sort | tr '\n' ' '; }
+
 # join_ranks 1 2 3 -> "1, 2 and 3"
 join_ranks() {
     local out=$1
@@ -49,7 +51,8 @@ at() { if [ "$1" = 1 ]; then echo "at 1 rank"; else echo "at $1 ranks"; fi; }
 run_lesson() {
     local dir=$1 src=$2 name
     name=$(basename "$dir")
-    local label="$name ($(basename "$src"))"
+    local label
+    label="$name ($(basename "$src"))"
     [ -f "$src" ] || { echo "FAIL $label: no such file '$src'"; return 1; }
 
     # Each lesson's check.sh defines: ARGS (program arguments), setup, reference N,
@@ -57,6 +60,7 @@ run_lesson() {
     # LIBS_EXTRA, TOLERANCE (relative, for numbers), MPIRUN_ENV. setup, reference and
     # normalize run in a fresh directory; LESSON_DIR is the lesson's folder.
     ARGS=() CFLAGS_EXTRA="" LIBS_EXTRA="" TOLERANCE="" MPIRUN_ENV=()
+    # shellcheck disable=SC2034 # read by the lessons' check.sh
     LESSON_DIR=$dir
     setup() { :; }
     normalize() { cat; }
@@ -140,6 +144,7 @@ run_lesson() {
         echo "FAIL $label $verdict"
         return 1
     fi
+    # shellcheck disable=SC2086 # RANKS is a list of numbers
     echo "SUCCESS $label: matches the reference at $(join_ranks $RANKS) ranks"
 }
 
@@ -163,6 +168,7 @@ fi
 if [ "${1:-}" = --all ]; then
     # LESSON_JOBS lessons at a time (default 2): much of a check is waiting for mpirun.
     out=$(mktemp -d "${TMPDIR:-/tmp}/lessons.XXXXXX")
+    # shellcheck disable=SC2016 # the single-quoted script expands its own arguments
     for dir in "$LESSONS"/[0-9][0-9]-*/; do basename "$dir"; done |
         xargs -P "${LESSON_JOBS:-2}" -I{} sh -c '"$1" --pair "$2" >"$3/$4.out" 2>"$3/$4.err"; echo $? >"$3/$4.rc"' \
             _ "$0" "$LESSONS/{}" "$out" {}
@@ -180,11 +186,11 @@ fi
 
 if [ $# -lt 1 ] || [ -z "$1" ] || [ "$1" = -h ] || [ "$1" = --help ]; then
     sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
-    echo "lessons: $(cd "$LESSONS" && ls -d [0-9][0-9]-*/ | tr -d / | tr '\n' ' ')"
+    echo "lessons: $(lesson_names)"
     [ $# -ge 1 ] && [ -n "$1" ]
     exit
 fi
-dir=$(lesson_dir "$1") || { echo "FAIL: no lesson '$1' (try: $(cd "$LESSONS" && ls -d [0-9][0-9]-*/ | tr -d / | tr '\n' ' '))"; exit 2; }
+dir=$(lesson_dir "$1") || { echo "FAIL: no lesson '$1' (try: $(lesson_names))"; exit 2; }
 src=${2:-$dir/exercise.c}
 case $src in /*) ;; *) [ -f "$src" ] || src=$dir/$src ;; esac
 run_lesson "$dir" "$src"

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # ARGS, TOLERANCE, ... are read by lessons/check.sh
 # Checker for lesson 01-hello (sourced by lessons/check.sh).
 # Reference: one line per rank in rank order, N distinct pids, all started by one launcher.
 normalize() {

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # ARGS, TOLERANCE, ... are read by lessons/check.sh
 # Checker for lesson 02-spawn (sourced by lessons/check.sh).
 # Reference: the squares of 1..5, each computed by a different child process.
 # Every child needs a slot; on a 2-core machine they share the cores (oversubscription).

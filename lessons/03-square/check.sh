@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # ARGS, TOLERANCE, ... are read by lessons/check.sh
 # Checker for lesson 03-square (sourced by lessons/check.sh).
 # Reference: the same 1000 integers squared by a serial awk loop.
 reference() {

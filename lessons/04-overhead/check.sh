@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # ARGS, TOLERANCE, ... are read by lessons/check.sh
 # Checker for lesson 04-overhead (sourced by lessons/check.sh).
 # Reference: a serial awk loop over the same tasks. The times are printed but never checked.
 ARGS=(10 1000)

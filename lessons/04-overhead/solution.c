@@ -32,8 +32,8 @@ int main(int argc, char **argv)
     int world_rank, world_size;
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &world_size);
-    double work = (argc > 1 ? atof(argv[1]) : 0.0) * 1e-6;
-    long n_tasks = argc > 2 ? atol(argv[2]) : 1000;
+    double work = (argc > 1 ? strtod(argv[1], NULL) : 0.0) * 1e-6;
+    long n_tasks = argc > 2 ? strtol(argv[2], NULL, 10) : 1000;
 
     // Serial reference: rank 0 alone, timed with MPI_Wtime (seconds, wall clock).
     double serial = 0.0;

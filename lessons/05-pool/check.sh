@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # ARGS, TOLERANCE, ... are read by lessons/check.sh
 # Checker for lesson 05-pool (sourced by lessons/check.sh).
 # Reference: the 16 task names in upper case, in task order, and every task run exactly once.
 normalize() {

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # ARGS, TOLERANCE, ... are read by lessons/check.sh
 # Checker for lesson 06-bigpower (sourced by lessons/check.sh).
 # Reference: reference.c, the same numbers in one serial loop (long double sums), built with cc.
 TOLERANCE=1e-9

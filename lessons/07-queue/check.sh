@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # ARGS, TOLERANCE, ... are read by lessons/check.sh
 # Checker for lesson 07-queue (sourced by lessons/check.sh).
 # Reference: every item 0..99 received exactly once (their sum is 4950), each producer's
 # items in the order they were put. The number of Empty polls depends on timing: not checked.

@@ -30,7 +30,7 @@ int main(int argc, char **argv)
     int first_producer = world_size > 1 ? 1 : 0, producers = world_size - first_producer;
 
     // Producers: put my block of the items 0..N_ITEMS-1, then an end marker.
-    MPI_Request *puts = malloc((N_ITEMS + 1) * sizeof *puts);
+    MPI_Request *puts = malloc((N_ITEMS + 1) * sizeof(MPI_Request));
     int (*items)[2] = malloc((N_ITEMS + 1) * sizeof *items);  // buffers live until Waitall
     int n_puts = 0;
     if (world_rank >= first_producer) {

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # ARGS, TOLERANCE, ... are read by lessons/check.sh
 # Checker for lesson 08-table (sourced by lessons/check.sh).
 # Reference: the same 100 rows grouped by a serial awk loop (pandas: df.groupby(df.A // 10)).
 reference() {

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # ARGS, TOLERANCE, ... are read by lessons/check.sh
 # Checker for lesson 09-arraystats (sourced by lessons/check.sh).
 # Reference: numpy's a.mean(axis=0) and a.mean() for the same 30 x 12 array, by a serial awk loop.
 reference() {

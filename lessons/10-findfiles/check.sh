@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # ARGS, TOLERANCE, ... are read by lessons/check.sh
 # Checker for lesson 10-findfiles (sourced by lessons/check.sh).
 # Input: a skewed tree (one deep subtree beside many small directories, empty ones, a
 # symbolic link, names with spaces). Reference: GNU find on the same tree.

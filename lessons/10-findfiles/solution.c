@@ -1,9 +1,8 @@
 /* Lesson 10, findfiles: work that makes more work, and knowing when it is all done.
  *
- * Each directory is a task, and reading it finds new tasks: its subdirectories. Workers
- * send rank 0 every directory they find (FOUND), then say they are free (READY); rank 0
- * queues what they found and hands each free worker one directory (WORK).
- *
+ * Each directory is a task, and reading it finds new tasks: its subdirectories. Workers send
+ * rank 0 each directory they find (FOUND), then say they are free (READY); rank 0 queues
+ * what they found and hands each free worker one directory (WORK).
  *   worker --FOUND "d/x"--> --FOUND "d/y"--> --READY-->  rank 0: queue d/x, d/y
  *   worker <---------------------WORK "d/y"-----------   one queued directory per READY
  *   queue empty and every worker READY: nobody is reading, and a worker's FOUNDs arrive
@@ -17,22 +16,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
 enum { FOUND, READY, WORK, DONE, MAX_PATH = 4096 };  // message tags; longest path sent
-static int world_rank, world_size, queued, capacity;
+static int world_rank, world_size, queued, capacity;  // capacity: rows of queue allocated
 static char (*queue)[MAX_PATH];     // rank 0: directories still to read
 static long counts[2];              // {directories read, .py files found}
-
-// A new task: workers send it to rank 0, rank 0 queues it.
-static void found_dir(const char *path)
+static void found_dir(const char *path)  // a new task: workers send it to rank 0, which queues it
 {
     if (world_rank > 0) {
         MPI_Send(path, (int)strlen(path) + 1, MPI_CHAR, 0, FOUND, MPI_COMM_WORLD);
-    } else {
-        if (queued == capacity)  // full: double it
-            queue = realloc(queue, (size_t)(capacity = 2 * capacity + 8) * MAX_PATH);
-        strcpy(queue[queued++], path);
+        return;
     }
+    if (queued == capacity) {  // full: double it, or stop the whole job
+        void *grown = realloc(queue, (size_t)(capacity = 2 * capacity + 8) * MAX_PATH);
+        if (grown == NULL)
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        queue = grown;
+    }
+    strcpy(queue[queued++], path);
 }
 
 // Read one directory: count it and the .py files in it; pass on its subdirectories.
@@ -51,7 +51,7 @@ static void read_dir(const char *dir)
         if (S_ISDIR(sb.st_mode))
             found_dir(path);
     }
-    if (d != NULL)  // (an unreadable directory is still counted, as find counts it)
+    if (d != NULL)  // an unreadable directory is still counted, as find counts it
         closedir(d);
 }
 

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # ARGS, TOLERANCE, ... are read by lessons/check.sh
 # Checker for lesson 11-wordcount (sourced by lessons/check.sh).
 # Input: text with a 9000-byte run of control bytes near the start, so every rank boundary
 # at 2 to 7 ranks falls inside a word whose start lies ranks back; plus tabs, CRLF, bytes

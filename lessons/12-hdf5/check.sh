@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # ARGS, TOLERANCE, ... are read by lessons/check.sh
 # Checker for lesson 12-hdf5 (sourced by lessons/check.sh).
 # Reference: h5dump reads back /x from the file the program wrote; every row i must hold
 # 10*i + j, for as many rows as the ranks have in all ((r + 2) % 3 rows on rank r).

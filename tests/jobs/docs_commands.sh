@@ -89,7 +89,7 @@ bad=$(awk -F'\t' -v cores=2 '{
         }
     }' "$TMP/records" | sed "s|$ROOT/||")
 check "every mpirun with more ranks than 2 cores says --oversubscribe (or names its slots)" test -z "$bad"
-[ -z "$bad" ] || echo "$bad" | sed 's/^/#   /'
+[ -z "$bad" ] || printf '%s\n' "$bad" | sed 's/^/#   /'
 
 echo "# [$SECONDS s]"
 # ---- 2. Long options exist in the program's --help. -------------------------------------------
@@ -97,6 +97,7 @@ echo "# [$SECONDS s]"
 # records (each `build/bin/JOB ...` up to a pipe, ;, & or >) and the option tables of the pages.
 mkdir -p "$TMP/help"
 # (each --help starts MPI as a singleton: run them side by side)
+# shellcheck disable=SC2016 # the single-quoted script expands its own arguments
 find "$BIN" -maxdepth 1 -type f -perm -u+x -printf '%f\n' |
     xargs -P 8 -I{} sh -c '"$1/$2" --help >"$3/$2" 2>&1 || true' _ "$BIN" {} "$TMP/help"
 for h in "$TMP"/help/*; do
@@ -212,7 +213,7 @@ ln -s "$BUILD/lessons" "$WORK/build/lessons" 2>/dev/null || true
 for d in scripts lessons src jobs tests bench README.md; do ln -s "$ROOT/$d" "$WORK/$d"; done
 printf 'the quick brown fox\njumps over the lazy dog\n' >"$WORK/small.txt"
 touch "$WORK/tree/a/x.py" "$WORK/tree/a/b/y.py" "$WORK/tree/c/z.txt"
-corpus=$(find_corpus) || corpus=""
+corpus=$(find_corpus t8.shakespeare.txt) || corpus=""
 export CORPUS=$corpus
 mkdir -p "$BUILD/lessons"
 
@@ -272,12 +273,11 @@ else
 fi
 mapfile -t chosen < <(printf '%s\n' "${chosen[@]}" | sort -n -u)
 
-np_extra=()
 for id in "${chosen[@]}"; do
     IFS=$'\t' read -r _ page line kind cmd < <(awk -F'\t' -v id="$id" '$1 == id' "$TMP/records")
     cmd=${cmd//$'\001'/$'\n'}
     where="$(rel "$page"):$line"
-    if [[ $cmd == *'"$CORPUS"'* || $cmd == */work/shared/data/* ]] && [ -z "$corpus" ]; then
+    if [[ $cmd == *\"\$CORPUS\"* || $cmd == */work/shared/data/* ]] && [ -z "$corpus" ]; then
         echo "# SKIP $where: no Shakespeare corpus (MPIKIT_DATA)"
         continue
     fi
