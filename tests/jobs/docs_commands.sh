@@ -277,7 +277,7 @@ for id in "${chosen[@]}"; do
     IFS=$'\t' read -r _ page line kind cmd < <(awk -F'\t' -v id="$id" '$1 == id' "$TMP/records")
     cmd=${cmd//$'\001'/$'\n'}
     where="$(rel "$page"):$line"
-    if [[ $cmd == *\"\$CORPUS\"* || $cmd == */work/shared/data/* ]] && [ -z "$corpus" ]; then
+    if [[ $cmd == *\"\$CORPUS\"* || $cmd == */work/shared/data/* || $cmd == *find-corpus* ]] && [ -z "$corpus" ]; then
         echo "# SKIP $where: no Shakespeare corpus (MPIKIT_DATA)"
         continue
     fi
