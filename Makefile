@@ -4,6 +4,7 @@
 #   make install PREFIX=/usr/local DESTDIR=   make clean
 #   make test SANITIZE=1   the same tests under ASan+UBSan (build/asan)
 #   make FAULTS=1          the fault-injection build (build/fault, include/mpikit/fault.h)
+#   make lesson NAME=hello [SRC=file.c]   check a lesson (lessons/); make lessons: all of them
 # Sources are discovered: src/*.c -> libmpikit.a, jobs/*.c -> one program each,
 # tests/unit/test_*.c -> one cmocka binary each. Adding a file needs no edit here.
 
@@ -71,7 +72,7 @@ LIBA     := $(BUILD)/lib/libmpikit.a
 all: lib jobs
 
 help:
-	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
 
 lib: $(LIBA)
 jobs: $(JOB_BIN)
@@ -151,6 +152,18 @@ bench: all
 RESULTS ?=
 bench-report:
 	bench/report.sh $(RESULTS)
+
+# ---- Lessons (lessons/, docs/learning-path.md) ----------------------------------------------
+# make lesson NAME=square [SRC=file.c]  build SRC (default: the lesson's exercise.c) with
+#     -Wall -Wextra -Wpedantic -Werror, run it at 1, 2, 3, 4 and 7 ranks against a reference,
+#     print SUCCESS or one line saying what is wrong; exit 0 only on SUCCESS.
+# make lessons  every lesson's solution.c passes and every untouched exercise.c fails.
+.PHONY: lesson lessons
+LESSON_ENV = BUILD=$(BUILD) MPICC="$(MPICC)" LESSON_CFLAGS="$(CFLAGS) $(SANFLAGS)"
+lesson:
+	@$(LESSON_ENV) lessons/check.sh "$(NAME)" $(SRC)
+lessons:
+	@$(LESSON_ENV) lessons/check.sh --all
 
 # Hardening (docs/reliability.md). Fuzzers are built with clang into build/fuzz.
 FUZZ_SECONDS ?= 60

@@ -1,0 +1,81 @@
+/* Lesson 7, queue: put() is a message, get(block=False) is a probe.
+ *
+ * In the tutorial one thread put()s into a queue.Queue and another get()s with block=False,
+ * which raises Empty when nothing is there yet. Here rank 0 is the consumer and every other
+ * rank a producer (alone, rank 0 is both). A put is MPI_Isend: it returns at once. A
+ * non-blocking get is MPI_Iprobe: "is a message there?" If not, that is Empty and rank 0
+ * may do something else; if so, MPI_Recv takes exactly the message that was probed.
+ *
+ *   producer 1  put: Isend {seq 0, v} {seq 1, v} ... {-1: end}  --+
+ *   producer 2  put: Isend {seq 0, v} {seq 1, v} ... {-1: end}  --+--> rank 0:
+ *        Iprobe(ANY_SOURCE) -> nothing: Empty, try again later
+ *                           -> a message from rank s: Recv(source s), check s's seq order
+ *        done when every producer's end marker has arrived
+ *
+ * MPI keeps the messages of one sender in order (they match the same receive), so each
+ * producer's items arrive in the order they were put. Items from different producers mix.
+ */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define N_ITEMS 100
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    int world_rank, world_size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    int first_producer = world_size > 1 ? 1 : 0, producers = world_size - first_producer;
+
+    // Producers: put my block of the items 0..N_ITEMS-1, then an end marker.
+    MPI_Request *puts = malloc((N_ITEMS + 1) * sizeof(MPI_Request));
+    int (*items)[2] = malloc((N_ITEMS + 1) * sizeof *items);  // buffers live until Waitall
+    int n_puts = 0;
+    if (world_rank >= first_producer) {
+        int p = world_rank - first_producer, base = N_ITEMS / producers, extra = N_ITEMS % producers;
+        int first = p * base + (p < extra ? p : extra), count = base + (p < extra);
+        for (int seq = 0; seq <= count; seq++, n_puts++) {
+            items[seq][0] = seq < count ? seq : -1;  // -1: end marker
+            items[seq][1] = first + seq;             // the value
+            MPI_Isend(items[seq], 2, MPI_INT, 0, 0, MPI_COMM_WORLD, &puts[n_puts]);
+        }
+    }
+
+    // The consumer: poll with get(block=False) until every producer has ended.
+    if (world_rank == 0) {
+        int *next_seq = calloc((size_t)world_size, sizeof *next_seq);
+        long received = 0, sum = 0, empty = 0;
+        int ended = 0, in_order = 1;
+        while (ended < producers) {
+            int flag;
+            MPI_Status status;
+            MPI_Iprobe(MPI_ANY_SOURCE, 0, MPI_COMM_WORLD, &flag, &status);
+            if (!flag) {  // queue.Empty: nothing has arrived yet
+                empty++;
+                continue;
+            }
+            int msg[2];  // take the very message the probe saw
+            MPI_Recv(msg, 2, MPI_INT, status.MPI_SOURCE, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            if (msg[0] < 0) {
+                ended++;
+                continue;
+            }
+            in_order &= msg[0] == next_seq[status.MPI_SOURCE]++;
+            received++;
+            sum += msg[1];
+        }
+        printf("items_received %ld\n", received);
+        printf("sum_of_values %ld\n", sum);
+        printf("fifo_per_producer %s\n", in_order ? "yes" : "no");
+        printf("empty_polls %ld\n", empty);
+        free(next_seq);
+    }
+    // A put's buffer may be reused only once its send has completed.
+    MPI_Waitall(n_puts, puts, MPI_STATUSES_IGNORE);
+    free(puts);
+    free(items);
+    MPI_Finalize();
+    return 0;
+}
