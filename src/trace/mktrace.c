@@ -34,8 +34,10 @@ static int launch_rank(void)
     static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID", "PMI_RANK"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         const char *v = getenv(vars[i]);
-        if (v != NULL && v[0] != '\0')
-            return atoi(v);
+        char *end;
+        long rank = v != NULL ? strtol(v, &end, 10) : -1;
+        if (v != NULL && v[0] != '\0' && *end == '\0')
+            return (int)rank;
     }
     return -1;
 }

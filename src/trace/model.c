@@ -111,7 +111,8 @@ static int build_groups(merge_ctx *c, char *why, size_t whylen)
             c->groups[g].parent_rank = p->parent_rank;
         }
     }
-    qsort(c->groups, (size_t)c->ngroups, sizeof *c->groups, cmp_group);
+    if (c->ngroups > 1)
+        qsort(c->groups, (size_t)c->ngroups, sizeof *c->groups, cmp_group);
     if (c->ngroups == 0 || c->groups[0].parent_label[0] != '\0')
         return snprintf(why, whylen, "no launched group in the trace"), -1;
     int pid = 0;
@@ -384,7 +385,7 @@ static int sort_slices(mkt_trace *t, parts *w)
 {
     size_t n = w->slices.n;
     size_t *order = malloc((n + 1) * sizeof *order), *rank = malloc((n + 1) * sizeof *rank);
-    mkt_slice *sorted = malloc((n + 1) * sizeof *sorted);
+    mkt_slice *sorted = calloc(n + 1, sizeof *sorted);
     if (order == NULL || rank == NULL || sorted == NULL) {
         free(order);
         free(rank);
@@ -393,7 +394,8 @@ static int sort_slices(mkt_trace *t, parts *w)
     }
     for (size_t i = 0; i < n; i++)
         order[i] = i;
-    qsort_r(order, n, sizeof *order, cmp_slice_index, w->slices.v);
+    if (n > 1)
+        qsort_r(order, n, sizeof *order, cmp_slice_index, w->slices.v);
     for (size_t i = 0; i < n; i++) {
         sorted[i] = w->slices.v[order[i]];
         rank[order[i]] = i;
@@ -456,7 +458,8 @@ static int cmp_done_req(const void *a, const void *b)
 /* Non-blocking receives and collectives complete in the slice that completed their request. */
 static int resolve_requests(mkt_trace *t, parts *w)
 {
-    qsort(w->dones, w->ndones, sizeof *w->dones, cmp_done_req);
+    if (w->ndones > 1)
+        qsort(w->dones, w->ndones, sizeof *w->dones, cmp_done_req);
     for (size_t i = 0; i < t->nslices; i++) {
         const mkt_slice *s = &t->slices[i];
         if (s->req == 0)
@@ -479,8 +482,9 @@ static int resolve_requests(mkt_trace *t, parts *w)
         cp->exit = d != NULL ? d->slice : cp->entry;
     }
     /* each slice's completed requests, in slice order */
-    qsort(w->dones, w->ndones, sizeof *w->dones, cmp_done);
-    t->done = malloc((w->ndones + 1) * sizeof *t->done);
+    if (w->ndones > 1)
+        qsort(w->dones, w->ndones, sizeof *w->dones, cmp_done);
+    t->done = calloc(w->ndones + 1, sizeof *t->done);
     if (t->done == NULL)
         return -1;
     for (size_t i = 0; i < w->ndones; i++) {
@@ -525,8 +529,10 @@ static int add_flow(mkt_trace *t, size_t *cap, size_t from, size_t to, int64_t b
 
 static int match_messages(mkt_trace *t, parts *w, size_t *flow_cap)
 {
-    qsort(w->sends, w->nsends, sizeof *w->sends, cmp_half);
-    qsort(w->recvs, w->nrecvs, sizeof *w->recvs, cmp_half);
+    if (w->nsends > 1)
+        qsort(w->sends, w->nsends, sizeof *w->sends, cmp_half);
+    if (w->nrecvs > 1)
+        qsort(w->recvs, w->nrecvs, sizeof *w->recvs, cmp_half);
     size_t i = 0, j = 0;
     while (i < w->nsends && j < w->nrecvs) {
         int c = cmp_half(&w->sends[i], &w->recvs[j]);
@@ -603,7 +609,8 @@ static int coll_flows(mkt_trace *t, size_t *cap, const coll_part *p, size_t n)
 
 static int group_collectives(mkt_trace *t, parts *w, size_t *cap)
 {
-    qsort(w->colls, w->ncolls, sizeof *w->colls, cmp_coll);
+    if (w->ncolls > 1)
+        qsort(w->colls, w->ncolls, sizeof *w->colls, cmp_coll);
     int64_t instance = 0;
     for (size_t i = 0; i < w->ncolls;) {
         size_t j = i + 1;
@@ -644,7 +651,7 @@ static int fill_processes(mkt_trace *t, merge_ctx *c, int64_t zero)
     }
     t->t_begin = INT64_MAX;
     t->t_end = INT64_MIN;
-    uint64_t *hosts = malloc((c->nin + 1) * sizeof *hosts);
+    uint64_t *hosts = calloc(c->nin + 1, sizeof *hosts);
     if (hosts == NULL)
         return -1;
     for (size_t i = 0; i < c->nin; i++) {

@@ -19,12 +19,8 @@ static __thread int64_t tl_poll_t1 __attribute__((tls_model("initial-exec")));
 /* Repeated polls closer than this are one slice: a busy-wait loop is waiting in MPI. */
 #define POLL_GAP_NS 10000
 
-static uint64_t handle_key(const void *handle, size_t size)
-{
-    uint64_t k = 0;
-    memcpy(&k, handle, size < sizeof k ? size : sizeof k);
-    return k;
-}
+/* An MPI handle (a pointer in Open MPI, an int in MPICH) as a map key. */
+#define HANDLE_KEY(h) ((uint64_t)(uintptr_t)(h))
 
 /* ---- events ---- */
 
@@ -183,7 +179,7 @@ static uint32_t add_comm(MPI_Comm comm, rt_comm *c)
     uint32_t index = 0;
     if (rt_st.ncomms == rt_st.capcomms) {
         uint32_t cap = rt_st.capcomms == 0 ? 16 : 2 * rt_st.capcomms;
-        rt_comm **bigger = realloc(rt_st.comms, cap * sizeof *bigger);
+        rt_comm **bigger = realloc(rt_st.comms, cap * sizeof *bigger); /* NOLINT(bugprone-sizeof-expression): pointers */
         if (bigger != NULL) {
             rt_st.comms = bigger;
             rt_st.capcomms = cap;
@@ -193,7 +189,7 @@ static uint32_t add_comm(MPI_Comm comm, rt_comm *c)
         index = rt_st.ncomms++;
         rt_st.comms[index] = c;
         if (comm != MPI_COMM_WORLD && comm != MPI_COMM_SELF)
-            mkt_map_put(&rt_st.comm_at, handle_key(&comm, sizeof comm), index);
+            mkt_map_put(&rt_st.comm_at, HANDLE_KEY(comm), index);
     }
     pthread_mutex_unlock(&rt_st.lock);
     return index;
@@ -235,7 +231,7 @@ rt_comm *rt_comm_get(MPI_Comm comm, uint32_t *index)
     }
     int64_t at;
     pthread_mutex_lock(&rt_st.lock);
-    int found = mkt_map_get(&rt_st.comm_at, handle_key(&comm, sizeof comm), &at);
+    int found = mkt_map_get(&rt_st.comm_at, HANDLE_KEY(comm), &at);
     rt_comm *c = found ? rt_st.comms[at] : NULL;
     pthread_mutex_unlock(&rt_st.lock);
     if (found) {
@@ -310,7 +306,7 @@ void rt_comm_forget(MPI_Comm comm)
     if (comm == MPI_COMM_NULL || comm == MPI_COMM_WORLD || comm == MPI_COMM_SELF)
         return;
     pthread_mutex_lock(&rt_st.lock);
-    mkt_map_del(&rt_st.comm_at, handle_key(&comm, sizeof comm));
+    mkt_map_del(&rt_st.comm_at, HANDLE_KEY(comm));
     pthread_mutex_unlock(&rt_st.lock);
 }
 
@@ -340,7 +336,7 @@ uint32_t rt_req_add(MPI_Request req, int kind, uint32_t comm)
     uint32_t serial = atomic_fetch_add(&rt_st.next_req, 1) + 1;
     int64_t value = (int64_t)(((uint64_t)serial << 32) | ((uint64_t)(kind & 3) << 30) | (comm & 0x3fffffffu));
     pthread_mutex_lock(&rt_st.req_lock);
-    mkt_map_put(&rt_st.req_at, handle_key(&req, sizeof req), value);
+    mkt_map_put(&rt_st.req_at, HANDLE_KEY(req), value);
     pthread_mutex_unlock(&rt_st.req_lock);
     return serial;
 }
@@ -349,7 +345,7 @@ uint32_t rt_req_add(MPI_Request req, int kind, uint32_t comm)
 static int req_take(MPI_Request req, uint32_t *serial, int *kind, uint32_t *comm)
 {
     int64_t value;
-    uint64_t key = handle_key(&req, sizeof req);
+    uint64_t key = HANDLE_KEY(req);
     pthread_mutex_lock(&rt_st.req_lock);
     int found = mkt_map_get(&rt_st.req_at, key, &value);
     if (found)
@@ -366,7 +362,7 @@ static int req_take(MPI_Request req, uint32_t *serial, int *kind, uint32_t *comm
 void rt_req_forget(MPI_Request req)
 {
     pthread_mutex_lock(&rt_st.req_lock);
-    mkt_map_del(&rt_st.req_at, handle_key(&req, sizeof req));
+    mkt_map_del(&rt_st.req_at, HANDLE_KEY(req));
     pthread_mutex_unlock(&rt_st.req_lock);
 }
 
@@ -375,14 +371,14 @@ void rt_msg_add(MPI_Message msg, uint32_t seq, uint32_t comm)
     if (msg == MPI_MESSAGE_NULL || msg == MPI_MESSAGE_NO_PROC)
         return;
     pthread_mutex_lock(&rt_st.req_lock);
-    mkt_map_put(&rt_st.msg_at, handle_key(&msg, sizeof msg), (int64_t)(((uint64_t)seq << 32) | comm));
+    mkt_map_put(&rt_st.msg_at, HANDLE_KEY(msg), (int64_t)(((uint64_t)seq << 32) | comm));
     pthread_mutex_unlock(&rt_st.req_lock);
 }
 
 int rt_msg_take(MPI_Message msg, uint32_t *seq, uint32_t *comm)
 {
     int64_t value;
-    uint64_t key = handle_key(&msg, sizeof msg);
+    uint64_t key = HANDLE_KEY(msg);
     pthread_mutex_lock(&rt_st.req_lock);
     int found = mkt_map_get(&rt_st.msg_at, key, &value);
     if (found)
@@ -458,7 +454,9 @@ void rt_complete(const rt_completion *c)
     int is_test = c->func == MKT_F_Test || c->func == MKT_F_Testall || c->func == MKT_F_Testany ||
                   c->func == MKT_F_Testsome;
     if (is_test && !c->found && m == 1) {
-        uint64_t key = mkt_hash(c->saved, (size_t)(c->n > 0 ? c->n : 0) * sizeof *c->saved, (uint64_t)c->func);
+        uint64_t key = (uint64_t)c->func;
+        for (int i = 0; i < c->n; i++)
+            key = key * 1000003u ^ HANDLE_KEY(c->saved[i]);
         rt_emit_poll(&ev[0], key);
     } else {
         rt_emit(ev, m);

@@ -309,8 +309,8 @@ static void axis(view *v)
         step = 1;
     fprintf(v->out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"ax\"/>\n", LEFT, y, v->o->width - RIGHT, y);
     char label[32];
-    for (double at = 0; at <= span + 0.5; at += step) {
-        double x = v->x0 + at * v->scale;
+    for (int tick = 0; (double)tick * step <= span + 0.5; tick++) {
+        double at = (double)tick * step, x = v->x0 + at * v->scale;
         fprintf(v->out, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" class=\"ax\"/>"
                         "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" class=\"lab\">%s</text>\n",
                 x, y, x, y + 4, x, y + 15, mkt_format_ns((int64_t)at, label, sizeof label));

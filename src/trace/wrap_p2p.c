@@ -111,7 +111,7 @@ static void from_status(mkt_event *e, const rt_comm *c, int rc, int source, int 
 int MPI_Recv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm, MPI_Status *status)
 {
     int traced = rt_enter();
-    MPI_Status mine;
+    MPI_Status mine = {0};
     MPI_Status *st = traced && status == MPI_STATUS_IGNORE ? &mine : status;
     int64_t t0 = traced ? rt_now() : 0;
     int rc = PMPI_Recv(buf, count, type, source, tag, comm, st);
@@ -178,7 +178,7 @@ int MPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int 
                  int recvcount, MPI_Datatype recvtype, int source, int recvtag, MPI_Comm comm, MPI_Status *status)
 {
     int traced = rt_enter();
-    MPI_Status mine;
+    MPI_Status mine = {0};
     MPI_Status *st = traced && status == MPI_STATUS_IGNORE ? &mine : status;
     int64_t t0 = traced ? rt_now() : 0;
     int rc = PMPI_Sendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag,
@@ -194,7 +194,7 @@ int MPI_Sendrecv_replace(void *buf, int count, MPI_Datatype type, int dest, int 
                          MPI_Comm comm, MPI_Status *status)
 {
     int traced = rt_enter();
-    MPI_Status mine;
+    MPI_Status mine = {0};
     MPI_Status *st = traced && status == MPI_STATUS_IGNORE ? &mine : status;
     int64_t t0 = traced ? rt_now() : 0;
     int rc = PMPI_Sendrecv_replace(buf, count, type, dest, sendtag, source, recvtag, comm, st);
@@ -235,7 +235,7 @@ static void record_probe(int func, int64_t t0, int rc, int found, int source, in
 int MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status)
 {
     int traced = rt_enter();
-    MPI_Status mine;
+    MPI_Status mine = {0};
     MPI_Status *st = traced && status == MPI_STATUS_IGNORE ? &mine : status;
     int64_t t0 = traced ? rt_now() : 0;
     int rc = PMPI_Probe(source, tag, comm, st);
@@ -248,7 +248,7 @@ int MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status)
 int MPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status)
 {
     int traced = rt_enter();
-    MPI_Status mine;
+    MPI_Status mine = {0};
     MPI_Status *st = traced && status == MPI_STATUS_IGNORE ? &mine : status;
     int64_t t0 = traced ? rt_now() : 0;
     int rc = PMPI_Iprobe(source, tag, comm, flag, st);
@@ -261,7 +261,7 @@ int MPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status
 int MPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message *message, MPI_Status *status)
 {
     int traced = rt_enter();
-    MPI_Status mine;
+    MPI_Status mine = {0};
     MPI_Status *st = traced && status == MPI_STATUS_IGNORE ? &mine : status;
     int64_t t0 = traced ? rt_now() : 0;
     int rc = PMPI_Mprobe(source, tag, comm, message, st);
@@ -274,7 +274,7 @@ int MPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message *message, MPI_Sta
 int MPI_Improbe(int source, int tag, MPI_Comm comm, int *flag, MPI_Message *message, MPI_Status *status)
 {
     int traced = rt_enter();
-    MPI_Status mine;
+    MPI_Status mine = {0};
     MPI_Status *st = traced && status == MPI_STATUS_IGNORE ? &mine : status;
     int64_t t0 = traced ? rt_now() : 0;
     int rc = PMPI_Improbe(source, tag, comm, flag, message, st);
@@ -287,7 +287,7 @@ int MPI_Improbe(int source, int tag, MPI_Comm comm, int *flag, MPI_Message *mess
 int MPI_Mrecv(void *buf, int count, MPI_Datatype type, MPI_Message *message, MPI_Status *status)
 {
     int traced = rt_enter();
-    MPI_Status mine;
+    MPI_Status mine = {0};
     MPI_Status *st = traced && status == MPI_STATUS_IGNORE ? &mine : status;
     MPI_Message saved = *message;
     int64_t t0 = traced ? rt_now() : 0;
@@ -349,7 +349,7 @@ int MPI_Request_free(MPI_Request *request)
 int MPI_Wait(MPI_Request *request, MPI_Status *status)
 {
     int traced = rt_enter();
-    MPI_Status mine;
+    MPI_Status mine = {0};
     MPI_Status *st = traced && status == MPI_STATUS_IGNORE ? &mine : status;
     MPI_Request saved = *request;
     int64_t t0 = traced ? rt_now() : 0;
@@ -365,7 +365,7 @@ int MPI_Wait(MPI_Request *request, MPI_Status *status)
 int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
 {
     int traced = rt_enter();
-    MPI_Status mine;
+    MPI_Status mine = {0};
     MPI_Status *st = traced && status == MPI_STATUS_IGNORE ? &mine : status;
     MPI_Request saved = *request;
     int64_t t0 = traced ? rt_now() : 0;
@@ -392,11 +392,12 @@ typedef struct {
 static void many_begin(many *m, int n, const MPI_Request *reqs, MPI_Status *statuses)
 {
     int big = n > 16;
-    m->saved = big ? malloc((size_t)n * sizeof *m->saved) : m->saved_small;
-    m->st = statuses != MPI_STATUSES_IGNORE ? statuses : big ? malloc((size_t)n * sizeof *m->st) : m->st_small;
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): MPI_Request is a handle (a pointer) by design */
+    m->saved = big ? calloc((size_t)n, sizeof(MPI_Request)) : m->saved_small;
+    m->st = statuses != MPI_STATUSES_IGNORE ? statuses : big ? calloc((size_t)n, sizeof(MPI_Status)) : m->st_small;
     m->ok = m->saved != NULL && m->st != NULL;
-    if (m->ok && n > 0)
-        memcpy(m->saved, reqs, (size_t)n * sizeof *reqs);
+    for (int i = 0; m->ok && i < n; i++)
+        m->saved[i] = reqs[i];
 }
 
 static void many_end(many *m, MPI_Status *statuses)
@@ -448,7 +449,7 @@ int MPI_Waitany(int count, MPI_Request reqs[], int *index, MPI_Status *status)
 {
     int traced = rt_enter();
     many m = {.ok = 0};
-    MPI_Status mine;
+    MPI_Status mine = {0};
     MPI_Status *st = traced && status == MPI_STATUS_IGNORE ? &mine : status;
     if (traced)
         many_begin(&m, count, reqs, MPI_STATUSES_IGNORE);
@@ -469,7 +470,7 @@ int MPI_Testany(int count, MPI_Request reqs[], int *index, int *flag, MPI_Status
 {
     int traced = rt_enter();
     many m = {.ok = 0};
-    MPI_Status mine;
+    MPI_Status mine = {0};
     MPI_Status *st = traced && status == MPI_STATUS_IGNORE ? &mine : status;
     if (traced)
         many_begin(&m, count, reqs, MPI_STATUSES_IGNORE);

@@ -20,14 +20,19 @@
 
 enum { MAXP = 8, MAXE = 256 };
 
+/* Records and their tables in one place, nothing on the heap. */
 typedef struct {
     mkt_proc p[MAXP];
+    mkt_group_ref groups[MAXP][4];
+    mkt_comm comms[MAXP][2];
+    mkt_event events[MAXP][MAXE];
     int n;
 } world;
 
 static mkt_proc *add_proc(world *w, const char *label, int rank, int size, uint64_t boot)
 {
-    mkt_proc *p = &w->p[w->n++];
+    int i = w->n++;
+    mkt_proc *p = &w->p[i];
     memset(p, 0, sizeof *p);
     snprintf(p->label, sizeof p->label, "%s", label);
     snprintf(p->program, sizeof p->program, "unit");
@@ -40,13 +45,15 @@ static mkt_proc *add_proc(world *w, const char *label, int rank, int size, uint6
     p->t_init = 0;
     p->t_final = 1000000;
     p->ngroups = 1;
-    p->groups = calloc(4, sizeof *p->groups);
+    p->groups = w->groups[i];
+    memset(p->groups, 0, sizeof w->groups[i]);
     p->groups[0].hash = mkt_hash_str(label);
     p->ncomms = 2;
-    p->comms = calloc(2, sizeof *p->comms);
+    p->comms = w->comms[i];
     p->comms[0] = (mkt_comm){mkt_hash_str(label) | 1, size, 0, 0, 0};
     p->comms[1] = (mkt_comm){(uint64_t)rank * 7 + 3, 1, 0, 1, 0};
-    p->events = calloc(MAXE, sizeof *p->events);
+    p->events = w->events[i];
+    memset(p->events, 0, sizeof w->events[i]);
     return p;
 }
 
@@ -74,13 +81,11 @@ static mkt_event *p2p(mkt_proc *p, int func, int64_t t0, int64_t t1, int peer, i
     return e;
 }
 
-static void free_world(world *w)
+static world *new_world(void)
 {
-    for (int i = 0; i < w->n; i++) {
-        free(w->p[i].groups);
-        free(w->p[i].comms);
-        free(w->p[i].events);
-    }
+    world *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    return w;
 }
 
 static const mkt_slice *slice_of(const mkt_trace *t, size_t i)
@@ -101,8 +106,8 @@ static size_t count_flows(const mkt_trace *t, mkt_flow_kind kind)
 static void test_pingpong_pairs_every_message(void **state)
 {
     (void)state;
-    world w = {.n = 0};
-    mkt_proc *a = add_proc(&w, "0", 0, 2, 1), *b = add_proc(&w, "0", 1, 2, 1);
+    world *w = new_world();
+    mkt_proc *a = add_proc(w, "0", 0, 2, 1), *b = add_proc(w, "0", 1, 2, 1);
     for (int k = 0; k < 5; k++) {
         int64_t t = 1000 + k * 100;
         p2p(a, MKT_F_Send, t, t + 10, 1, 1, 8, (uint32_t)k);
@@ -112,7 +117,7 @@ static void test_pingpong_pairs_every_message(void **state)
     }
     mkt_trace t;
     char why[200];
-    assert_int_equal(mkt_trace_build(&t, w.p, (size_t)w.n, why, sizeof why), 0);
+    assert_int_equal(mkt_trace_build(&t, w->p, (size_t)w->n, why, sizeof why), 0);
     assert_int_equal(t.nprocs, 2);
     assert_int_equal(count_flows(&t, MKT_FLOW_MSG), 10);
     assert_int_equal(t.unmatched_sends + t.unmatched_recvs, 0);
@@ -127,7 +132,7 @@ static void test_pingpong_pairs_every_message(void **state)
         assert_true(t.flows[i].t_to >= t.flows[i].t_from);
     }
     mkt_trace_free(&t);
-    free_world(&w);
+    free(w);
 }
 
 /* Rank 0 sends A (tag 1) then B (tag 2); rank 2 receives tag 2 first, then any tag: B goes
@@ -135,8 +140,8 @@ static void test_pingpong_pairs_every_message(void **state)
 static void test_wildcards_follow_the_status(void **state)
 {
     (void)state;
-    world w = {.n = 0};
-    mkt_proc *r0 = add_proc(&w, "0", 0, 3, 1), *r1 = add_proc(&w, "0", 1, 3, 1), *r2 = add_proc(&w, "0", 2, 3, 1);
+    world *w = new_world();
+    mkt_proc *r0 = add_proc(w, "0", 0, 3, 1), *r1 = add_proc(w, "0", 1, 3, 1), *r2 = add_proc(w, "0", 2, 3, 1);
     p2p(r0, MKT_F_Send, 100, 110, 2, 1, 4, 0);   /* A */
     p2p(r0, MKT_F_Send, 120, 130, 2, 2, 5, 1);   /* B */
     p2p(r1, MKT_F_Send, 105, 115, 2, 1, 6, 0);   /* C */
@@ -145,14 +150,14 @@ static void test_wildcards_follow_the_status(void **state)
     p2p(r2, MKT_F_Recv, 170, 180, 1, 1, 6, 2);   /* gets C */
     mkt_trace t;
     char why[200];
-    assert_int_equal(mkt_trace_build(&t, w.p, (size_t)w.n, why, sizeof why), 0);
+    assert_int_equal(mkt_trace_build(&t, w->p, (size_t)w->n, why, sizeof why), 0);
     assert_int_equal(count_flows(&t, MKT_FLOW_MSG), 3);
     for (size_t i = 0; i < t.nflows; i++) {
         const mkt_slice *from = slice_of(&t, t.flows[i].from), *to = slice_of(&t, t.flows[i].to);
         assert_int_equal(from->sbytes, to->rbytes);   /* the right message in the right receive */
     }
     mkt_trace_free(&t);
-    free_world(&w);
+    free(w);
 }
 
 /* Irecv (request 1) posted, completed by a Waitall that also completes the Isend (request 2);
@@ -160,8 +165,8 @@ static void test_wildcards_follow_the_status(void **state)
 static void test_nonblocking_ends_at_completion(void **state)
 {
     (void)state;
-    world w = {.n = 0};
-    mkt_proc *a = add_proc(&w, "0", 0, 2, 1), *b = add_proc(&w, "0", 1, 2, 1);
+    world *w = new_world();
+    mkt_proc *a = add_proc(w, "0", 0, 2, 1), *b = add_proc(w, "0", 1, 2, 1);
     mkt_event *post = p2p(a, MKT_F_Irecv, 100, 105, MKT_PEER_ANY, -1, 0, 0);
     post->req = 1;
     mkt_event *isend = p2p(a, MKT_F_Isend, 106, 108, 1, 3, 12, 0);
@@ -177,7 +182,7 @@ static void test_nonblocking_ends_at_completion(void **state)
     p2p(b, MKT_F_Recv, 150, 400, 0, 3, 12, 0);
     mkt_trace t;
     char why[200];
-    assert_int_equal(mkt_trace_build(&t, w.p, (size_t)w.n, why, sizeof why), 0);
+    assert_int_equal(mkt_trace_build(&t, w->p, (size_t)w->n, why, sizeof why), 0);
     assert_int_equal(count_flows(&t, MKT_FLOW_MSG), 2);
     int seen = 0;
     for (size_t i = 0; i < t.nflows; i++) {
@@ -196,7 +201,7 @@ static void test_nonblocking_ends_at_completion(void **state)
     }
     assert_int_equal(seen, 1);
     mkt_trace_free(&t);
-    free_world(&w);
+    free(w);
 }
 
 /* ---- collectives ---- */
@@ -214,10 +219,10 @@ static void coll(mkt_proc *p, int func, int64_t t0, int64_t t1, int root, uint32
 static void test_collective_instances_and_arrows(void **state)
 {
     (void)state;
-    world w = {.n = 0};
+    world *w = new_world();
     mkt_proc *r[3];
     for (int i = 0; i < 3; i++)
-        r[i] = add_proc(&w, "0", i, 3, 1);
+        r[i] = add_proc(w, "0", i, 3, 1);
     /* a scatter from root 1, then an allreduce where rank 2 comes last */
     for (int i = 0; i < 3; i++)
         coll(r[i], MKT_F_Scatter, 100 + i, 200 + i, 1, 0, i == 1 ? 3 * 40 : 0, 40);
@@ -225,7 +230,7 @@ static void test_collective_instances_and_arrows(void **state)
         coll(r[i], MKT_F_Allreduce, i == 2 ? 400 : 300, 450 + i, MKT_PEER_NONE, 1, 8, 8);
     mkt_trace t;
     char why[200];
-    assert_int_equal(mkt_trace_build(&t, w.p, (size_t)w.n, why, sizeof why), 0);
+    assert_int_equal(mkt_trace_build(&t, w->p, (size_t)w->n, why, sizeof why), 0);
     int64_t scatter_instance = -1;
     size_t scatters = 0;
     for (size_t i = 0; i < t.nslices; i++) {
@@ -248,7 +253,7 @@ static void test_collective_instances_and_arrows(void **state)
         assert_int_not_equal(to->pid, from->pid);
     }
     mkt_trace_free(&t);
-    free_world(&w);
+    free(w);
 }
 
 /* ---- clocks and spawned groups ---- */
@@ -256,10 +261,10 @@ static void test_collective_instances_and_arrows(void **state)
 static void test_clocks_and_children(void **state)
 {
     (void)state;
-    world w = {.n = 0};
-    mkt_proc *p0 = add_proc(&w, "0", 0, 1, 1);
+    world *w = new_world();
+    mkt_proc *p0 = add_proc(w, "0", 0, 1, 1);
     /* the child runs on another kernel, its clock 5000 ns behind its parent's */
-    mkt_proc *c0 = add_proc(&w, "0/r0s1", 0, 2, 2), *c1 = add_proc(&w, "0/r0s1", 1, 2, 2);
+    mkt_proc *c0 = add_proc(w, "0/r0s1", 0, 2, 2), *c1 = add_proc(w, "0/r0s1", 1, 2, 2);
     snprintf(c0->parent_label, sizeof c0->parent_label, "0");
     snprintf(c1->parent_label, sizeof c1->parent_label, "0");
     c0->parent_rank = 0;
@@ -278,7 +283,7 @@ static void test_clocks_and_children(void **state)
     c0->comms[0].id = p0->comms[0].id = 777;
     mkt_trace t;
     char why[200];
-    assert_int_equal(mkt_trace_build(&t, w.p, (size_t)w.n, why, sizeof why), 0);
+    assert_int_equal(mkt_trace_build(&t, w->p, (size_t)w->n, why, sizeof why), 0);
     assert_int_equal(t.nprocs, 3);
     assert_int_equal(t.ngroups, 2);
     assert_int_equal(t.groups[1].first_pid, 1);
@@ -291,19 +296,19 @@ static void test_clocks_and_children(void **state)
     /* on the parent's clock the send started at 6000, the receive ended at 7000 */
     assert_int_equal(t.flows[0].t_to - t.flows[0].t_from, 1000);
     mkt_trace_free(&t);
-    free_world(&w);
+    free(w);
 }
 
 static void test_missing_rank_zero_is_an_error(void **state)
 {
     (void)state;
-    world w = {.n = 0};
-    add_proc(&w, "0", 1, 2, 1);
+    world *w = new_world();
+    add_proc(w, "0", 1, 2, 1);
     mkt_trace t;
     char why[200] = "";
-    assert_int_equal(mkt_trace_build(&t, w.p, (size_t)w.n, why, sizeof why), -1);
+    assert_int_equal(mkt_trace_build(&t, w->p, (size_t)w->n, why, sizeof why), -1);
     assert_non_null(strstr(why, "rank 0"));
-    free_world(&w);
+    free(w);
 }
 
 /* ---- writers ---- */
@@ -364,9 +369,9 @@ static size_t occurrences(const char *s, const char *what)
 static void test_json_has_slices_and_paired_flows(void **state)
 {
     (void)state;
-    world w = {.n = 0};
+    world *w = new_world();
     mkt_trace t;
-    assert_int_equal(build_small(&t, &w), 0);
+    assert_int_equal(build_small(&t, w), 0);
     char *json = capture(json_fn, &t, NULL);
     assert_int_equal(occurrences(json, "\"ph\":\"X\""), 8);
     assert_int_equal(occurrences(json, "\"ph\":\"s\""), 4);   /* 3 messages, 1 barrier arrow */
@@ -377,15 +382,15 @@ static void test_json_has_slices_and_paired_flows(void **state)
     assert_null(strstr(json, ",\n]"));   /* no trailing comma */
     free(json);
     mkt_trace_free(&t);
-    free_world(&w);
+    free(w);
 }
 
 static void test_svg_is_escaped_and_capped(void **state)
 {
     (void)state;
-    world w = {.n = 0};
+    world *w = new_world();
     mkt_trace t;
-    assert_int_equal(build_small(&t, &w), 0);
+    assert_int_equal(build_small(&t, w), 0);
     char *svg = capture(svg_fn, &t, NULL);
     assert_non_null(strstr(svg, "a&lt;b&gt;&amp;&quot;c&quot;"));
     assert_null(strstr(svg, "a<b>"));
@@ -403,7 +408,7 @@ static void test_svg_is_escaped_and_capped(void **state)
     assert_non_null(strstr(svg, "1 of 4 arrows shown"));
     free(svg);
     mkt_trace_free(&t);
-    free_world(&w);
+    free(w);
 }
 
 static int csv_messages(FILE *f, const mkt_trace *t, const void *s)
@@ -419,9 +424,9 @@ static int text_and_json(FILE *f, const mkt_trace *t, const void *s)
 static void test_summary_tables(void **state)
 {
     (void)state;
-    world w = {.n = 0};
+    world *w = new_world();
     mkt_trace t;
-    assert_int_equal(build_small(&t, &w), 0);
+    assert_int_equal(build_small(&t, w), 0);
     mkt_stats s;
     assert_int_equal(mkt_stats_build(&s, &t), 0);
     assert_int_equal(s.msg_count[0 * 2 + 1], 3);
@@ -443,15 +448,15 @@ static void test_summary_tables(void **state)
     free(buf);
     mkt_stats_free(&s);
     mkt_trace_free(&t);
-    free_world(&w);
+    free(w);
 }
 
 static void test_output_directory(void **state)
 {
     (void)state;
-    world w = {.n = 0};
+    world *w = new_world();
     mkt_trace t;
-    assert_int_equal(build_small(&t, &w), 0);
+    assert_int_equal(build_small(&t, w), 0);
     char base[] = "/tmp/mktrace-unit-XXXXXX", dir[128], path[160], why[512];
     assert_non_null(mkdtemp(base));
     snprintf(dir, sizeof dir, "%s/out", base);
@@ -476,11 +481,14 @@ static void test_output_directory(void **state)
     assert_int_equal(mkt_output_check(path, why, sizeof why), -1);
     snprintf(path, sizeof path, "%s/missing/out", base);
     assert_int_equal(mkt_output_check(path, why, sizeof why), -1);
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
-    assert_int_equal(system(cmd), 0);
+    static const char *const left[] = {"link", "out/notes.txt", "out/trace.json", "out/timeline.svg",
+                                        "out/summary.txt", "out/summary.json", "out", ""};
+    for (size_t i = 0; i < sizeof left / sizeof left[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", base, left[i]);
+        assert_int_equal(remove(path), 0);
+    }
     mkt_trace_free(&t);
-    free_world(&w);
+    free(w);
 }
 
 int main(void)
