@@ -25,6 +25,9 @@ static const char *const kind_colour[MKT_K_COUNT] = {
     "#555555", /* init */
 };
 
+/* Text on a rectangle of each kind: dark on the light colours. */
+static const char *const kind_ink[MKT_K_COUNT] = {"#fff", "#fff", "#222", "#fff", "#222", "#222", "#fff", "#fff", "#fff"};
+
 void mkt_svg_defaults(mkt_svg_options *o)
 {
     o->width = 960;
@@ -117,10 +120,10 @@ static void header(view *v)
             v->o->width, v->height, v->o->width, v->height);
     fputs("<style>", out);
     for (int k = 0; k < MKT_K_COUNT; k++)
-        fprintf(out, ".k%d{fill:%s}", k, kind_colour[k]);
+        fprintf(out, ".k%d{fill:%s}.t%d{fill:%s}", k, kind_colour[k], k, kind_ink[k]);
     fputs(".run{fill:#f1f1f1}.msg{stroke:#222;stroke-width:.8;fill:none}"
           ".col{stroke:#f28e2b;stroke-width:.7;stroke-dasharray:3 2;fill:none;opacity:.8}"
-          ".ax{stroke:#888;stroke-width:.6}.lab{fill:#333}</style>\n", out);
+          ".ax{stroke:#888;stroke-width:.6}.lab{fill:#333}text.in{font-size:9px;pointer-events:none}</style>\n", out);
     fputs("<defs><marker id=\"a\" viewBox=\"0 0 6 6\" refX=\"6\" refY=\"3\" markerWidth=\"6\" markerHeight=\"6\" "
           "orient=\"auto\"><path d=\"M0,0L6,3L0,6z\" fill=\"#222\"/></marker>"
           "<marker id=\"c\" viewBox=\"0 0 6 6\" refX=\"6\" refY=\"3\" markerWidth=\"5\" markerHeight=\"5\" "
@@ -231,6 +234,11 @@ static void flush(view *v, pending *p, int y)
         fprintf(v->out, "%zu calls; longest: ", p->n);
     slice_title(v, s);
     fputs("</title></rect>\n", v->out);
+    /* the function's name inside the rectangle, when it fits (about 5 px a character) */
+    const char *name = mkt_func_name(s->func) + 4;
+    if (w >= 5.2 * (double)strlen(name) + 6)
+        fprintf(v->out, "<text x=\"%.1f\" y=\"%d\" class=\"in t%d\">%s%s</text>\n", p->a + 3, y + BAR - 4,
+                (int)mkt_func_kind(s->func), p->n > 1 ? "~" : "", name);
     v->drawn++;
 }
 

@@ -17,6 +17,8 @@
  *                                 get a number by MPI_Scatter and return it doubled
  *   trace_cases abort             some messages, then MPI_Abort on the last rank
  *   trace_cases bench K BYTES     ping-pong timing: prints "roundtrip_us X" (rank 0)
+ *   trace_cases selfbench K       one rank, K x (Isend to itself, Recv, Wait): prints
+ *                                 "per_call_us X", the time of one call (3 per iteration)
  */
 #include <mpi.h>
 #include <pthread.h>
@@ -280,6 +282,22 @@ static void bench(int k, int bytes)
     free(buf);
 }
 
+static void selfbench(int k)
+{
+    int v = 0, w = 0;
+    MPI_Barrier(MPI_COMM_WORLD);
+    double t = MPI_Wtime();
+    for (int i = 0; i < k; i++) {
+        MPI_Request r;
+        MPI_Isend(&v, 1, MPI_INT, world_rank, 5, MPI_COMM_WORLD, &r);
+        MPI_Recv(&w, 1, MPI_INT, world_rank, 5, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Wait(&r, MPI_STATUS_IGNORE);
+    }
+    t = MPI_Wtime() - t;
+    if (world_rank == 0)
+        printf("per_call_us %.4f\n", 1e6 * t / (3.0 * k));
+}
+
 int main(int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : "";
@@ -331,6 +349,8 @@ int main(int argc, char **argv)
         MPI_Barrier(MPI_COMM_WORLD);
     } else if (strcmp(what, "bench") == 0) {
         bench(a, b);
+    } else if (strcmp(what, "selfbench") == 0) {
+        selfbench(a);
     } else {
         if (world_rank == 0)
             fprintf(stderr, "usage: trace_cases pingpong|scatter|nonblocking|collectives|probe|io|all|threads|"
