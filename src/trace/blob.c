@@ -11,7 +11,7 @@ static const char magic[8] = {'M', 'K', 'T', 'R', 'A', 'C', 'E', '1'};
 
 typedef struct {
     char magic[8];
-    uint64_t total;          /* bytes of this record, prefix included */
+    uint64_t total; /* bytes of this record, prefix included */
     uint32_t proc_size, event_size, group_size, comm_size;
     uint64_t ngroups, ncomms, nevents;
 } prefix;
@@ -110,8 +110,7 @@ static size_t unpack_one(const unsigned char *data, size_t avail, mkt_proc *p, c
     return (size_t)pre.total;
 }
 
-int mkt_procs_unpack(const unsigned char *data, size_t len, mkt_proc **procs, size_t *nprocs,
-                     char *why, size_t whylen)
+int mkt_procs_unpack(const unsigned char *data, size_t len, mkt_proc **procs, size_t *nprocs, char *why, size_t whylen)
 {
     size_t cap = 8, n = 0, at = 0;
     mkt_proc *all = malloc(cap * sizeof *all);

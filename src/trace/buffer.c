@@ -13,17 +13,17 @@
 #include "trace.h"
 
 struct mkt_buffer {
-    pthread_mutex_t lock;      /* held from reserve to commit */
+    pthread_mutex_t lock; /* held from reserve to commit */
     mkt_event *half[2];
-    size_t half_cap, used;     /* events in half[cur] */
+    size_t half_cap, used; /* events in half[cur] */
     int cur;
     uint64_t next_index, kept, limit, dropped;
-    uint64_t last_kept;        /* index of the most recent event kept, + 1 (0: none) */
+    uint64_t last_kept; /* index of the most recent event kept, + 1 (0: none) */
     /* the spill: written by the helper thread */
     pthread_mutex_t io_lock;
     pthread_cond_t io_cond;
     pthread_t thread;
-    int thread_started, stop, pending;  /* pending: the half waiting to be written, or -1 */
+    int thread_started, stop, pending; /* pending: the half waiting to be written, or -1 */
     size_t pending_n;
     int fd, io_error;
     uint64_t spilled, spills;
@@ -109,7 +109,7 @@ static void *spill_thread(void *arg)
             b->spills++;
         } else {
             b->io_error = 1;
-            b->dropped += n;  /* lost with the failed write */
+            b->dropped += n; /* lost with the failed write */
         }
         b->pending = -1;
         pthread_cond_broadcast(&b->io_cond);

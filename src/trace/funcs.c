@@ -31,8 +31,8 @@ mkt_coll_shape mkt_func_shape(int func)
 
 const char *mkt_kind_name(mkt_kind kind)
 {
-    static const char *const names[MKT_K_COUNT] = {"send", "receive", "sendrecv", "wait", "probe",
-                                                  "collective", "I/O", "communicator", "init"};
+    static const char *const names[MKT_K_COUNT] = {"send",       "receive", "sendrecv",     "wait", "probe",
+                                                   "collective", "I/O",     "communicator", "init"};
     return kind < MKT_K_COUNT ? names[kind] : "?";
 }
 

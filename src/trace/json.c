@@ -95,8 +95,8 @@ static void write_metadata(FILE *out, const mkt_trace *t, int *first)
         json_string(out, mkt_process_name(t, pid, name, sizeof name));
         fputs("}}", out);
         next_event(out, first);
-        fprintf(out, "{\"name\":\"process_sort_index\",\"ph\":\"M\",\"pid\":%d,\"args\":{\"sort_index\":%d}}",
-                pid, pid);
+        fprintf(out, "{\"name\":\"process_sort_index\",\"ph\":\"M\",\"pid\":%d,\"args\":{\"sort_index\":%d}}", pid,
+                pid);
         next_event(out, first);
         fprintf(out, "{\"name\":\"process_labels\",\"ph\":\"M\",\"pid\":%d,\"args\":{\"labels\":", pid);
         json_string(out, t->procs[pid].host);
@@ -112,8 +112,10 @@ static void write_metadata(FILE *out, const mkt_trace *t, int *first)
             last_tid = -1;
         for (int tid = last_tid + 1; tid <= s->tid; tid++) {
             next_event(out, first);
-            fprintf(out, "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":%d,"
-                         "\"args\":{\"name\":\"MPI calls, thread %d\"}}", s->pid, tid, tid);
+            fprintf(out,
+                    "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":%d,"
+                    "\"args\":{\"name\":\"MPI calls, thread %d\"}}",
+                    s->pid, tid, tid);
         }
         last_pid = s->pid;
         last_tid = s->tid;
@@ -125,7 +127,8 @@ static void write_slices(FILE *out, const mkt_trace *t, int *first)
     for (size_t i = 0; i < t->nslices; i++) {
         const mkt_slice *s = &t->slices[i];
         next_event(out, first);
-        fprintf(out, "{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":", mkt_func_name(s->func),
+        fprintf(out,
+                "{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":", mkt_func_name(s->func),
                 mkt_kind_name(mkt_func_kind(s->func)), s->pid, s->tid);
         json_us(out, s->t0);
         fputs(",\"dur\":", out);
@@ -146,12 +149,13 @@ static void write_flows(FILE *out, const mkt_trace *t, int *first)
         int64_t ts_from = f->t_from + (a->t1 - a->t0 >= 2 ? 1 : 0);
         int64_t ts_to = f->t_to - (b->t1 - b->t0 >= 2 ? 1 : 0);
         next_event(out, first);
-        fprintf(out, "{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"s\",\"id\":%zu,\"pid\":%d,\"tid\":%d,\"ts\":", name, name,
-                i + 1, a->pid, a->tid);
+        fprintf(out, "{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"s\",\"id\":%zu,\"pid\":%d,\"tid\":%d,\"ts\":", name,
+                name, i + 1, a->pid, a->tid);
         json_us(out, ts_from);
         fprintf(out, ",\"args\":{\"bytes\":%" PRId64 "}}", f->bytes);
         next_event(out, first);
-        fprintf(out, "{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"f\",\"bp\":\"e\",\"id\":%zu,\"pid\":%d,\"tid\":%d,\"ts\":",
+        fprintf(out,
+                "{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"f\",\"bp\":\"e\",\"id\":%zu,\"pid\":%d,\"tid\":%d,\"ts\":",
                 name, name, i + 1, b->pid, b->tid);
         json_us(out, ts_to);
         fputc('}', out);
@@ -165,9 +169,10 @@ int mkt_write_json(FILE *out, const mkt_trace *t)
         messages += t->flows[i].kind == MKT_FLOW_MSG;
     fputs("{\"displayTimeUnit\":\"ns\",\n\"otherData\":{\"tool\":\"mktrace\",\"program\":", out);
     json_string(out, t->program);
-    fprintf(out, ",\"processes\":%d,\"groups\":%d,\"hosts\":%d,\"clock_error_ns\":%" PRId64
-                 ",\"calls\":%zu,\"messages\":%zu,\"unmatched_sends\":%zu,\"unmatched_receives\":%zu"
-                 ",\"backward_arrows\":%zu},\n\"traceEvents\":[",
+    fprintf(out,
+            ",\"processes\":%d,\"groups\":%d,\"hosts\":%d,\"clock_error_ns\":%" PRId64
+            ",\"calls\":%zu,\"messages\":%zu,\"unmatched_sends\":%zu,\"unmatched_receives\":%zu"
+            ",\"backward_arrows\":%zu},\n\"traceEvents\":[",
             t->nprocs, t->ngroups, t->nhosts, t->clock_error, t->nslices, messages, t->unmatched_sends,
             t->unmatched_recvs, t->backward_flows);
     int first = 1;

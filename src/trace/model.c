@@ -20,7 +20,7 @@ typedef struct {
     uint64_t hash;
     char parent_label[MKT_LABEL_MAX];
     int parent, parent_rank, size, first_pid;
-    int root_proc;            /* index into the input of its rank 0, or -1 */
+    int root_proc; /* index into the input of its rank 0, or -1 */
 } group_info;
 
 typedef struct {
@@ -28,9 +28,9 @@ typedef struct {
     size_t nin;
     group_info *groups;
     int ngroups;
-    int *pid_of;              /* per input process */
-    int *proc_at_pid;         /* input index per pid, or -1 */
-    int *clock_src;           /* per input process: whose clock map it uses (itself, or the
+    int *pid_of;      /* per input process */
+    int *proc_at_pid; /* input index per pid, or -1 */
+    int *clock_src;   /* per input process: whose clock map it uses (itself, or the
                                  first process of its group on its kernel that measured one) */
     int nprocs;
     uint64_t ref_boot;
@@ -41,7 +41,7 @@ typedef struct {
     int src, dst, tag;
     uint64_t comm;
     uint32_t seq;
-    size_t slice;             /* the send (posting) slice, or the receive's completing slice */
+    size_t slice; /* the send (posting) slice, or the receive's completing slice */
     int64_t bytes;
 } p2p_half;
 
@@ -50,7 +50,7 @@ typedef struct {
     uint64_t comm;
     uint32_t seq;
     int pid, root, comm_rank, shape;
-    size_t entry, exit;       /* the blocking call, or the posting call and its completion */
+    size_t entry, exit; /* the blocking call, or the posting call and its completion */
 } coll_part;
 
 /* A completion recorded after a Wait/Test: request `req` of process `pid` ended in `slice`. */
@@ -120,8 +120,8 @@ static int build_groups(merge_ctx *c, char *why, size_t whylen)
         c->groups[g].first_pid = pid;
         c->groups[g].root_proc = -1;
         pid += c->groups[g].size;
-        c->groups[g].parent = c->groups[g].parent_label[0] == '\0'
-                                  ? -1 : find_group(c, mkt_hash_str(c->groups[g].parent_label));
+        c->groups[g].parent =
+            c->groups[g].parent_label[0] == '\0' ? -1 : find_group(c, mkt_hash_str(c->groups[g].parent_label));
     }
     c->nprocs = pid;
     c->pid_of = malloc(c->nin * sizeof *c->pid_of + 1);
@@ -150,7 +150,7 @@ static int build_groups(merge_ctx *c, char *why, size_t whylen)
         const mkt_proc *p = &c->in[i];
         if (p->clock.exact || p->clock.measured)
             continue;
-        int best = -1;   /* only one process per kernel and group measures: the lowest rank */
+        int best = -1; /* only one process per kernel and group measures: the lowest rank */
         for (size_t j = 0; j < c->nin; j++) {
             const mkt_proc *q = &c->in[j];
             if (q->boot == p->boot && q->clock.measured && strcmp(q->label, p->label) == 0 &&
@@ -170,17 +170,17 @@ static int64_t to_reference(const merge_ctx *c, size_t i, int64_t t, int64_t *er
     const mkt_proc *p = &c->in[i];
     for (int depth = 0; depth < 256; depth++) {
         if (p->boot == c->ref_boot)
-            return t;   /* the same kernel as the reference: the same CLOCK_MONOTONIC */
+            return t; /* the same kernel as the reference: the same CLOCK_MONOTONIC */
         const mkt_clockmap *m = &c->in[c->clock_src[p - c->in]].clock;
         *err += mkt_clock_error(m, t);
-        t = mkt_clock_apply(m, t);      /* -> the group's rank 0 */
+        t = mkt_clock_apply(m, t); /* -> the group's rank 0 */
         int g = find_group(c, mkt_hash_str(p->label));
         const group_info *gi = &c->groups[g];
         if (gi->parent < 0 || gi->root_proc < 0)
             return t;
         const mkt_proc *root = &c->in[gi->root_proc];
         *err += mkt_clock_error(&root->parent_clock, t);
-        t = mkt_clock_apply(&root->parent_clock, t);   /* -> the spawning root */
+        t = mkt_clock_apply(&root->parent_clock, t); /* -> the spawning root */
         int at = c->groups[gi->parent].first_pid + gi->parent_rank;
         if (gi->parent_rank < 0 || at >= c->nprocs || c->proc_at_pid[at] < 0)
             return t;
@@ -219,7 +219,7 @@ static int grow(void **v, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-#define PUSH(vec, n, cap, item)                                                                   \
+#define PUSH(vec, n, cap, item)                                                                                        \
     (grow((void **)&(vec), &(cap), (n) + 1, sizeof *(vec)) == 0 ? ((vec)[(n)++] = (item), 0) : -1)
 
 /* ---- communicators: agreed ids -> small indices in order of first use ---- */
@@ -260,7 +260,7 @@ static uint64_t comm_id(const mkt_proc *p, size_t i, uint32_t ci, int *kind)
 /* ---- events -> slices, sends, receives, collective parts, completions ---- */
 
 typedef struct {
-    mkt_map comm_at;          /* agreed id -> index in t->comm_ids */
+    mkt_map comm_at; /* agreed id -> index in t->comm_ids */
     slice_vec slices;
     p2p_half *sends, *recvs;
     size_t nsends, capsends, nrecvs, caprecvs;
@@ -304,7 +304,7 @@ static int add_call(mkt_trace *t, merge_ctx *c, parts *w, size_t i, const mkt_ev
         if (PUSH(w->sends, w->nsends, w->capsends, h) != 0)
             return -1;
     }
-    if (k == MKT_K_RECV && e->req == 0 && s.peer >= 0) {  /* blocking: complete here */
+    if (k == MKT_K_RECV && e->req == 0 && s.peer >= 0) { /* blocking: complete here */
         p2p_half h = {s.peer, s.pid, e->tag, cid, e->seq, at, e->rbytes};
         if (PUSH(w->recvs, w->nrecvs, w->caprecvs, h) != 0)
             return -1;
@@ -337,8 +337,7 @@ static int add_done(merge_ctx *c, parts *w, size_t i, const mkt_event *e)
 {
     if (w->slices.n == 0)
         return 0;
-    done_rec d = {c->pid_of[i], e->req, w->slices.n - 1, peer_pid(c, &c->in[i], e->group, e->peer), e->tag,
-                  e->rbytes};
+    done_rec d = {c->pid_of[i], e->req, w->slices.n - 1, peer_pid(c, &c->in[i], e->group, e->peer), e->tag, e->rbytes};
     w->slices.v[w->slices.n - 1].rbytes += e->rbytes;
     return PUSH(w->dones, w->ndones, w->capdones, d);
 }
@@ -597,7 +596,7 @@ static int coll_flows(mkt_trace *t, size_t *cap, const coll_part *p, size_t n)
                 return -1;
         return 0;
     }
-    size_t last = 0;   /* the last to arrive: everyone leaves after it came */
+    size_t last = 0; /* the last to arrive: everyone leaves after it came */
     for (size_t k = 1; k < n; k++)
         if (t->slices[p[k].entry].t0 > t->slices[p[last].entry].t0)
             last = k;
@@ -717,8 +716,8 @@ int mkt_trace_build(mkt_trace *t, mkt_proc *procs, size_t nprocs, char *why, siz
     int64_t zero = rc == 0 ? earliest_time(&c) : 0;
     size_t flow_cap = 0;
     if (rc == 0 && (fill_processes(t, &c, zero) != 0 || collect_parts(t, &c, &w, zero) != 0 ||
-                    sort_slices(t, &w) != 0 || resolve_requests(t, &w) != 0 ||
-                    match_messages(t, &w, &flow_cap) != 0 || group_collectives(t, &w, &flow_cap) != 0)) {
+                    sort_slices(t, &w) != 0 || resolve_requests(t, &w) != 0 || match_messages(t, &w, &flow_cap) != 0 ||
+                    group_collectives(t, &w, &flow_cap) != 0)) {
         snprintf(why, whylen, "out of memory while merging the trace");
         rc = -1;
     }

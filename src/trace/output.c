@@ -12,8 +12,8 @@
 
 #include "trace.h"
 
-static const char *const our_files[] = {"trace.json", "timeline.svg", "summary.txt", "summary.json",
-                                        "summary-processes.csv", "summary-functions.csv",
+static const char *const our_files[] = {"trace.json",          "timeline.svg",          "summary.txt",
+                                        "summary.json",        "summary-processes.csv", "summary-functions.csv",
                                         "summary-messages.csv"};
 enum { NFILES = sizeof our_files / sizeof our_files[0] };
 /* path sizes: a parent directory, a last component, a sibling temporary, a file inside it */
@@ -36,7 +36,8 @@ static int split_path(const char *path, char *dir, size_t dlen, char *base, size
     size_t slash = n;
     while (slash > 0 && path[slash - 1] != '/')
         slash--;
-    int a = slash == 0 ? snprintf(dir, dlen, ".") : snprintf(dir, dlen, "%.*s", slash == 1 ? 1 : (int)(slash - 1), path);
+    int a =
+        slash == 0 ? snprintf(dir, dlen, ".") : snprintf(dir, dlen, "%.*s", slash == 1 ? 1 : (int)(slash - 1), path);
     int b = snprintf(base, blen, "%.*s", (int)(n - slash), path + slash);
     if (a < 0 || (size_t)a >= dlen || b <= 0 || (size_t)b >= blen || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
         return -1;

@@ -24,20 +24,20 @@
 /* A communicator the tracer knows: its agreed id and how its ranks map to world ranks. */
 typedef struct {
     uint64_t id;
-    int kind;                  /* as mkt_comm.kind */
+    int kind; /* as mkt_comm.kind */
     int size, remote_size, my_rank;
-    int32_t *world_of;         /* local rank -> world rank in group group_of[rank] */
+    int32_t *world_of; /* local rank -> world rank in group group_of[rank] */
     uint8_t *group_of;
-    int32_t *remote_world_of;  /* intercommunicator: remote rank -> world rank */
+    int32_t *remote_world_of; /* intercommunicator: remote rank -> world rank */
     uint8_t *remote_group_of;
-    uint32_t coll_seq;         /* collectives called on it so far */
+    uint32_t coll_seq; /* collectives called on it so far */
 } rt_comm;
 
 /* The tracer's channel to a group of spawned children (a dup of the spawn's intercomm). */
 typedef struct {
     MPI_Comm comm;
-    int is_root;               /* this process was the spawn's root: it receives their trace */
-    int same_boot;             /* root only: the children's rank 0 reads our clock */
+    int is_root;   /* this process was the spawn's root: it receives their trace */
+    int same_boot; /* root only: the children's rank 0 reads our clock */
     char label[MKT_LABEL_MAX];
 } rt_link;
 
@@ -46,18 +46,18 @@ typedef struct {
 typedef struct {
     int started;
     mkt_buffer *buf;
-    MPI_Comm tcomm;            /* a dup of MPI_COMM_WORLD: the tracer's own messages */
+    MPI_Comm tcomm; /* a dup of MPI_COMM_WORLD: the tracer's own messages */
     int rank, size, provided;
     char label[MKT_LABEL_MAX];
     char parent_label[MKT_LABEL_MAX];
     int parent_rank;
     char outdir[4096];
-    int format;                /* mkt_out_format */
+    int format; /* mkt_out_format */
     size_t capacity;
     uint64_t limit;
     char program[MKT_NAME_MAX], host[MKT_NAME_MAX];
     uint64_t boot;
-    uint64_t *boots;           /* boot of every rank of the group */
+    uint64_t *boots; /* boot of every rank of the group */
     mkt_clockmap clock, parent_clock;
     int64_t t_init, t_final;
     /* communicators and the groups their members belong to */
@@ -77,7 +77,7 @@ typedef struct {
     rt_link *links;
     int nlinks;
     MPI_Comm parent_link;
-    int parent_link_root;      /* the spawning root's rank in the link's remote group */
+    int parent_link_root; /* the spawning root's rank in the link's remote group */
     int parent_same_boot;
     char launcher[4096];
 } rt_state;

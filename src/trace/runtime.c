@@ -179,7 +179,8 @@ static uint32_t add_comm(MPI_Comm comm, rt_comm *c)
     uint32_t index = 0;
     if (rt_st.ncomms == rt_st.capcomms) {
         uint32_t cap = rt_st.capcomms == 0 ? 16 : 2 * rt_st.capcomms;
-        rt_comm **bigger = realloc(rt_st.comms, cap * sizeof *bigger); /* NOLINT(bugprone-sizeof-expression): pointers */
+        rt_comm **bigger =
+            realloc(rt_st.comms, cap * sizeof *bigger); /* NOLINT(bugprone-sizeof-expression): pointers */
         if (bigger != NULL) {
             rt_st.comms = bigger;
             rt_st.capcomms = cap;
@@ -405,7 +406,7 @@ static int done_record(mkt_event *d, const rt_completion *c, MPI_Request saved, 
     if (saved == MPI_REQUEST_NULL)
         return 0;
     if (c->rc == MPI_ERR_IN_STATUS && st->MPI_ERROR == MPI_ERR_PENDING)
-        return 0;   /* not completed */
+        return 0; /* not completed */
     uint32_t serial, comm;
     int kind;
     if (!req_take(saved, &serial, &kind, &comm))
@@ -451,8 +452,8 @@ void rt_complete(const rt_completion *c)
     ev[0].count = (uint32_t)(m - 1);
     if (c->found)
         ev[0].flags |= MKT_FL_FLAG;
-    int is_test = c->func == MKT_F_Test || c->func == MKT_F_Testall || c->func == MKT_F_Testany ||
-                  c->func == MKT_F_Testsome;
+    int is_test =
+        c->func == MKT_F_Test || c->func == MKT_F_Testall || c->func == MKT_F_Testany || c->func == MKT_F_Testsome;
     if (is_test && !c->found && m == 1) {
         uint64_t key = (uint64_t)c->func;
         for (int i = 0; i < c->n; i++)

@@ -97,7 +97,7 @@ static uint64_t boot_id(void)
             id[0] = '\0';
         fclose(f);
     }
-    if (id[0] == '\0')   /* no boot id: the host name stands for the kernel */
+    if (id[0] == '\0') /* no boot id: the host name stands for the kernel */
         gethostname(id, sizeof id - 1);
     return mkt_hash_str(id);
 }
@@ -131,10 +131,12 @@ static void options(void)
     else
         snprintf(rt_st.outdir, sizeof rt_st.outdir, "trace-%s", rt_st.program);
     const char *fmt = getenv("MKTRACE_FORMAT");
-    rt_st.format = fmt == NULL ? MKT_OUT_TEXT : strcmp(fmt, "csv") == 0 ? MKT_OUT_CSV
-                                              : strcmp(fmt, "json") == 0 ? MKT_OUT_JSON : MKT_OUT_TEXT;
+    rt_st.format = fmt == NULL                ? MKT_OUT_TEXT
+                   : strcmp(fmt, "csv") == 0  ? MKT_OUT_CSV
+                   : strcmp(fmt, "json") == 0 ? MKT_OUT_JSON
+                                              : MKT_OUT_TEXT;
     rt_st.capacity = (size_t)env_count("MKTRACE_BUFFER", 65536);
-    rt_st.limit = env_count("MKTRACE_LIMIT", 4u << 20);
+    rt_st.limit = env_count("MKTRACE_LIMIT", 1u << 20);
     const char *launcher = getenv("MKTRACE_LAUNCHER");
     snprintf(rt_st.launcher, sizeof rt_st.launcher, "%s", launcher != NULL ? launcher : "");
 }
@@ -254,8 +256,8 @@ void rt_start(int func, int64_t t0, int64_t t1, int provided)
     group_clocks(0);
     if (child) {
         char *slash = strrchr(rt_st.label, '/');
-        snprintf(rt_st.parent_label, sizeof rt_st.parent_label, "%.*s",
-                 slash != NULL ? (int)(slash - rt_st.label) : 0, rt_st.label);
+        snprintf(rt_st.parent_label, sizeof rt_st.parent_label, "%.*s", slash != NULL ? (int)(slash - rt_st.label) : 0,
+                 rt_st.label);
         link_to_parent(parent);
     }
     /* the program sees MPI_Init end now, after the tracer's set-up (t1 is MPI's own end) */
@@ -335,8 +337,8 @@ int rt_spawn(const char *command, char *argv[], int maxprocs, MPI_Info info, int
     }
     /* every parent must know whether the children are traced: they take part in the link */
     PMPI_Bcast(&plan, (int)sizeof plan, MPI_BYTE, root, comm);
-    int rc = PMPI_Comm_spawn(plan.traced && me == root ? rt_st.launcher : command,
-                             plan.traced && me == root ? v : argv, maxprocs, info, root, comm, intercomm, errcodes);
+    int rc = PMPI_Comm_spawn(plan.traced && me == root ? rt_st.launcher : command, plan.traced && me == root ? v : argv,
+                             maxprocs, info, root, comm, intercomm, errcodes);
     mkt_event e;
     rt_call(&e, MKT_F_Comm_spawn, t0, rc);
     uint32_t index;
@@ -453,8 +455,8 @@ static void write_trace(const unsigned char *all, size_t len)
         if (mkt_output_write(rt_st.outdir, &t, (mkt_out_format)rt_st.format, why, sizeof why) != 0)
             fprintf(stderr, "mktrace: cannot write the trace: %s\n", why);
         else
-            fprintf(stderr, "mktrace: %d process%s, %zu calls: %s/ (trace.json, timeline.svg, summary.txt)\n",
-                    t.nprocs, t.nprocs == 1 ? "" : "es", t.nslices, rt_st.outdir);
+            fprintf(stderr, "mktrace: %d process%s, %zu calls: %s/ (trace.json, timeline.svg, summary.txt)\n", t.nprocs,
+                    t.nprocs == 1 ? "" : "es", t.nslices, rt_st.outdir);
         mkt_trace_free(&t);
     }
     mkt_procs_free(procs, n);

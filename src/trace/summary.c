@@ -77,14 +77,14 @@ int mkt_stats_build(mkt_stats *s, const mkt_trace *t)
             continue;
         mkt_proc_stats *ps = &s->procs[sl->pid];
         ps->calls++;
-        if (kind != MKT_K_PROBE && kind != MKT_K_IO) {   /* messages only: a probe moves no data */
+        if (kind != MKT_K_PROBE && kind != MKT_K_IO) { /* messages only: a probe moves no data */
             ps->bytes_sent += (uint64_t)sl->sbytes;
             ps->bytes_recv += (uint64_t)sl->rbytes;
         }
         int64_t a = sl->t0 > p->t_init ? sl->t0 : p->t_init, b = sl->t1 < p->t_final ? sl->t1 : p->t_final;
         if (b <= a)
             continue;
-        if (sl->pid != run_pid || a > run_b) {   /* slices come sorted by (pid, t0) */
+        if (sl->pid != run_pid || a > run_b) { /* slices come sorted by (pid, t0) */
             if (run_pid >= 0)
                 mpi_ns[run_pid] += run_b - run_a;
             run_pid = sl->pid;
@@ -115,7 +115,7 @@ int mkt_stats_build(mkt_stats *s, const mkt_trace *t)
         s->procs[from].messages_sent++;
     }
     qsort(s->funcs, MKT_F_COUNT, sizeof *s->funcs, cmp_func);
-    int kept = 0;   /* the functions called, still most time first */
+    int kept = 0; /* the functions called, still most time first */
     for (int f = 0; f < MKT_F_COUNT; f++)
         if (s->funcs[f].calls > 0)
             s->funcs[kept++] = s->funcs[f];
@@ -189,7 +189,8 @@ static void text_functions(FILE *out, const mkt_stats *s)
     for (int f = 0; f < s->nfuncs; f++) {
         const mkt_func_stats *fs = &s->funcs[f];
         fprintf(out, "%-26s %-12s %8" PRIu64 " %10s %10s %10s %10s\n", mkt_func_name(fs->func),
-                mkt_kind_name(mkt_func_kind(fs->func)), fs->calls, mkt_format_ns((int64_t)(fs->seconds * 1e9), a, sizeof a),
+                mkt_kind_name(mkt_func_kind(fs->func)), fs->calls,
+                mkt_format_ns((int64_t)(fs->seconds * 1e9), a, sizeof a),
                 mkt_format_ns((int64_t)(fs->seconds * 1e9 / (double)fs->calls), b, sizeof b),
                 bytes_text(fs->bytes_sent, c, sizeof c), bytes_text(fs->bytes_recv, d, sizeof d));
     }
@@ -208,12 +209,14 @@ static void text_matrix(FILE *out, const mkt_trace *t, const mkt_stats *s)
     fprintf(out, "\nmessages: count (bytes), row = sender, column = receiver\n%-10s", "from\\to");
     char name[160], b[32], cell[64];
     for (size_t j = 0; j < np; j++)
-        fprintf(out, " %16s", t->procs[j].group == 0 ? (snprintf(name, sizeof name, "%d", t->procs[j].rank), name)
-                                                      : mkt_process_name(t, (int)j, name, sizeof name));
+        fprintf(out, " %16s",
+                t->procs[j].group == 0 ? (snprintf(name, sizeof name, "%d", t->procs[j].rank), name)
+                                       : mkt_process_name(t, (int)j, name, sizeof name));
     fputc('\n', out);
     for (size_t i = 0; i < np; i++) {
-        fprintf(out, "%-10s", t->procs[i].group == 0 ? (snprintf(name, sizeof name, "%d", t->procs[i].rank), name)
-                                                      : mkt_process_name(t, (int)i, name, sizeof name));
+        fprintf(out, "%-10s",
+                t->procs[i].group == 0 ? (snprintf(name, sizeof name, "%d", t->procs[i].rank), name)
+                                       : mkt_process_name(t, (int)i, name, sizeof name));
         for (size_t j = 0; j < np; j++) {
             uint64_t n = s->msg_count[i * np + j];
             if (n == 0)
@@ -237,8 +240,8 @@ int mkt_write_summary_text(FILE *out, const mkt_trace *t, const mkt_stats *s)
     clock_line(out, t);
     text_processes(out, t, s);
     fprintf(out, "\ntime in MPI: %.1f%% of all processes' time\n", 100 * s->mpi_fraction);
-    fprintf(out, "load imbalance: %.1f%% (computing time of the launched ranks: max %s, mean %s)\n",
-            100 * s->imbalance, mkt_format_ns((int64_t)(s->compute_max * 1e9), a, sizeof a),
+    fprintf(out, "load imbalance: %.1f%% (computing time of the launched ranks: max %s, mean %s)\n", 100 * s->imbalance,
+            mkt_format_ns((int64_t)(s->compute_max * 1e9), a, sizeof a),
             mkt_format_ns((int64_t)(s->compute_mean * 1e9), b, sizeof b));
     text_functions(out, s);
     text_matrix(out, t, s);
@@ -269,7 +272,8 @@ int mkt_write_summary_csv(FILE *out, const mkt_trace *t, const mkt_stats *s, con
 {
     char name[160];
     if (strcmp(table, "processes") == 0) {
-        fputs("pid,process,group,rank,host,wall_s,mpi_s,compute_s,calls,messages_sent,bytes_sent,bytes_received\n", out);
+        fputs("pid,process,group,rank,host,wall_s,mpi_s,compute_s,calls,messages_sent,bytes_sent,bytes_received\n",
+              out);
         for (int p = 0; p < s->nprocs; p++) {
             const mkt_proc_stats *ps = &s->procs[p];
             fprintf(out, "%d,", p);
@@ -332,9 +336,9 @@ static void json_processes(FILE *out, const mkt_trace *t, const mkt_stats *s)
         json_text(out, t->groups[t->procs[p].group].label);
         fprintf(out, ",\"rank\":%d,\"host\":", t->procs[p].rank);
         json_text(out, t->procs[p].host);
-        fprintf(out, ",\"wall_s\":%.9g,\"mpi_s\":%.9g,\"compute_s\":%.9g,\"calls\":%" PRIu64
-                     ",\"messages_sent\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64
-                     ",\"dropped_calls\":%" PRIu64 "}",
+        fprintf(out,
+                ",\"wall_s\":%.9g,\"mpi_s\":%.9g,\"compute_s\":%.9g,\"calls\":%" PRIu64 ",\"messages_sent\":%" PRIu64
+                ",\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64 ",\"dropped_calls\":%" PRIu64 "}",
                 ps->wall, ps->mpi, ps->compute, ps->calls, ps->messages_sent, ps->bytes_sent, ps->bytes_recv,
                 t->procs[p].dropped);
     }
@@ -345,9 +349,10 @@ int mkt_write_summary_json(FILE *out, const mkt_trace *t, const mkt_stats *s)
 {
     fputs("{\"program\":", out);
     json_text(out, t->program);
-    fprintf(out, ",\"window_s\":%.9g,\"hosts\":%d,\"clock_error_s\":%.9g,\"mpi_fraction\":%.6g,"
-                 "\"load_imbalance\":%.6g,\"compute_max_s\":%.9g,\"compute_mean_s\":%.9g,"
-                 "\"unmatched_sends\":%zu,\"unmatched_receives\":%zu,\n",
+    fprintf(out,
+            ",\"window_s\":%.9g,\"hosts\":%d,\"clock_error_s\":%.9g,\"mpi_fraction\":%.6g,"
+            "\"load_imbalance\":%.6g,\"compute_max_s\":%.9g,\"compute_mean_s\":%.9g,"
+            "\"unmatched_sends\":%zu,\"unmatched_receives\":%zu,\n",
             seconds(t->t_end - t->t_begin), t->nhosts, seconds(t->clock_error), s->mpi_fraction, s->imbalance,
             s->compute_max, s->compute_mean, t->unmatched_sends, t->unmatched_recvs);
     json_processes(out, t, s);
@@ -356,7 +361,8 @@ int mkt_write_summary_json(FILE *out, const mkt_trace *t, const mkt_stats *s)
         const mkt_func_stats *fs = &s->funcs[f];
         fprintf(out, "%s\n {\"function\":\"%s\",\"kind\":", f > 0 ? "," : "", mkt_func_name(fs->func));
         json_text(out, mkt_kind_name(mkt_func_kind(fs->func)));
-        fprintf(out, ",\"calls\":%" PRIu64 ",\"seconds\":%.9g,\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64 "}",
+        fprintf(out,
+                ",\"calls\":%" PRIu64 ",\"seconds\":%.9g,\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64 "}",
                 fs->calls, fs->seconds, fs->bytes_sent, fs->bytes_recv);
     }
     fputs("],\n\"messages\":[", out);

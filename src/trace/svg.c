@@ -26,7 +26,8 @@ static const char *const kind_colour[MKT_K_COUNT] = {
 };
 
 /* Text on a rectangle of each kind: dark on the light colours. */
-static const char *const kind_ink[MKT_K_COUNT] = {"#fff", "#fff", "#222", "#fff", "#222", "#222", "#fff", "#fff", "#fff"};
+static const char *const kind_ink[MKT_K_COUNT] = {"#fff", "#fff", "#222", "#fff", "#222",
+                                                  "#222", "#fff", "#fff", "#fff"};
 
 void mkt_svg_defaults(mkt_svg_options *o)
 {
@@ -51,7 +52,7 @@ void mkt_xml_text(FILE *out, const char *s)
             else if (*p == '\t')
                 fputc(' ', out);
             else if (*p >= 0x80)
-                fputc('?', out);  /* the bytes may not be UTF-8: keep the XML well-formed */
+                fputc('?', out); /* the bytes may not be UTF-8: keep the XML well-formed */
             break;
         }
     }
@@ -61,11 +62,11 @@ typedef struct {
     FILE *out;
     const mkt_trace *t;
     const mkt_svg_options *o;
-    double x0, scale;         /* px = x0 + (ns - t_from) * scale */
+    double x0, scale; /* px = x0 + (ns - t_from) * scale */
     int64_t t_from, t_to;
-    int *row_y;               /* top of each pid's row */
+    int *row_y; /* top of each pid's row */
     int height;
-    size_t drawn, merged;     /* rectangles drawn; calls shown inside merged ones */
+    size_t drawn, merged; /* rectangles drawn; calls shown inside merged ones */
 } view;
 
 static double x_of(const view *v, int64_t t)
@@ -92,7 +93,7 @@ static int layout(view *v)
     }
     v->height = y + AXIS + 30;
     int64_t from = t->t_begin, to = t->t_end;
-    if (to <= from) {  /* no window: use the calls themselves */
+    if (to <= from) { /* no window: use the calls themselves */
         from = t->nslices > 0 ? t->slices[0].t0 : 0;
         to = from + 1;
         for (size_t i = 0; i < t->nslices; i++) {
@@ -114,44 +115,55 @@ static void header(view *v)
     FILE *out = v->out;
     char span[32], name[MKT_NAME_MAX + 8];
     snprintf(name, sizeof name, "%s", v->o->title != NULL ? v->o->title : v->t->program);
-    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-                 "font-family=\"sans-serif\" font-size=\"11\">\n",
+    fprintf(out,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+            "font-family=\"sans-serif\" font-size=\"11\">\n",
             v->o->width, v->height, v->o->width, v->height);
     fputs("<style>", out);
     for (int k = 0; k < MKT_K_COUNT; k++)
         fprintf(out, ".k%d{fill:%s}.t%d{fill:%s}", k, kind_colour[k], k, kind_ink[k]);
     fputs(".run{fill:#f1f1f1}.msg{stroke:#222;stroke-width:.8;fill:none}"
           ".col{stroke:#f28e2b;stroke-width:.7;stroke-dasharray:3 2;fill:none;opacity:.8}"
-          ".ax{stroke:#888;stroke-width:.6}.lab{fill:#333}text.in{font-size:9px;pointer-events:none}</style>\n", out);
+          ".ax{stroke:#888;stroke-width:.6}.lab{fill:#333}text.in{font-size:9px;pointer-events:none}</style>\n",
+          out);
     fputs("<defs><marker id=\"a\" viewBox=\"0 0 6 6\" refX=\"6\" refY=\"3\" markerWidth=\"6\" markerHeight=\"6\" "
           "orient=\"auto\"><path d=\"M0,0L6,3L0,6z\" fill=\"#222\"/></marker>"
           "<marker id=\"c\" viewBox=\"0 0 6 6\" refX=\"6\" refY=\"3\" markerWidth=\"5\" markerHeight=\"5\" "
-          "orient=\"auto\"><path d=\"M0,0L6,3L0,6z\" fill=\"#f28e2b\"/></marker></defs>\n", out);
+          "orient=\"auto\"><path d=\"M0,0L6,3L0,6z\" fill=\"#f28e2b\"/></marker></defs>\n",
+          out);
     fprintf(out, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", v->o->width, v->height);
     fputs("<text x=\"8\" y=\"18\" font-size=\"14\" font-weight=\"bold\">", out);
     mkt_xml_text(out, name);
-    fprintf(out, "</text><text x=\"8\" y=\"34\" class=\"lab\">%d process%s, %s between MPI_Init and MPI_Finalize"
-                 "; hover for details</text>\n",
+    fprintf(out,
+            "</text><text x=\"8\" y=\"34\" class=\"lab\">%d process%s, %s between MPI_Init and MPI_Finalize"
+            "; hover for details</text>\n",
             v->t->nprocs, v->t->nprocs == 1 ? "" : "es", mkt_format_ns(v->t_to - v->t_from, span, sizeof span));
     /* legend */
-    static const int shown[] = {MKT_K_SEND, MKT_K_RECV, MKT_K_WAIT, MKT_K_COLL, MKT_K_PROBE, MKT_K_IO, MKT_K_COMM,
-                                MKT_K_INIT};
+    static const int shown[] = {MKT_K_SEND,  MKT_K_RECV, MKT_K_WAIT, MKT_K_COLL,
+                                MKT_K_PROBE, MKT_K_IO,   MKT_K_COMM, MKT_K_INIT};
     int x = 8;
     for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++) {
-        fprintf(out, "<rect x=\"%d\" y=\"42\" width=\"10\" height=\"10\" class=\"k%d\"/>"
-                     "<text x=\"%d\" y=\"51\">%s</text>",
+        fprintf(out,
+                "<rect x=\"%d\" y=\"42\" width=\"10\" height=\"10\" class=\"k%d\"/>"
+                "<text x=\"%d\" y=\"51\">%s</text>",
                 x, shown[i], x + 13, mkt_kind_name((mkt_kind)shown[i]));
         x += 16 + 7 * (int)strlen(mkt_kind_name((mkt_kind)shown[i]));
     }
-    fprintf(out, "<rect x=\"%d\" y=\"42\" width=\"10\" height=\"10\" class=\"run\" stroke=\"#ccc\"/>"
-                 "<text x=\"%d\" y=\"51\">outside MPI</text>", x, x + 13);
+    fprintf(out,
+            "<rect x=\"%d\" y=\"42\" width=\"10\" height=\"10\" class=\"run\" stroke=\"#ccc\"/>"
+            "<text x=\"%d\" y=\"51\">outside MPI</text>",
+            x, x + 13);
     x += 90;
-    fprintf(out, "<line x1=\"%d\" y1=\"47\" x2=\"%d\" y2=\"47\" class=\"msg\" marker-end=\"url(#a)\"/>"
-                 "<text x=\"%d\" y=\"51\">message</text>", x, x + 18, x + 22);
+    fprintf(out,
+            "<line x1=\"%d\" y1=\"47\" x2=\"%d\" y2=\"47\" class=\"msg\" marker-end=\"url(#a)\"/>"
+            "<text x=\"%d\" y=\"51\">message</text>",
+            x, x + 18, x + 22);
     x += 80;
-    fprintf(out, "<line x1=\"%d\" y1=\"47\" x2=\"%d\" y2=\"47\" class=\"col\" marker-end=\"url(#c)\"/>"
-                 "<text x=\"%d\" y=\"51\">waits for (collective)</text>\n", x, x + 18, x + 22);
+    fprintf(out,
+            "<line x1=\"%d\" y1=\"47\" x2=\"%d\" y2=\"47\" class=\"col\" marker-end=\"url(#c)\"/>"
+            "<text x=\"%d\" y=\"51\">waits for (collective)</text>\n",
+            x, x + 18, x + 22);
 }
 
 static void rows(view *v)
@@ -212,8 +224,8 @@ static void slice_title(const view *v, const mkt_slice *s)
 
 typedef struct {
     int open;
-    double a, b;              /* px */
-    size_t longest;           /* slice shown in the title */
+    double a, b;    /* px */
+    size_t longest; /* slice shown in the title */
     size_t n;
 } pending;
 
@@ -279,7 +291,8 @@ static void slices(view *v)
 static void flows(view *v, size_t *shown)
 {
     const mkt_trace *t = v->t;
-    size_t step = t->nflows > v->o->max_flows && v->o->max_flows > 0 ? (t->nflows + v->o->max_flows - 1) / v->o->max_flows : 1;
+    size_t step =
+        t->nflows > v->o->max_flows && v->o->max_flows > 0 ? (t->nflows + v->o->max_flows - 1) / v->o->max_flows : 1;
     char a[160], b[160];
     *shown = 0;
     for (size_t i = 0; i < t->nflows && v->o->max_flows > 0; i += step) {
@@ -288,10 +301,11 @@ static void flows(view *v, size_t *shown)
         double x1 = x_of(v, f->t_from), x2 = x_of(v, f->t_to);
         int y1 = v->row_y[from->pid] + BAR / 2, y2 = v->row_y[to->pid] + BAR / 2;
         if (from->pid == to->pid)
-            y2 += BAR / 2;  /* a message to itself: a short slanted arrow within the row */
+            y2 += BAR / 2; /* a message to itself: a short slanted arrow within the row */
         int msg = f->kind == MKT_FLOW_MSG;
-        fprintf(v->out, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" class=\"%s\" marker-end=\"url(#%s)\"><title>",
-                x1, y1, x2, y2, msg ? "msg" : "col", msg ? "a" : "c");
+        fprintf(v->out,
+                "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" class=\"%s\" marker-end=\"url(#%s)\"><title>", x1,
+                y1, x2, y2, msg ? "msg" : "col", msg ? "a" : "c");
         mkt_process_name(t, from->pid, a, sizeof a);
         mkt_process_name(t, to->pid, b, sizeof b);
         if (msg)
@@ -319,8 +333,9 @@ static void axis(view *v)
     char label[32];
     for (int tick = 0; (double)tick * step <= span + 0.5; tick++) {
         double at = (double)tick * step, x = v->x0 + at * v->scale;
-        fprintf(v->out, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" class=\"ax\"/>"
-                        "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" class=\"lab\">%s</text>\n",
+        fprintf(v->out,
+                "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" class=\"ax\"/>"
+                "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" class=\"lab\">%s</text>\n",
                 x, y, x, y + 4, x, y + 15, mkt_format_ns((int64_t)at, label, sizeof label));
     }
     fprintf(v->out, "<text x=\"%d\" y=\"%d\" class=\"lab\">time since the first rank left MPI_Init</text>\n", LEFT,
@@ -336,7 +351,8 @@ static void footer(view *v, size_t shown_flows)
     if (t->nhosts <= 1)
         fputs("one clock: every process ran on the same kernel", v->out);
     else
-        fprintf(v->out, "%d hosts, clocks aligned within %s", t->nhosts, mkt_format_ns(t->clock_error, err, sizeof err));
+        fprintf(v->out, "%d hosts, clocks aligned within %s", t->nhosts,
+                mkt_format_ns(t->clock_error, err, sizeof err));
     fprintf(v->out, "; %zu calls", t->nslices);
     if (v->merged > 0)
         fprintf(v->out, " (%zu past the drawing limit not shown)", v->merged);

@@ -31,11 +31,11 @@ typedef enum {
 
 /* How a collective's ranks depend on each other: the arrows drawn between them. */
 typedef enum {
-    MKT_C_NONE,     /* not a collective */
-    MKT_C_FROM_ROOT,/* Bcast, Scatter(v): every rank waits for the root */
-    MKT_C_TO_ROOT,  /* Gather(v), Reduce: the root waits for every rank */
-    MKT_C_ALL,      /* Barrier, All*, Reduce_scatter, neighbours: every rank waits for the last */
-    MKT_C_SCAN      /* Scan, Exscan: rank i waits for rank i-1 */
+    MKT_C_NONE,      /* not a collective */
+    MKT_C_FROM_ROOT, /* Bcast, Scatter(v): every rank waits for the root */
+    MKT_C_TO_ROOT,   /* Gather(v), Reduce: the root waits for every rank */
+    MKT_C_ALL,       /* Barrier, All*, Reduce_scatter, neighbours: every rank waits for the last */
+    MKT_C_SCAN       /* Scan, Exscan: rank i waits for rank i-1 */
 } mkt_coll_shape;
 
 /* One entry per traced function; MKT_F_COUNT entries. X(name, kind, shape). */

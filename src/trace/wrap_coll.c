@@ -9,8 +9,8 @@ typedef struct {
     mkt_event e;
     rt_comm *c;
     uint32_t index;
-    int n;          /* ranks on the other side: the group, or the remote group */
-    int root;       /* this process is the root */
+    int n;    /* ranks on the other side: the group, or the remote group */
+    int root; /* this process is the root */
 } coll;
 
 static void begin(coll *k, int func, int64_t t0, int rc, MPI_Comm comm)
@@ -52,11 +52,11 @@ static int is_bystander(const coll *k, int root)
     return k->c->kind == 3 && root == MPI_PROC_NULL;
 }
 
-#define TRACE_BEGIN                                                                               \
-    int traced = rt_enter();                                                                      \
+#define TRACE_BEGIN                                                                                                    \
+    int traced = rt_enter();                                                                                           \
     int64_t t0 = traced ? rt_now() : 0;
-#define TRACE_END                                                                                 \
-    rt_leave();                                                                                   \
+#define TRACE_END                                                                                                      \
+    rt_leave();                                                                                                        \
     return rc;
 
 /* ---- shared bodies: blocking (request NULL) and non-blocking ---- */
@@ -129,8 +129,8 @@ static void reduce(int func, int64_t t0, int rc, const void *sendbuf, int count,
 }
 
 /* Every rank sends sbytes elements of sendtype and gets rbytes elements of recvtype. */
-static void all(int func, int64_t t0, int rc, int64_t sends, MPI_Datatype sendtype, int64_t gets,
-                MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
+static void all(int func, int64_t t0, int rc, int64_t sends, MPI_Datatype sendtype, int64_t gets, MPI_Datatype recvtype,
+                MPI_Comm comm, MPI_Request *request)
 {
     coll k;
     begin(&k, func, t0, rc, comm);
@@ -275,8 +275,8 @@ int MPI_Allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, vo
     TRACE_BEGIN
     int rc = PMPI_Allgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm);
     if (traced)
-        all(MKT_F_Allgatherv, t0, rc, sendbuf == MPI_IN_PLACE ? 0 : sendcount, sendtype,
-            sum(recvcounts, peers(comm)), recvtype, comm, NULL);
+        all(MKT_F_Allgatherv, t0, rc, sendbuf == MPI_IN_PLACE ? 0 : sendcount, sendtype, sum(recvcounts, peers(comm)),
+            recvtype, comm, NULL);
     TRACE_END
 }
 
@@ -316,7 +316,8 @@ int MPI_Alltoallw(const void *sendbuf, const int sendcounts[], const int sdispls
     if (traced) {
         int n = peers(comm);
         int in_place = sendbuf == MPI_IN_PLACE;
-        int64_t s = rc == MPI_SUCCESS ? typed_sum(in_place ? recvcounts : sendcounts, in_place ? recvtypes : sendtypes, n) : 0;
+        int64_t s =
+            rc == MPI_SUCCESS ? typed_sum(in_place ? recvcounts : sendcounts, in_place ? recvtypes : sendtypes, n) : 0;
         int64_t r = rc == MPI_SUCCESS ? typed_sum(recvcounts, recvtypes, n) : 0;
         all(MKT_F_Alltoallw, t0, rc, s, MPI_BYTE, r, MPI_BYTE, comm, NULL);
     }
@@ -396,8 +397,8 @@ int MPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sen
     if (traced) {
         int in, out;
         degrees(comm, &in, &out);
-        all(MKT_F_Neighbor_allgatherv, t0, rc, (int64_t)sendcount * out, sendtype, sum(recvcounts, in), recvtype,
-            comm, NULL);
+        all(MKT_F_Neighbor_allgatherv, t0, rc, (int64_t)sendcount * out, sendtype, sum(recvcounts, in), recvtype, comm,
+            NULL);
     }
     TRACE_END
 }
@@ -421,8 +422,8 @@ int MPI_Neighbor_alltoallv(const void *sendbuf, const int sendcounts[], const in
                            MPI_Comm comm)
 {
     TRACE_BEGIN
-    int rc = PMPI_Neighbor_alltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype,
-                                     comm);
+    int rc =
+        PMPI_Neighbor_alltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm);
     if (traced) {
         int in, out;
         degrees(comm, &in, &out);
@@ -437,8 +438,8 @@ int MPI_Neighbor_alltoallw(const void *sendbuf, const int sendcounts[], const MP
                            const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm)
 {
     TRACE_BEGIN
-    int rc = PMPI_Neighbor_alltoallw(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes,
-                                     comm);
+    int rc =
+        PMPI_Neighbor_alltoallw(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm);
     if (traced) {
         int in, out;
         degrees(comm, &in, &out);
@@ -475,13 +476,13 @@ int MPI_Iscatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void
     TRACE_BEGIN
     int rc = PMPI_Iscatter(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, request);
     if (traced)
-        scatter(MKT_F_Iscatter, t0, rc, (int64_t)sendcount * peers(comm), sendtype, recvbuf, recvcount, recvtype,
-                root, comm, request);
+        scatter(MKT_F_Iscatter, t0, rc, (int64_t)sendcount * peers(comm), sendtype, recvbuf, recvcount, recvtype, root,
+                comm, request);
     TRACE_END
 }
 
-int MPI_Iscatterv(const void *sendbuf, const int sendcounts[], const int displs[], MPI_Datatype sendtype,
-                  void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
+int MPI_Iscatterv(const void *sendbuf, const int sendcounts[], const int displs[], MPI_Datatype sendtype, void *recvbuf,
+                  int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
 {
     TRACE_BEGIN
     int rc = PMPI_Iscatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm, request);
@@ -544,8 +545,8 @@ int MPI_Iallgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, v
     TRACE_BEGIN
     int rc = PMPI_Iallgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, request);
     if (traced)
-        all(MKT_F_Iallgatherv, t0, rc, sendbuf == MPI_IN_PLACE ? 0 : sendcount, sendtype,
-            sum(recvcounts, peers(comm)), recvtype, comm, request);
+        all(MKT_F_Iallgatherv, t0, rc, sendbuf == MPI_IN_PLACE ? 0 : sendcount, sendtype, sum(recvcounts, peers(comm)),
+            recvtype, comm, request);
     TRACE_END
 }
 
@@ -567,8 +568,8 @@ int MPI_Ialltoallv(const void *sendbuf, const int sendcounts[], const int sdispl
                    MPI_Request *request)
 {
     TRACE_BEGIN
-    int rc = PMPI_Ialltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm,
-                             request);
+    int rc =
+        PMPI_Ialltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, request);
     if (traced) {
         int n = peers(comm);
         int in_place = sendbuf == MPI_IN_PLACE;
@@ -588,7 +589,8 @@ int MPI_Ialltoallw(const void *sendbuf, const int sendcounts[], const int sdispl
     if (traced) {
         int n = peers(comm);
         int in_place = sendbuf == MPI_IN_PLACE;
-        int64_t s = rc == MPI_SUCCESS ? typed_sum(in_place ? recvcounts : sendcounts, in_place ? recvtypes : sendtypes, n) : 0;
+        int64_t s =
+            rc == MPI_SUCCESS ? typed_sum(in_place ? recvcounts : sendcounts, in_place ? recvtypes : sendtypes, n) : 0;
         int64_t r = rc == MPI_SUCCESS ? typed_sum(recvcounts, recvtypes, n) : 0;
         all(MKT_F_Ialltoallw, t0, rc, s, MPI_BYTE, r, MPI_BYTE, comm, request);
     }

@@ -3,11 +3,11 @@
  * (each new communicator is registered so all its members name it alike), and spawning. */
 #include "rt.h"
 
-#define TRACE_BEGIN                                                                               \
-    int traced = rt_enter();                                                                      \
+#define TRACE_BEGIN                                                                                                    \
+    int traced = rt_enter();                                                                                           \
     int64_t t0 = traced ? rt_now() : 0;
-#define TRACE_END                                                                                 \
-    rt_leave();                                                                                   \
+#define TRACE_END                                                                                                      \
+    rt_leave();                                                                                                        \
     return rc;
 
 /* ---- MPI-IO ---- */
@@ -87,83 +87,79 @@ int MPI_File_set_size(MPI_File fh, MPI_Offset size)
     TRACE_END
 }
 
-#define IO_READ(NAME)                                                                             \
-    int MPI_File_##NAME(MPI_File fh, void *buf, int count, MPI_Datatype type, MPI_Status *status) \
-    {                                                                                             \
-        TRACE_BEGIN                                                                               \
-        int rc = PMPI_File_##NAME(fh, buf, count, type, status);                                  \
-        if (traced)                                                                               \
-            io(MKT_F_File_##NAME, t0, rc, count, type, 0, NULL);                                  \
-        TRACE_END                                                                                 \
+#define IO_READ(NAME)                                                                                                  \
+    int MPI_File_##NAME(MPI_File fh, void *buf, int count, MPI_Datatype type, MPI_Status *status)                      \
+    {                                                                                                                  \
+        TRACE_BEGIN                                                                                                    \
+        int rc = PMPI_File_##NAME(fh, buf, count, type, status);                                                       \
+        if (traced)                                                                                                    \
+            io(MKT_F_File_##NAME, t0, rc, count, type, 0, NULL);                                                       \
+        TRACE_END                                                                                                      \
     }
-#define IO_READ_AT(NAME)                                                                          \
-    int MPI_File_##NAME(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype type,  \
-                        MPI_Status *status)                                                       \
-    {                                                                                             \
-        TRACE_BEGIN                                                                               \
-        int rc = PMPI_File_##NAME(fh, offset, buf, count, type, status);                          \
-        if (traced)                                                                               \
-            io(MKT_F_File_##NAME, t0, rc, count, type, 0, NULL);                                  \
-        TRACE_END                                                                                 \
+#define IO_READ_AT(NAME)                                                                                               \
+    int MPI_File_##NAME(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype type, MPI_Status *status)   \
+    {                                                                                                                  \
+        TRACE_BEGIN                                                                                                    \
+        int rc = PMPI_File_##NAME(fh, offset, buf, count, type, status);                                               \
+        if (traced)                                                                                                    \
+            io(MKT_F_File_##NAME, t0, rc, count, type, 0, NULL);                                                       \
+        TRACE_END                                                                                                      \
     }
-#define IO_WRITE(NAME)                                                                            \
-    int MPI_File_##NAME(MPI_File fh, const void *buf, int count, MPI_Datatype type,               \
-                        MPI_Status *status)                                                       \
-    {                                                                                             \
-        TRACE_BEGIN                                                                               \
-        int rc = PMPI_File_##NAME(fh, buf, count, type, status);                                  \
-        if (traced)                                                                               \
-            io(MKT_F_File_##NAME, t0, rc, count, type, 1, NULL);                                  \
-        TRACE_END                                                                                 \
+#define IO_WRITE(NAME)                                                                                                 \
+    int MPI_File_##NAME(MPI_File fh, const void *buf, int count, MPI_Datatype type, MPI_Status *status)                \
+    {                                                                                                                  \
+        TRACE_BEGIN                                                                                                    \
+        int rc = PMPI_File_##NAME(fh, buf, count, type, status);                                                       \
+        if (traced)                                                                                                    \
+            io(MKT_F_File_##NAME, t0, rc, count, type, 1, NULL);                                                       \
+        TRACE_END                                                                                                      \
     }
-#define IO_WRITE_AT(NAME)                                                                         \
-    int MPI_File_##NAME(MPI_File fh, MPI_Offset offset, const void *buf, int count,               \
-                        MPI_Datatype type, MPI_Status *status)                                    \
-    {                                                                                             \
-        TRACE_BEGIN                                                                               \
-        int rc = PMPI_File_##NAME(fh, offset, buf, count, type, status);                          \
-        if (traced)                                                                               \
-            io(MKT_F_File_##NAME, t0, rc, count, type, 1, NULL);                                  \
-        TRACE_END                                                                                 \
+#define IO_WRITE_AT(NAME)                                                                                              \
+    int MPI_File_##NAME(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype type,                 \
+                        MPI_Status *status)                                                                            \
+    {                                                                                                                  \
+        TRACE_BEGIN                                                                                                    \
+        int rc = PMPI_File_##NAME(fh, offset, buf, count, type, status);                                               \
+        if (traced)                                                                                                    \
+            io(MKT_F_File_##NAME, t0, rc, count, type, 1, NULL);                                                       \
+        TRACE_END                                                                                                      \
     }
-#define IO_IREAD(NAME)                                                                            \
-    int MPI_File_##NAME(MPI_File fh, void *buf, int count, MPI_Datatype type, MPI_Request *request) \
-    {                                                                                             \
-        TRACE_BEGIN                                                                               \
-        int rc = PMPI_File_##NAME(fh, buf, count, type, request);                                 \
-        if (traced)                                                                               \
-            io(MKT_F_File_##NAME, t0, rc, count, type, 0, request);                               \
-        TRACE_END                                                                                 \
+#define IO_IREAD(NAME)                                                                                                 \
+    int MPI_File_##NAME(MPI_File fh, void *buf, int count, MPI_Datatype type, MPI_Request *request)                    \
+    {                                                                                                                  \
+        TRACE_BEGIN                                                                                                    \
+        int rc = PMPI_File_##NAME(fh, buf, count, type, request);                                                      \
+        if (traced)                                                                                                    \
+            io(MKT_F_File_##NAME, t0, rc, count, type, 0, request);                                                    \
+        TRACE_END                                                                                                      \
     }
-#define IO_IREAD_AT(NAME)                                                                         \
-    int MPI_File_##NAME(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype type,  \
-                        MPI_Request *request)                                                     \
-    {                                                                                             \
-        TRACE_BEGIN                                                                               \
-        int rc = PMPI_File_##NAME(fh, offset, buf, count, type, request);                         \
-        if (traced)                                                                               \
-            io(MKT_F_File_##NAME, t0, rc, count, type, 0, request);                               \
-        TRACE_END                                                                                 \
+#define IO_IREAD_AT(NAME)                                                                                              \
+    int MPI_File_##NAME(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype type, MPI_Request *request) \
+    {                                                                                                                  \
+        TRACE_BEGIN                                                                                                    \
+        int rc = PMPI_File_##NAME(fh, offset, buf, count, type, request);                                              \
+        if (traced)                                                                                                    \
+            io(MKT_F_File_##NAME, t0, rc, count, type, 0, request);                                                    \
+        TRACE_END                                                                                                      \
     }
-#define IO_IWRITE(NAME)                                                                           \
-    int MPI_File_##NAME(MPI_File fh, const void *buf, int count, MPI_Datatype type,               \
-                        MPI_Request *request)                                                     \
-    {                                                                                             \
-        TRACE_BEGIN                                                                               \
-        int rc = PMPI_File_##NAME(fh, buf, count, type, request);                                 \
-        if (traced)                                                                               \
-            io(MKT_F_File_##NAME, t0, rc, count, type, 1, request);                               \
-        TRACE_END                                                                                 \
+#define IO_IWRITE(NAME)                                                                                                \
+    int MPI_File_##NAME(MPI_File fh, const void *buf, int count, MPI_Datatype type, MPI_Request *request)              \
+    {                                                                                                                  \
+        TRACE_BEGIN                                                                                                    \
+        int rc = PMPI_File_##NAME(fh, buf, count, type, request);                                                      \
+        if (traced)                                                                                                    \
+            io(MKT_F_File_##NAME, t0, rc, count, type, 1, request);                                                    \
+        TRACE_END                                                                                                      \
     }
-#define IO_IWRITE_AT(NAME)                                                                        \
-    int MPI_File_##NAME(MPI_File fh, MPI_Offset offset, const void *buf, int count,               \
-                        MPI_Datatype type, MPI_Request *request)                                  \
-    {                                                                                             \
-        TRACE_BEGIN                                                                               \
-        int rc = PMPI_File_##NAME(fh, offset, buf, count, type, request);                         \
-        if (traced)                                                                               \
-            io(MKT_F_File_##NAME, t0, rc, count, type, 1, request);                               \
-        TRACE_END                                                                                 \
+#define IO_IWRITE_AT(NAME)                                                                                             \
+    int MPI_File_##NAME(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype type,                 \
+                        MPI_Request *request)                                                                          \
+    {                                                                                                                  \
+        TRACE_BEGIN                                                                                                    \
+        int rc = PMPI_File_##NAME(fh, offset, buf, count, type, request);                                              \
+        if (traced)                                                                                                    \
+            io(MKT_F_File_##NAME, t0, rc, count, type, 1, request);                                                    \
+        TRACE_END                                                                                                      \
     }
 
 IO_READ(read)
@@ -350,9 +346,9 @@ int MPI_Comm_spawn(const char *command, char *argv[], int maxprocs, MPI_Info inf
 }
 
 /* Children of MPI_Comm_spawn_multiple are not traced (the call itself is). */
-int MPI_Comm_spawn_multiple(int count, char *array_of_commands[], char **array_of_argv[],
-                            const int array_of_maxprocs[], const MPI_Info array_of_info[], int root, MPI_Comm comm,
-                            MPI_Comm *intercomm, int array_of_errcodes[])
+int MPI_Comm_spawn_multiple(int count, char *array_of_commands[], char **array_of_argv[], const int array_of_maxprocs[],
+                            const MPI_Info array_of_info[], int root, MPI_Comm comm, MPI_Comm *intercomm,
+                            int array_of_errcodes[])
 {
     TRACE_BEGIN
     int rc = PMPI_Comm_spawn_multiple(count, array_of_commands, array_of_argv, array_of_maxprocs, array_of_info, root,

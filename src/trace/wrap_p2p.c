@@ -56,29 +56,29 @@ static void record_send(int func, int64_t t0, int rc, int count, MPI_Datatype ty
     rt_emit(&e, 1);
 }
 
-#define BLOCKING_SEND(NAME)                                                                       \
-    int MPI_##NAME(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm) \
-    {                                                                                             \
-        int traced = rt_enter();                                                                  \
-        int64_t t0 = traced ? rt_now() : 0;                                                       \
-        int rc = PMPI_##NAME(buf, count, type, dest, tag, comm);                                  \
-        if (traced)                                                                               \
-            record_send(MKT_F_##NAME, t0, rc, count, type, dest, tag, comm, NULL);                \
-        rt_leave();                                                                               \
-        return rc;                                                                                \
+#define BLOCKING_SEND(NAME)                                                                                            \
+    int MPI_##NAME(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)                    \
+    {                                                                                                                  \
+        int traced = rt_enter();                                                                                       \
+        int64_t t0 = traced ? rt_now() : 0;                                                                            \
+        int rc = PMPI_##NAME(buf, count, type, dest, tag, comm);                                                       \
+        if (traced)                                                                                                    \
+            record_send(MKT_F_##NAME, t0, rc, count, type, dest, tag, comm, NULL);                                     \
+        rt_leave();                                                                                                    \
+        return rc;                                                                                                     \
     }
 
-#define POSTED_SEND(NAME)                                                                         \
-    int MPI_##NAME(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm, \
-                   MPI_Request *request)                                                          \
-    {                                                                                             \
-        int traced = rt_enter();                                                                  \
-        int64_t t0 = traced ? rt_now() : 0;                                                       \
-        int rc = PMPI_##NAME(buf, count, type, dest, tag, comm, request);                         \
-        if (traced)                                                                               \
-            record_send(MKT_F_##NAME, t0, rc, count, type, dest, tag, comm, request);             \
-        rt_leave();                                                                               \
-        return rc;                                                                                \
+#define POSTED_SEND(NAME)                                                                                              \
+    int MPI_##NAME(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,                    \
+                   MPI_Request *request)                                                                               \
+    {                                                                                                                  \
+        int traced = rt_enter();                                                                                       \
+        int64_t t0 = traced ? rt_now() : 0;                                                                            \
+        int rc = PMPI_##NAME(buf, count, type, dest, tag, comm, request);                                              \
+        if (traced)                                                                                                    \
+            record_send(MKT_F_##NAME, t0, rc, count, type, dest, tag, comm, request);                                  \
+        rt_leave();                                                                                                    \
+        return rc;                                                                                                     \
     }
 
 BLOCKING_SEND(Send)
@@ -184,8 +184,8 @@ int MPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int 
     int rc = PMPI_Sendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag,
                            comm, st);
     if (traced)
-        record_sendrecv(MKT_F_Sendrecv, t0, rc, rc == MPI_SUCCESS ? rt_bytes(sendcount, sendtype) : 0, dest,
-                        sendtag, source, recvtag, comm, st);
+        record_sendrecv(MKT_F_Sendrecv, t0, rc, rc == MPI_SUCCESS ? rt_bytes(sendcount, sendtype) : 0, dest, sendtag,
+                        source, recvtag, comm, st);
     rt_leave();
     return rc;
 }
@@ -225,7 +225,7 @@ static void record_probe(int func, int64_t t0, int rc, int found, int source, in
     }
     e.flags |= MKT_FL_FLAG;
     from_status(&e, c, rc, source, tag, st);
-    if (msg != NULL) {   /* a matched probe: the message is now taken, in this order */
+    if (msg != NULL) { /* a matched probe: the message is now taken, in this order */
         e.seq = rt_recv_seq();
         rt_msg_add(*msg, e.seq, index);
     }
@@ -301,7 +301,7 @@ int MPI_Mrecv(void *buf, int count, MPI_Datatype type, MPI_Message *message, MPI
             e.seq = seq;
             from_status(&e, rt_comm_at(index), rc, MPI_ANY_SOURCE, MPI_ANY_TAG, st);
         } else {
-            e.peer = MKT_PEER_NULL;  /* MPI_MESSAGE_NO_PROC, or a message probed untraced */
+            e.peer = MKT_PEER_NULL; /* MPI_MESSAGE_NO_PROC, or a message probed untraced */
         }
         rt_emit(&e, 1);
     }

@@ -85,7 +85,10 @@ static void nonblocking(int k)
         MPI_Irecv(&in, 1, MPI_INT, left, 10 + i % 3, MPI_COMM_WORLD, &r[0]);
         MPI_Isend(&out, 1, MPI_INT, right, 10 + i % 3, MPI_COMM_WORLD, &r[1]);
         switch (i % 5) {
-        case 0: MPI_Wait(&r[0], MPI_STATUS_IGNORE); MPI_Wait(&r[1], MPI_STATUS_IGNORE); break;
+        case 0:
+            MPI_Wait(&r[0], MPI_STATUS_IGNORE);
+            MPI_Wait(&r[1], MPI_STATUS_IGNORE);
+            break;
         case 1: MPI_Waitall(2, r, MPI_STATUSES_IGNORE); break;
         case 2:
             MPI_Waitany(2, r, &idx, MPI_STATUS_IGNORE);
@@ -118,8 +121,8 @@ static void collectives_on(MPI_Comm comm)
     int rank, size;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
-    int x = rank + 1, y = 0, *all = calloc((size_t)size * 4, sizeof *all), *counts = calloc((size_t)size, sizeof *counts),
-        *displs = calloc((size_t)size, sizeof *displs);
+    int x = rank + 1, y = 0, *all = calloc((size_t)size * 4, sizeof *all),
+        *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
     for (int r = 0; r < size; r++) {
         counts[r] = 1;
         displs[r] = r;

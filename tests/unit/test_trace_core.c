@@ -22,7 +22,7 @@ static void test_map_matches_a_reference(void **state)
 {
     (void)state;
     enum { N = 5000 };
-    static int64_t ref[N];   /* -1: absent */
+    static int64_t ref[N]; /* -1: absent */
     mkt_map m;
     mkt_map_init(&m);
     for (int i = 0; i < N; i++)
@@ -30,7 +30,7 @@ static void test_map_matches_a_reference(void **state)
     uint64_t seed = 7;
     for (int step = 0; step < 40000; step++) {
         int k = (int)(next_random(&seed) % N);
-        uint64_t key = (uint64_t)k * 0x10 + 0x7f0000001000ULL;   /* pointer-like keys */
+        uint64_t key = (uint64_t)k * 0x10 + 0x7f0000001000ULL; /* pointer-like keys */
         if (next_random(&seed) % 3 == 0) {
             assert_int_equal(mkt_map_del(&m, key), ref[k] >= 0);
             ref[k] = -1;
@@ -50,14 +50,14 @@ static void test_map_matches_a_reference(void **state)
         }
     }
     assert_int_equal(present, m.n);
-    assert_int_equal(mkt_map_put(&m, 0, 1), -1);   /* 0 is reserved */
+    assert_int_equal(mkt_map_put(&m, 0, 1), -1); /* 0 is reserved */
     mkt_map_free(&m);
 }
 
 static void test_buffer_spills_and_keeps_order(void **state)
 {
     (void)state;
-    mkt_buffer *b = mkt_buffer_new(8, 0, NULL);   /* halves of 4: many spills */
+    mkt_buffer *b = mkt_buffer_new(8, 0, NULL); /* halves of 4: many spills */
     assert_non_null(b);
     for (int i = 0; i < 1000; i++) {
         uint64_t index;
@@ -71,7 +71,7 @@ static void test_buffer_spills_and_keeps_order(void **state)
     mkt_event *all;
     size_t n;
     assert_int_equal(mkt_buffer_collect(b, &all, &n), 0);
-    assert_int_equal(n, 1000 + 143);   /* every 7th reserved two */
+    assert_int_equal(n, 1000 + 143); /* every 7th reserved two */
     int64_t expect = 0;
     for (size_t i = 0; i < n; i++) {
         if (all[i].type != MKT_R_CALL)
@@ -98,7 +98,7 @@ static void test_buffer_limit_counts_dropped(void **state)
             assert_null(e);
         }
     }
-    assert_null(mkt_buffer_reserve(b, 40, NULL));   /* larger than half the buffer */
+    assert_null(mkt_buffer_reserve(b, 40, NULL)); /* larger than half the buffer */
     assert_int_equal(mkt_buffer_dropped(b), 15 + 40);
     assert_int_equal(mkt_buffer_next_index(b), 65);
     mkt_event *all;
@@ -122,7 +122,7 @@ static void test_buffer_last_only_when_most_recent(void **state)
     mkt_buffer_commit(b);
     assert_non_null(mkt_buffer_reserve(b, 1, &second));
     mkt_buffer_commit(b);
-    assert_null(mkt_buffer_last(b, first));   /* something was recorded since */
+    assert_null(mkt_buffer_last(b, first)); /* something was recorded since */
     assert_non_null(mkt_buffer_last(b, second));
     mkt_buffer_commit(b);
     mkt_event *all;
@@ -142,7 +142,7 @@ static void test_offset_estimate_within_its_error(void **state)
     mkt_sample s[16];
     int64_t ref_now = 1000000;
     for (int k = 0; k < 16; k++) {
-        int64_t out = 300 + (k * 7919) % 2000, back = 300 + (k * 104729) % 1500;   /* queueing */
+        int64_t out = 300 + (k * 7919) % 2000, back = 300 + (k * 104729) % 1500; /* queueing */
         int64_t local_send = ref_now - 5000 + ref_now / 50000;
         s[k].t_send = local_send;
         s[k].t_ref = ref_now + out;
@@ -170,8 +170,8 @@ static void test_clock_map_interpolates_and_clamps(void **state)
     assert_int_equal(mkt_clock_apply(&m, 1000), 1500);
     assert_int_equal(mkt_clock_apply(&m, 6000), 6000 + 1000);
     assert_int_equal(mkt_clock_apply(&m, 11000), 12500);
-    assert_int_equal(mkt_clock_apply(&m, 0), 500);           /* before: the first offset */
-    assert_int_equal(mkt_clock_apply(&m, 20000), 21500);     /* after: the last */
+    assert_int_equal(mkt_clock_apply(&m, 0), 500);       /* before: the first offset */
+    assert_int_equal(mkt_clock_apply(&m, 20000), 21500); /* after: the last */
     assert_int_equal(mkt_clock_error(&m, 6000), 50);
     mkt_clockmap one = {0, 1, {1000, -300, 10}, {1000, -300, 10}};
     assert_int_equal(mkt_clock_apply(&one, 5000), 4700);

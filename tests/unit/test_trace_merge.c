@@ -142,19 +142,19 @@ static void test_wildcards_follow_the_status(void **state)
     (void)state;
     world *w = new_world();
     mkt_proc *r0 = add_proc(w, "0", 0, 3, 1), *r1 = add_proc(w, "0", 1, 3, 1), *r2 = add_proc(w, "0", 2, 3, 1);
-    p2p(r0, MKT_F_Send, 100, 110, 2, 1, 4, 0);   /* A */
-    p2p(r0, MKT_F_Send, 120, 130, 2, 2, 5, 1);   /* B */
-    p2p(r1, MKT_F_Send, 105, 115, 2, 1, 6, 0);   /* C */
-    p2p(r2, MKT_F_Recv, 90, 140, 0, 2, 5, 0);    /* gets B */
-    p2p(r2, MKT_F_Recv, 150, 160, 0, 1, 4, 1);   /* posted ANY/ANY: the status says 0, tag 1 */
-    p2p(r2, MKT_F_Recv, 170, 180, 1, 1, 6, 2);   /* gets C */
+    p2p(r0, MKT_F_Send, 100, 110, 2, 1, 4, 0); /* A */
+    p2p(r0, MKT_F_Send, 120, 130, 2, 2, 5, 1); /* B */
+    p2p(r1, MKT_F_Send, 105, 115, 2, 1, 6, 0); /* C */
+    p2p(r2, MKT_F_Recv, 90, 140, 0, 2, 5, 0);  /* gets B */
+    p2p(r2, MKT_F_Recv, 150, 160, 0, 1, 4, 1); /* posted ANY/ANY: the status says 0, tag 1 */
+    p2p(r2, MKT_F_Recv, 170, 180, 1, 1, 6, 2); /* gets C */
     mkt_trace t;
     char why[200];
     assert_int_equal(mkt_trace_build(&t, w->p, (size_t)w->n, why, sizeof why), 0);
     assert_int_equal(count_flows(&t, MKT_FLOW_MSG), 3);
     for (size_t i = 0; i < t.nflows; i++) {
         const mkt_slice *from = slice_of(&t, t.flows[i].from), *to = slice_of(&t, t.flows[i].to);
-        assert_int_equal(from->sbytes, to->rbytes);   /* the right message in the right receive */
+        assert_int_equal(from->sbytes, to->rbytes); /* the right message in the right receive */
     }
     mkt_trace_free(&t);
     free(w);
@@ -247,9 +247,9 @@ static void test_collective_instances_and_arrows(void **state)
     for (size_t i = 0; i < t.nflows; i++) {
         const mkt_slice *from = slice_of(&t, t.flows[i].from), *to = slice_of(&t, t.flows[i].to);
         if (from->func == MKT_F_Scatter)
-            assert_int_equal(from->pid, 1);   /* everyone waits for the root */
+            assert_int_equal(from->pid, 1); /* everyone waits for the root */
         else
-            assert_int_equal(from->pid, 2);   /* everyone waits for the last to arrive */
+            assert_int_equal(from->pid, 2); /* everyone waits for the last to arrive */
         assert_int_not_equal(to->pid, from->pid);
     }
     mkt_trace_free(&t);
@@ -269,11 +269,11 @@ static void test_clocks_and_children(void **state)
     snprintf(c1->parent_label, sizeof c1->parent_label, "0");
     c0->parent_rank = 0;
     c0->parent_clock = (mkt_clockmap){0, 1, {0, 5000, 30}, {0, 5000, 30}};
-    c1->clock = (mkt_clockmap){0, 0, {0, 0, 0}, {0, 0, 0}};   /* shares its leader's (c0 is exact) */
+    c1->clock = (mkt_clockmap){0, 0, {0, 0, 0}, {0, 0, 0}}; /* shares its leader's (c0 is exact) */
     c0->groups[1].hash = mkt_hash_str("0");
     c0->ngroups = 2;
     mkt_event *send = p2p(c0, MKT_F_Send, 1000, 1100, 0, 4, 9, 0);
-    send->group = 1;                                            /* to the parent's rank 0 */
+    send->group = 1; /* to the parent's rank 0 */
     p2p(p0, MKT_F_Recv, 5500, 7000, MKT_PEER_NONE, 4, 9, 0);
     p0->groups[1].hash = mkt_hash_str("0/r0s1");
     p0->ngroups = 2;
@@ -374,12 +374,12 @@ static void test_json_has_slices_and_paired_flows(void **state)
     assert_int_equal(build_small(&t, w), 0);
     char *json = capture(json_fn, &t, NULL);
     assert_int_equal(occurrences(json, "\"ph\":\"X\""), 8);
-    assert_int_equal(occurrences(json, "\"ph\":\"s\""), 4);   /* 3 messages, 1 barrier arrow */
+    assert_int_equal(occurrences(json, "\"ph\":\"s\""), 4); /* 3 messages, 1 barrier arrow */
     assert_int_equal(occurrences(json, "\"ph\":\"f\",\"bp\":\"e\""), 4);
     assert_non_null(strstr(json, "\"program\":\"a<b>&\\\"c\\\"\""));
     assert_non_null(strstr(json, "\"name\":\"MPI_Send\""));
     assert_non_null(strstr(json, "\"ts\":1.000,\"dur\":0.010"));
-    assert_null(strstr(json, ",\n]"));   /* no trailing comma */
+    assert_null(strstr(json, ",\n]")); /* no trailing comma */
     free(json);
     mkt_trace_free(&t);
     free(w);
@@ -396,15 +396,15 @@ static void test_svg_is_escaped_and_capped(void **state)
     assert_null(strstr(svg, "a<b>"));
     assert_int_equal(occurrences(svg, "<svg"), 1);
     assert_int_equal(occurrences(svg, "</svg>"), 1);
-    assert_int_equal(occurrences(svg, "class=\"msg\" marker-end"), 3 + 1);   /* + the legend */
+    assert_int_equal(occurrences(svg, "class=\"msg\" marker-end"), 3 + 1); /* + the legend */
     free(svg);
     mkt_svg_options o;
     mkt_svg_defaults(&o);
     o.max_slices = 2;
     o.max_flows = 1;
     svg = capture(svg_fn, &t, &o);
-    assert_int_equal(occurrences(svg, "class=\"k"), 2 + 8);   /* 2 calls + the 8 legend boxes */
-    assert_int_equal(occurrences(svg, "<line x1") - occurrences(svg, "class=\"ax\""), 1 + 2);  /* + 2 legend */
+    assert_int_equal(occurrences(svg, "class=\"k"), 2 + 8); /* 2 calls + the 8 legend boxes */
+    assert_int_equal(occurrences(svg, "<line x1") - occurrences(svg, "class=\"ax\""), 1 + 2); /* + 2 legend */
     assert_non_null(strstr(svg, "1 of 4 arrows shown"));
     free(svg);
     mkt_trace_free(&t);
@@ -481,8 +481,9 @@ static void test_output_directory(void **state)
     assert_int_equal(mkt_output_check(path, why, sizeof why), -1);
     snprintf(path, sizeof path, "%s/missing/out", base);
     assert_int_equal(mkt_output_check(path, why, sizeof why), -1);
-    static const char *const left[] = {"link", "out/notes.txt", "out/trace.json", "out/timeline.svg",
-                                        "out/summary.txt", "out/summary.json", "out", ""};
+    static const char *const left[] = {
+        "link", "out/notes.txt", "out/trace.json", "out/timeline.svg", "out/summary.txt", "out/summary.json", "out",
+        ""};
     for (size_t i = 0; i < sizeof left / sizeof left[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", base, left[i]);
         assert_int_equal(remove(path), 0);
