@@ -94,7 +94,10 @@ check "spill: as many calls as with the default buffer" [ "$(calls "$TMP/spill/t
 check "spill: nothing left in TMPDIR" [ -z "$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'mktrace-spill-*' 2>/dev/null)" ]
 
 # --- the preload alone (as under srun with LD_PRELOAD exported) ---
-mpirun_n 2 -x "LD_PRELOAD=$BUILD/lib/libmpikit-trace.so" -x "MKTRACE_DIR=$TMP/preload" \
+preload=$BUILD/lib/libmpikit-trace.so
+# an instrumented tracer needs the sanitizer runtime loaded first (mktrace does this itself)
+if [ "${SANITIZE:-0}" = 1 ]; then preload=$(mpicc -print-file-name=libasan.so):$preload; fi
+mpirun_n 2 -x "LD_PRELOAD=$preload" -x "MKTRACE_DIR=$TMP/preload" \
     "$CASES" pingpong 4 16 >"$TMP/out" 2>"$TMP/err"
 check "LD_PRELOAD without the launcher: trace written" check_trace pingpong "$TMP/preload" 4 16 0 1
 
