@@ -72,6 +72,13 @@ for n in $RANKS; do
     check "$n ranks: rank 0 says where the trace went" grep -q "^mktrace: $n process.*: $d/" "$TMP/err"
 done
 
+# --- clocks on separate kernels: MKTRACE_FAKE_HOSTS=1 makes every rank pretend to be on its
+# own, so the handshakes of a multi-host run align clocks that are in truth one ---
+mpirun_n 3 -x MKTRACE_FAKE_HOSTS=1 "$MK" -o "$TMP/hosts" -- "$CASES" all $K >"$TMP/out" 2>"$TMP/err"
+check "3 hosts: trace valid" check_trace valid "$TMP/hosts"
+check "3 hosts: clocks aligned within the stated bound" check_trace clock "$TMP/hosts" 3
+check "3 hosts: ping-pong still paired" check_trace pingpong "$TMP/hosts" $K 64 0 2
+
 # --- spawned children are their own group ---
 OMPI_MCA_rmaps_base_oversubscribe=1 mpirun_n 2 "$MK" -o "$TMP/spawn" -- "$CASES" spawn 2 >"$TMP/out" 2>"$TMP/err"
 check "spawn: children did their work" grep -q "doubled: ok" "$TMP/out"

@@ -19,6 +19,9 @@ with the reason on stderr. Run with Debian's /usr/bin/python3 (tests/jobs/trace.
                             intercommunicator collectives
   threads DIR N K           rank 0 received 2K messages from each other rank, sent by 2 threads
   summary DIR N             summary.txt has a row per rank; summary-*.csv each load as one table
+  clock DIR N               N hosts (MKTRACE_FAKE_HOSTS=1), a stated error bound, the arrows that
+                            point back in time counted right, and none further back than the
+                            error of its two ends allows
 """
 import collections
 import json
@@ -229,6 +232,26 @@ def check_summary(d, n):
             fail("summary-processes.csv: %d rows or MPI time over wall time\n%s" % (len(df), df))
 
 
+def check_clock(d, n):
+    doc, slices, flows = load(d)
+    od = doc["otherData"]
+    err_us = od["clock_error_ns"] / 1000.0
+    if od["hosts"] != n:
+        fail("%s hosts, expected %d" % (od["hosts"], n))
+    if not 0 < err_us < 100000:
+        fail("clock error bound %.3f us" % err_us)
+    ends = collections.defaultdict(dict)
+    for f in flows:
+        ends[(f["cat"], f["id"])][f["ph"]] = f["ts"]
+    back = [e["s"] - e["f"] for e in ends.values() if e["f"] < e["s"]]
+    # the json places each end 1 ns inside its slice: allow those 2 ns
+    back_beyond = [b for b in back if b > 0.002]
+    if len(back_beyond) > od["backward_arrows"]:
+        fail("%d arrows point back in time, the trace says %d" % (len(back_beyond), od["backward_arrows"]))
+    if back and max(back) > 2 * err_us:
+        fail("an arrow points %.3f us back, more than twice the error bound %.3f us" % (max(back), err_us))
+
+
 def main(argv):
     if len(argv) < 3:
         fail(__doc__)
@@ -248,6 +271,8 @@ def main(argv):
         check_threads(d, *ints)
     elif what == "summary":
         check_summary(d, *ints)
+    elif what == "clock":
+        check_clock(d, *ints)
     else:
         fail("unknown check %s" % what)
 
