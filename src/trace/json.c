@@ -4,6 +4,7 @@
  * each collective dependency a flow arrow ("ph":"s" inside the sending slice, "ph":"f" with
  * "bp":"e" inside the receiving one). Times are microseconds with nanosecond decimals. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "trace.h"
@@ -29,75 +30,138 @@ static void json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
+/* A buffered writer for the events: formatting by hand, not with printf, because a trace
+ * has one line per call and per arrow and millions of them must not take minutes. */
+typedef struct {
+    FILE *out;
+    size_t n;
+    char **comm;              /* each communicator's name as a JSON string, computed once */
+    char buf[1 << 16];
+} writer;
+
+static void flush_out(writer *w)
+{
+    fwrite(w->buf, 1, w->n, w->out);
+    w->n = 0;
+}
+
+static void put(writer *w, const char *s)
+{
+    size_t k = strlen(s);
+    if (w->n + k > sizeof w->buf)
+        flush_out(w);
+    if (k > sizeof w->buf) {
+        fputs(s, w->out);
+        return;
+    }
+    memcpy(w->buf + w->n, s, k);
+    w->n += k;
+}
+
+static void put_i64(writer *w, int64_t v)
+{
+    char tmp[24];
+    int k = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[k++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0)
+        tmp[k++] = '-';
+    if (w->n + (size_t)k > sizeof w->buf)
+        flush_out(w);
+    while (k > 0)
+        w->buf[w->n++] = tmp[--k];
+}
+
 /* ns as microseconds with three decimals, without going through a double */
-static void json_us(FILE *out, int64_t ns)
+static void put_us(writer *w, int64_t ns)
 {
     if (ns < 0) {
-        fputc('-', out);
+        put(w, "-");
         ns = -ns;
     }
-    fprintf(out, "%" PRId64 ".%03d", ns / 1000, (int)(ns % 1000));
+    char frac[6] = {'.', (char)('0' + ns / 100 % 10), (char)('0' + ns / 10 % 10), (char)('0' + ns % 10), '\0'};
+    put_i64(w, ns / 1000);
+    put(w, frac);
 }
 
-static void peer_value(FILE *out, int peer)
+static void put_peer(writer *w, int peer)
 {
     switch (peer) {
-    case MKT_PEER_ANY: fputs("\"any\"", out); break;
-    case MKT_PEER_ROOT: fputs("\"root\"", out); break;
-    case MKT_PEER_NULL: fputs("\"MPI_PROC_NULL\"", out); break;
-    default: fprintf(out, "%d", peer); break;
+    case MKT_PEER_ANY: put(w, "\"any\""); break;
+    case MKT_PEER_ROOT: put(w, "\"root\""); break;
+    case MKT_PEER_NULL: put(w, "\"MPI_PROC_NULL\""); break;
+    default: put_i64(w, peer); break;
     }
 }
 
-static void slice_args(FILE *out, const mkt_trace *t, const mkt_slice *s)
+static void slice_args(writer *w, const mkt_trace *t, const mkt_slice *s)
 {
-    char buf[96];
     mkt_kind k = mkt_func_kind(s->func);
-    fprintf(out, "\"comm\":");
-    json_string(out, mkt_comm_name(t, s->comm, buf, sizeof buf));
+    put(w, "\"comm\":");
+    put(w, s->comm >= 0 && s->comm < t->ncomms ? w->comm[s->comm] : "\"?\"");
     if (k == MKT_K_SEND || k == MKT_K_RECV || k == MKT_K_SENDRECV || k == MKT_K_PROBE) {
-        fputs(",\"peer\":", out);
-        peer_value(out, s->peer);
-        fprintf(out, ",\"tag\":%d", s->tag);
+        put(w, ",\"peer\":");
+        put_peer(w, s->peer);
+        put(w, ",\"tag\":");
+        put_i64(w, s->tag);
     }
-    fprintf(out, ",\"bytes\":%" PRId64, s->sbytes + s->rbytes);
-    if (k == MKT_K_COLL || k == MKT_K_SENDRECV)
-        fprintf(out, ",\"send_bytes\":%" PRId64 ",\"recv_bytes\":%" PRId64, s->sbytes, s->rbytes);
+    put(w, ",\"bytes\":");
+    put_i64(w, s->sbytes + s->rbytes);
+    if (k == MKT_K_COLL || k == MKT_K_SENDRECV) {
+        put(w, ",\"send_bytes\":");
+        put_i64(w, s->sbytes);
+        put(w, ",\"recv_bytes\":");
+        put_i64(w, s->rbytes);
+    }
     if (k == MKT_K_COLL) {
-        fprintf(out, ",\"comm_rank\":%d,\"instance\":%" PRId64, s->tag, s->instance);
+        put(w, ",\"comm_rank\":");
+        put_i64(w, s->tag);
+        put(w, ",\"instance\":");
+        put_i64(w, s->instance);
         if (mkt_func_shape(s->func) == MKT_C_FROM_ROOT || mkt_func_shape(s->func) == MKT_C_TO_ROOT) {
-            fputs(",\"root\":", out);
-            peer_value(out, s->peer);
+            put(w, ",\"root\":");
+            put_peer(w, s->peer);
         }
     }
-    if (s->req != 0)
-        fprintf(out, ",\"request\":%" PRIu32, s->req);
+    if (s->req != 0) {
+        put(w, ",\"request\":");
+        put_i64(w, s->req);
+    }
     if (s->ndone > 0) {
-        fputs(",\"completes\":[", out);
-        for (int i = 0; i < s->ndone; i++)
-            fprintf(out, "%s%" PRIu32, i > 0 ? "," : "", t->done[s->first_done + (size_t)i]);
-        fputc(']', out);
+        put(w, ",\"completes\":[");
+        for (int i = 0; i < s->ndone; i++) {
+            if (i > 0)
+                put(w, ",");
+            put_i64(w, t->done[s->first_done + (size_t)i]);
+        }
+        put(w, "]");
     }
     if (k == MKT_K_WAIT || k == MKT_K_PROBE)
-        fprintf(out, ",\"found\":%s", (s->flags & MKT_FL_FLAG) ? "true" : "false");
-    if (s->count > 1 && k != MKT_K_WAIT)
-        fprintf(out, ",\"polls\":%" PRIu32, s->count);
+        put(w, (s->flags & MKT_FL_FLAG) ? ",\"found\":true" : ",\"found\":false");
+    if (s->count > 1 && s->ndone == 0 && !(s->flags & MKT_FL_FLAG)) {   /* merged unsuccessful polls */
+        put(w, ",\"polls\":");
+        put_i64(w, s->count);
+    }
     if (s->flags & MKT_FL_ERROR)
-        fputs(",\"error\":true", out);
+        put(w, ",\"error\":true");
 }
 
-static void write_metadata(FILE *out, const mkt_trace *t, int *first)
+static void write_metadata(FILE *out, const mkt_trace *t)
 {
+    int first = 1;   /* there is always at least one process: metadata comes first */
     char name[160];
     for (int pid = 0; pid < t->nprocs; pid++) {
-        next_event(out, first);
+        next_event(out, &first);
         fprintf(out, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%d,\"args\":{\"name\":", pid);
         json_string(out, mkt_process_name(t, pid, name, sizeof name));
         fputs("}}", out);
-        next_event(out, first);
+        next_event(out, &first);
         fprintf(out, "{\"name\":\"process_sort_index\",\"ph\":\"M\",\"pid\":%d,\"args\":{\"sort_index\":%d}}", pid,
                 pid);
-        next_event(out, first);
+        next_event(out, &first);
         fprintf(out, "{\"name\":\"process_labels\",\"ph\":\"M\",\"pid\":%d,\"args\":{\"labels\":", pid);
         json_string(out, t->procs[pid].host);
         fputs("}}", out);
@@ -111,7 +175,7 @@ static void write_metadata(FILE *out, const mkt_trace *t, int *first)
         if (s->pid != last_pid)
             last_tid = -1;
         for (int tid = last_tid + 1; tid <= s->tid; tid++) {
-            next_event(out, first);
+            next_event(out, &first);
             fprintf(out,
                     "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":%d,"
                     "\"args\":{\"name\":\"MPI calls, thread %d\"}}",
@@ -122,44 +186,76 @@ static void write_metadata(FILE *out, const mkt_trace *t, int *first)
     }
 }
 
-static void write_slices(FILE *out, const mkt_trace *t, int *first)
+static void write_slices(writer *w, const mkt_trace *t)
 {
     for (size_t i = 0; i < t->nslices; i++) {
         const mkt_slice *s = &t->slices[i];
-        next_event(out, first);
-        fprintf(out,
-                "{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":", mkt_func_name(s->func),
-                mkt_kind_name(mkt_func_kind(s->func)), s->pid, s->tid);
-        json_us(out, s->t0);
-        fputs(",\"dur\":", out);
-        json_us(out, s->t1 - s->t0);
-        fputs(",\"args\":{", out);
-        slice_args(out, t, s);
-        fputs("}}", out);
+        put(w, ",\n{\"name\":\"");
+        put(w, mkt_func_name(s->func));
+        put(w, "\",\"cat\":\"");
+        put(w, mkt_kind_name(mkt_func_kind(s->func)));
+        put(w, "\",\"ph\":\"X\",\"pid\":");
+        put_i64(w, s->pid);
+        put(w, ",\"tid\":");
+        put_i64(w, s->tid);
+        put(w, ",\"ts\":");
+        put_us(w, s->t0);
+        put(w, ",\"dur\":");
+        put_us(w, s->t1 - s->t0);
+        put(w, ",\"args\":{");
+        slice_args(w, t, s);
+        put(w, "}}");
     }
 }
 
-static void write_flows(FILE *out, const mkt_trace *t, int *first)
+/* One end of an arrow: "s" inside the sending slice, "f" bound to the enclosing slice. */
+static void flow_end(writer *w, const char *name, int start, size_t id, const mkt_slice *s, int64_t ts)
+{
+    put(w, ",\n{\"name\":\"");
+    put(w, name);
+    put(w, "\",\"cat\":\"");
+    put(w, name);
+    put(w, start ? "\",\"ph\":\"s\",\"id\":" : "\",\"ph\":\"f\",\"bp\":\"e\",\"id\":");
+    put_i64(w, (int64_t)id);
+    put(w, ",\"pid\":");
+    put_i64(w, s->pid);
+    put(w, ",\"tid\":");
+    put_i64(w, s->tid);
+    put(w, ",\"ts\":");
+    put_us(w, ts);
+}
+
+static void write_flows(writer *w, const mkt_trace *t)
 {
     for (size_t i = 0; i < t->nflows; i++) {
         const mkt_flow *f = &t->flows[i];
         const mkt_slice *a = &t->slices[f->from], *b = &t->slices[f->to];
         const char *name = f->kind == MKT_FLOW_MSG ? "message" : "collective";
         /* strictly inside both slices, so each end binds to its own slice */
-        int64_t ts_from = f->t_from + (a->t1 - a->t0 >= 2 ? 1 : 0);
-        int64_t ts_to = f->t_to - (b->t1 - b->t0 >= 2 ? 1 : 0);
-        next_event(out, first);
-        fprintf(out, "{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"s\",\"id\":%zu,\"pid\":%d,\"tid\":%d,\"ts\":", name,
-                name, i + 1, a->pid, a->tid);
-        json_us(out, ts_from);
-        fprintf(out, ",\"args\":{\"bytes\":%" PRId64 "}}", f->bytes);
-        next_event(out, first);
-        fprintf(out,
-                "{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"f\",\"bp\":\"e\",\"id\":%zu,\"pid\":%d,\"tid\":%d,\"ts\":",
-                name, name, i + 1, b->pid, b->tid);
-        json_us(out, ts_to);
-        fputc('}', out);
+        flow_end(w, name, 1, i + 1, a, f->t_from + (a->t1 - a->t0 >= 2 ? 1 : 0));
+        put(w, ",\"args\":{\"bytes\":");
+        put_i64(w, f->bytes);
+        put(w, "}}");
+        flow_end(w, name, 0, i + 1, b, f->t_to - (b->t1 - b->t0 >= 2 ? 1 : 0));
+        put(w, "}");
     }
+}
+
+/* Each communicator's name as a JSON string. */
+static int comm_names(writer *w, const mkt_trace *t)
+{
+    w->comm = calloc((size_t)t->ncomms + 1, sizeof *w->comm);
+    if (w->comm == NULL)
+        return -1;
+    for (int c = 0; c < t->ncomms; c++) {
+        char name[96], quoted[200];
+        mkt_comm_name(t, c, name, sizeof name);
+        snprintf(quoted, sizeof quoted, "\"%s\"", name);   /* names are plain ASCII words */
+        w->comm[c] = strdup(quoted);
+        if (w->comm[c] == NULL)
+            return -1;
+    }
+    return 0;
 }
 
 int mkt_write_json(FILE *out, const mkt_trace *t)
@@ -175,10 +271,20 @@ int mkt_write_json(FILE *out, const mkt_trace *t)
             ",\"backward_arrows\":%zu},\n\"traceEvents\":[",
             t->nprocs, t->ngroups, t->nhosts, t->clock_error, t->nslices, messages, t->unmatched_sends,
             t->unmatched_recvs, t->backward_flows);
-    int first = 1;
-    write_metadata(out, t, &first);
-    write_slices(out, t, &first);
-    write_flows(out, t, &first);
+    write_metadata(out, t);
+    writer *w = calloc(1, sizeof *w);
+    int rc = w != NULL && comm_names(w, t) == 0 ? 0 : -1;
+    if (rc == 0) {
+        w->out = out;
+        write_slices(w, t);
+        write_flows(w, t);
+        flush_out(w);
+    }
+    for (int c = 0; w != NULL && w->comm != NULL && c < t->ncomms; c++)
+        free(w->comm[c]);
+    if (w != NULL)
+        free(w->comm);
+    free(w);
     fputs("\n]}\n", out);
-    return ferror(out) ? -1 : 0;
+    return rc == 0 && !ferror(out) ? 0 : -1;
 }

@@ -72,6 +72,7 @@ typedef struct {
     pthread_mutex_t req_lock;
     mkt_map req_at, msg_at;
     atomic_uint next_req, send_seq, recv_seq, creations, spawns;
+    atomic_ullong dropped_calls;  /* calls not recorded: the buffer's limit was reached */
     atomic_int nthreads;
     /* spawned children, and the link to the parent when this group was spawned */
     rt_link *links;

@@ -48,6 +48,8 @@ void rt_emit(const mkt_event *e, size_t n)
     if (slot != NULL) {
         memcpy(slot, e, n * sizeof *e);
         mkt_buffer_commit(rt_st.buf);
+    } else {
+        atomic_fetch_add(&rt_st.dropped_calls, 1);
     }
     tl_poll = 0;
 }
@@ -71,6 +73,8 @@ void rt_emit_poll(mkt_event *e, uint64_t key)
     if (slot != NULL) {
         *slot = *e;
         mkt_buffer_commit(rt_st.buf);
+    } else {
+        atomic_fetch_add(&rt_st.dropped_calls, 1);
     }
     tl_poll_key = key;
     tl_poll_index = index;

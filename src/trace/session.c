@@ -417,7 +417,7 @@ static int pack_own(unsigned char **out, size_t *len, const unsigned char *child
         free(p.comms);
         return -1;
     }
-    p.dropped = mkt_buffer_dropped(rt_st.buf);
+    p.dropped = atomic_load(&rt_st.dropped_calls);
     for (uint32_t i = 0; i < rt_st.ncomms; i++) {
         const rt_comm *c = rt_st.comms[i];
         mkt_comm mc = {c->id, c->size, c->remote_size, c->kind, 0};

@@ -221,7 +221,7 @@ typedef struct {
     mkt_clockmap parent_clock;
     /* window of the program: end of MPI_Init, start of MPI_Finalize (local ns) */
     int64_t t_init, t_final;
-    uint64_t dropped;            /* events lost past the limit */
+    uint64_t dropped;            /* calls not recorded: past the limit */
     /* tables */
     uint32_t ngroups, ncomms;
     mkt_group_ref *groups;       /* [0] is the own group */
