@@ -92,6 +92,7 @@ static size_t unpack_one(const unsigned char *data, size_t avail, mkt_proc *p, c
     r += sizeof *p;
     p->label[MKT_LABEL_MAX - 1] = p->program[MKT_NAME_MAX - 1] = p->host[MKT_NAME_MAX - 1] = '\0';
     p->parent_label[MKT_LABEL_MAX - 1] = '\0';
+    p->command[sizeof p->command - 1] = '\0';
     p->ngroups = (uint32_t)pre.ngroups;
     p->ncomms = (uint32_t)pre.ncomms;
     p->nevents = (size_t)pre.nevents;

@@ -265,6 +265,8 @@ int mkt_write_json(FILE *out, const mkt_trace *t)
         messages += t->flows[i].kind == MKT_FLOW_MSG;
     fputs("{\"displayTimeUnit\":\"ns\",\n\"otherData\":{\"tool\":\"mktrace\",\"program\":", out);
     json_string(out, t->program);
+    fputs(",\"command\":", out);
+    json_string(out, t->command);
     fprintf(out,
             ",\"processes\":%d,\"groups\":%d,\"hosts\":%d,\"clock_error_ns\":%" PRId64
             ",\"calls\":%zu,\"messages\":%zu,\"unmatched_sends\":%zu,\"unmatched_receives\":%zu"

@@ -677,6 +677,9 @@ static int fill_processes(mkt_trace *t, merge_ctx *c, int64_t zero)
     }
     free(hosts);
     snprintf(t->program, sizeof t->program, "%s", c->in[c->groups[0].root_proc].program);
+    snprintf(t->command, sizeof t->command, "%s", c->in[c->groups[0].root_proc].command);
+    if (t->command[0] == '\0')
+        snprintf(t->command, sizeof t->command, "%s", t->program);
     return 0;
 }
 

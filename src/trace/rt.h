@@ -56,6 +56,7 @@ typedef struct {
     size_t capacity;
     uint64_t limit;
     char program[MKT_NAME_MAX], host[MKT_NAME_MAX];
+    char command[2 * MKT_NAME_MAX];
     uint64_t boot;
     uint64_t *boots; /* boot of every rank of the group */
     mkt_clockmap clock, parent_clock;

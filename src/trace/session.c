@@ -109,6 +109,22 @@ static void identity(void)
     exe[n > 0 ? n : 0] = '\0';
     const char *base = strrchr(exe, '/');
     snprintf(rt_st.program, sizeof rt_st.program, "%.127s", base != NULL ? base + 1 : exe);
+    /* the command line, for titles: the program's name, then its arguments (NULs to spaces) */
+    char line[4096] = "";
+    size_t len = 0;
+    FILE *f = fopen("/proc/self/cmdline", "r");
+    if (f != NULL) {
+        len = fread(line, 1, sizeof line - 1, f);
+        fclose(f);
+    }
+    line[len] = '\0';
+    int at = snprintf(rt_st.command, sizeof rt_st.command, "%s", rt_st.program);
+    size_t room = sizeof rt_st.command - 1;
+    for (size_t i = strlen(line); i < len && at >= 0 && (size_t)at < room; i++)
+        rt_st.command[at++] = line[i] == '\0' ? ' ' : line[i];
+    while (at > 0 && (size_t)at <= room && rt_st.command[at - 1] == ' ')
+        at--;
+    rt_st.command[at >= 0 && (size_t)at <= room ? (size_t)at : room] = '\0';
     if (gethostname(rt_st.host, sizeof rt_st.host - 1) != 0)
         snprintf(rt_st.host, sizeof rt_st.host, "?");
 }
@@ -398,6 +414,7 @@ static int pack_own(unsigned char **out, size_t *len, const unsigned char *child
     memset(&p, 0, sizeof p);
     snprintf(p.label, sizeof p.label, "%s", rt_st.label);
     snprintf(p.program, sizeof p.program, "%s", rt_st.program);
+    snprintf(p.command, sizeof p.command, "%s", rt_st.command);
     snprintf(p.host, sizeof p.host, "%s", rt_st.host);
     snprintf(p.parent_label, sizeof p.parent_label, "%s", rt_st.parent_label);
     p.rank = rt_st.rank;

@@ -232,7 +232,7 @@ static void text_matrix(FILE *out, const mkt_trace *t, const mkt_stats *s)
 int mkt_write_summary_text(FILE *out, const mkt_trace *t, const mkt_stats *s)
 {
     char span[32], a[32], b[32];
-    fprintf(out, "mktrace summary: %s, %d process%s", t->program, t->nprocs, t->nprocs == 1 ? "" : "es");
+    fprintf(out, "mktrace summary: %s\n%d process%s", t->command, t->nprocs, t->nprocs == 1 ? "" : "es");
     if (t->ngroups > 1)
         fprintf(out, " (%d launched, %d spawned)", t->groups[0].size, t->nprocs - t->groups[0].size);
     fprintf(out, "\nwindow:  %s from the first MPI_Init to the last MPI_Finalize\n",
@@ -349,6 +349,8 @@ int mkt_write_summary_json(FILE *out, const mkt_trace *t, const mkt_stats *s)
 {
     fputs("{\"program\":", out);
     json_text(out, t->program);
+    fputs(",\"command\":", out);
+    json_text(out, t->command);
     fprintf(out,
             ",\"window_s\":%.9g,\"hosts\":%d,\"clock_error_s\":%.9g,\"mpi_fraction\":%.6g,"
             "\"load_imbalance\":%.6g,\"compute_max_s\":%.9g,\"compute_mean_s\":%.9g,"

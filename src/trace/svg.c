@@ -113,8 +113,8 @@ static int layout(view *v)
 static void header(view *v)
 {
     FILE *out = v->out;
-    char span[32], name[MKT_NAME_MAX + 8];
-    snprintf(name, sizeof name, "%s", v->o->title != NULL ? v->o->title : v->t->program);
+    char span[32], name[2 * MKT_NAME_MAX + 8];
+    snprintf(name, sizeof name, "%s", v->o->title != NULL ? v->o->title : v->t->command);
     fprintf(out,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "

@@ -209,6 +209,7 @@ typedef struct {
     /* identity */
     char label[MKT_LABEL_MAX];   /* own group */
     char program[MKT_NAME_MAX];  /* basename of the executable */
+    char command[2 * MKT_NAME_MAX]; /* the command line, shortened: PROGRAM ARGS... */
     char host[MKT_NAME_MAX];
     int32_t rank, size;          /* in the own group's MPI_COMM_WORLD */
     uint64_t boot;               /* hash of the kernel's boot id: same boot = same clock */
@@ -308,6 +309,7 @@ typedef struct {
 
 typedef struct {
     char program[MKT_NAME_MAX];
+    char command[2 * MKT_NAME_MAX];
     int nprocs, ngroups;
     mkt_process *procs;
     mkt_group *groups;
