@@ -120,8 +120,11 @@ static void identity(void)
     line[len] = '\0';
     int at = snprintf(rt_st.command, sizeof rt_st.command, "%s", rt_st.program);
     size_t room = sizeof rt_st.command - 1;
-    for (size_t i = strlen(line); i < len && at >= 0 && (size_t)at < room; i++)
-        rt_st.command[at++] = line[i] == '\0' ? ' ' : line[i];
+    for (size_t i = strlen(line); i < len && at >= 0 && (size_t)at < room; i++) {
+        if (line[i] == '\0')
+            line[i] = ' ';
+        rt_st.command[at++] = line[i];
+    }
     while (at > 0 && (size_t)at <= room && rt_st.command[at - 1] == ' ')
         at--;
     rt_st.command[at >= 0 && (size_t)at <= room ? (size_t)at : room] = '\0';
