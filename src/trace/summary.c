@@ -71,8 +71,10 @@ int mkt_stats_build(mkt_stats *s, const mkt_trace *t)
         mkt_kind kind = mkt_func_kind(sl->func);
         f->calls++;
         f->seconds += seconds(sl->t1 - sl->t0);
-        f->bytes_sent += (uint64_t)sl->sbytes;
-        f->bytes_recv += (uint64_t)sl->rbytes;
+        if (kind != MKT_K_PROBE) {   /* a probe's bytes are the message it saw, not moved */
+            f->bytes_sent += (uint64_t)sl->sbytes;
+            f->bytes_recv += (uint64_t)sl->rbytes;
+        }
         if (kind == MKT_K_INIT)
             continue;
         mkt_proc_stats *ps = &s->procs[sl->pid];
@@ -196,6 +198,27 @@ static void text_functions(FILE *out, const mkt_stats *s)
     }
 }
 
+/* The functions' totals by kind of call (send, receive, collective, ...). */
+static void text_kinds(FILE *out, const mkt_stats *s)
+{
+    mkt_func_stats kind[MKT_K_COUNT];
+    memset(kind, 0, sizeof kind);
+    for (int f = 0; f < s->nfuncs; f++) {
+        mkt_func_stats *k = &kind[mkt_func_kind(s->funcs[f].func)];
+        k->calls += s->funcs[f].calls;
+        k->seconds += s->funcs[f].seconds;
+        k->bytes_sent += s->funcs[f].bytes_sent;
+        k->bytes_recv += s->funcs[f].bytes_recv;
+    }
+    char a[32], c[32], d[32];
+    fprintf(out, "\n%-26s %8s %10s %10s %10s\n", "kind", "calls", "time", "sent", "received");
+    for (int k = 0; k < MKT_K_COUNT; k++)
+        if (kind[k].calls > 0)
+            fprintf(out, "%-26s %8" PRIu64 " %10s %10s %10s\n", mkt_kind_name((mkt_kind)k), kind[k].calls,
+                    mkt_format_ns((int64_t)(kind[k].seconds * 1e9), a, sizeof a),
+                    bytes_text(kind[k].bytes_sent, c, sizeof c), bytes_text(kind[k].bytes_recv, d, sizeof d));
+}
+
 static void text_matrix(FILE *out, const mkt_trace *t, const mkt_stats *s)
 {
     size_t np = (size_t)s->nprocs;
@@ -243,6 +266,7 @@ int mkt_write_summary_text(FILE *out, const mkt_trace *t, const mkt_stats *s)
     fprintf(out, "load imbalance: %.1f%% (computing time of the launched ranks: max %s, mean %s)\n", 100 * s->imbalance,
             mkt_format_ns((int64_t)(s->compute_max * 1e9), a, sizeof a),
             mkt_format_ns((int64_t)(s->compute_mean * 1e9), b, sizeof b));
+    text_kinds(out, s);
     text_functions(out, s);
     text_matrix(out, t, s);
     if (t->unmatched_sends + t->unmatched_recvs > 0)
