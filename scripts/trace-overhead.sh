@@ -6,8 +6,10 @@
 #              one process's critical path; the figure is per call
 #   wordcount  the job on the corpus (or 64 MB of generated text), 2 ranks, whole run
 # Each case runs plain and traced alternately ROUNDS times (default 5); the minimum of each
-# is kept, the least disturbed by other load. A timing, never a test: the machine's load is
-# printed beside it (uptime).
+# is kept, the least disturbed by other load. Wall-clock time and the processor time of the
+# measuring thread are both shown: on a loaded machine the processor is taken away now and
+# then, which inflates the first. A timing, never a test: the machine's load is printed
+# beside it (uptime).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
@@ -23,33 +25,43 @@ done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mpikit-overhead.XXXXXX") || exit 1
 trap 'rm -rf "$WORK"' EXIT
 
-# min_of CMD... : run the command, print the number on its last line (the smaller kept by caller)
-value() { "$@" 2>/dev/null | awk 'END { print $NF }'; }
-smaller() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
+# field NAME FILE : the number after NAME in a program's output
+field() { awk -v n="$1" '$1 == n { print $2 }' "$2"; }
+smaller() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || (b != "" && b < a)) ? b : a }'; }
 seconds() { local t0=$EPOCHREALTIME; "$@" >/dev/null 2>&1; awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.4f", b - a }'; }
 
 echo "# $(uptime)"
 echo "# $(nproc) cores; $ROUNDS alternating rounds, minimum of each"
-pp_plain="" pp_traced="" sb_plain="" sb_traced="" wc_plain="" wc_traced=""
+declare -A best
+keep() { best[$1]=$(smaller "${best[$1]:-}" "$2"); }
 K=20000
 if corpus=$("$ROOT/scripts/find-corpus.sh" 2>/dev/null); then :; else
     corpus=$WORK/text.txt
     mpirun -n 1 "$BUILD/bin/textgen" --bytes 64M -o "$corpus" >/dev/null 2>&1
 fi
 for _ in $(seq 1 "$ROUNDS"); do
-    pp_plain=$(smaller "$pp_plain" "$(value mpirun -n 2 "$CASES" bench $K 8)")
-    pp_traced=$(smaller "$pp_traced" "$(value mpirun -n 2 "$MK" -o "$WORK/t1" --limit 1000000000 -- "$CASES" bench $K 8)")
-    sb_plain=$(smaller "$sb_plain" "$(value mpirun -n 1 "$CASES" selfbench $K)")
-    sb_traced=$(smaller "$sb_traced" "$(value mpirun -n 1 "$MK" -o "$WORK/t2" --limit 1000000000 -- "$CASES" selfbench $K)")
-    wc_plain=$(smaller "$wc_plain" "$(seconds mpirun -n 2 "$BUILD/bin/wordcount" "$corpus")")
-    wc_traced=$(smaller "$wc_traced" "$(seconds mpirun -n 2 "$MK" -o "$WORK/t3" -- "$BUILD/bin/wordcount" "$corpus")")
+    for mode in plain traced; do
+        pre=()
+        [ $mode = traced ] && pre=("$MK" -o "$WORK/t-$mode" --limit 1000000000 --)
+        mpirun -n 2 "${pre[@]}" "$CASES" bench $K 8 >"$WORK/pp" 2>/dev/null
+        keep "pp-$mode" "$(field roundtrip_us "$WORK/pp")"
+        keep "ppcpu-$mode" "$(field roundtrip_cpu_us "$WORK/pp")"
+        mpirun -n 1 "${pre[@]}" "$CASES" selfbench $K >"$WORK/sb" 2>/dev/null
+        keep "sb-$mode" "$(field per_call_us "$WORK/sb")"
+        keep "sbcpu-$mode" "$(field per_call_cpu_us "$WORK/sb")"
+    done
+    keep wc-plain "$(seconds mpirun -n 2 "$BUILD/bin/wordcount" "$corpus")"
+    keep wc-traced "$(seconds mpirun -n 2 "$MK" -o "$WORK/t3" -- "$BUILD/bin/wordcount" "$corpus")"
 done
 calls=$(grep -c '"ph":"X"' "$WORK/t3/trace.json")
-awk -v pp0="$pp_plain" -v pp1="$pp_traced" -v sb0="$sb_plain" -v sb1="$sb_traced" -v wc0="$wc_plain" \
-    -v wc1="$wc_traced" -v calls="$calls" -v k=$K 'BEGIN {
-    printf "%-34s %12s %12s %14s\n", "case", "plain", "traced", "added per call"
-    printf "%-34s %9.3f us %9.3f us %11.3f us\n", "ping-pong round trip (" k ", 8 B)", pp0, pp1, (pp1 - pp0) / 4
-    printf "%-34s %9.3f us %9.3f us %11.3f us\n", "one call, self loop (" 3 * k ")", sb0, sb1, sb1 - sb0
-    printf "%-34s %10.3f s %10.3f s %+13.1f%%   (%d calls traced, whole run incl. writing the trace)\n",
-        "wordcount, 2 ranks", wc0, wc1, 100 * (wc1 - wc0) / wc0, calls
-}'
+row() { # LABEL PLAIN TRACED PER : the times and the difference divided by PER
+    awk -v l="$1" -v a="$2" -v b="$3" -v per="$4" 'BEGIN { printf "%-44s %9.3f us %9.3f us %11.3f us\n", l, a, b, (b - a) / per }'
+}
+printf '%-44s %12s %12s %14s\n' "case (minimum over the rounds)" "plain" "traced" "added per call"
+row "ping-pong round trip, wall clock" "${best[pp-plain]}" "${best[pp-traced]}" 4
+row "ping-pong round trip, rank 0 processor time" "${best[ppcpu-plain]}" "${best[ppcpu-traced]}" 4
+row "self loop, one call, wall clock" "${best[sb-plain]}" "${best[sb-traced]}" 1
+row "self loop, one call, processor time" "${best[sbcpu-plain]}" "${best[sbcpu-traced]}" 1
+awk -v a="${best[wc-plain]}" -v b="${best[wc-traced]}" -v calls="$calls" 'BEGIN {
+    printf "%-44s %10.3f s %10.3f s %+13.1f%%   (%d calls, whole run incl. writing the trace)\n",
+        "wordcount, 2 ranks", a, b, 100 * (b - a) / a, calls }'

@@ -13,7 +13,8 @@
 #include "trace.h"
 
 struct mkt_buffer {
-    pthread_mutex_t lock; /* held from reserve to commit */
+    pthread_mutex_t lock; /* held from reserve to commit, when locking */
+    int locking;          /* 0: one thread records at a time (no MPI_THREAD_MULTIPLE) */
     mkt_event *half[2];
     size_t half_cap, used; /* events in half[cur] */
     int cur;
@@ -29,6 +30,23 @@ struct mkt_buffer {
     uint64_t spilled, spills;
     char dir[512];
 };
+
+static void lock(mkt_buffer *b)
+{
+    if (b->locking)
+        pthread_mutex_lock(&b->lock);
+}
+
+static void unlock(mkt_buffer *b)
+{
+    if (b->locking)
+        pthread_mutex_unlock(&b->lock);
+}
+
+void mkt_buffer_set_locking(mkt_buffer *b, int on)
+{
+    b->locking = on;
+}
 
 mkt_buffer *mkt_buffer_new(size_t capacity, uint64_t limit, const char *spill_dir)
 {
@@ -46,10 +64,14 @@ mkt_buffer *mkt_buffer_new(size_t capacity, uint64_t limit, const char *spill_di
         free(b);
         return NULL;
     }
+    /* touch every page now (at MPI_Init), so no MPI call later pays for a page fault */
+    memset(b->half[0], 0, b->half_cap * sizeof(mkt_event));
+    memset(b->half[1], 0, b->half_cap * sizeof(mkt_event));
     pthread_mutex_init(&b->lock, NULL);
     pthread_mutex_init(&b->io_lock, NULL);
     pthread_cond_init(&b->io_cond, NULL);
     b->limit = limit;
+    b->locking = 1;
     b->pending = -1;
     b->fd = -1;
     const char *dir = spill_dir != NULL ? spill_dir : getenv("TMPDIR");
@@ -142,14 +164,14 @@ static int swap_halves(mkt_buffer *b)
 
 mkt_event *mkt_buffer_reserve(mkt_buffer *b, size_t n, uint64_t *index)
 {
-    pthread_mutex_lock(&b->lock);
+    lock(b);
     if (index != NULL)
         *index = b->next_index;
     b->next_index += n;
     if (n > b->half_cap || (b->limit != 0 && b->kept + n > b->limit) ||
         (b->used + n > b->half_cap && swap_halves(b) != 0)) {
         b->dropped += n;
-        pthread_mutex_unlock(&b->lock);
+        unlock(b);
         return NULL;
     }
     mkt_event *e = b->half[b->cur] + b->used;
@@ -162,24 +184,24 @@ mkt_event *mkt_buffer_reserve(mkt_buffer *b, size_t n, uint64_t *index)
 
 void mkt_buffer_commit(mkt_buffer *b)
 {
-    pthread_mutex_unlock(&b->lock);
+    unlock(b);
 }
 
 mkt_event *mkt_buffer_last(mkt_buffer *b, uint64_t expected_index)
 {
-    pthread_mutex_lock(&b->lock);
+    lock(b);
     /* the most recent event, still in memory and not dropped */
     if (b->next_index == expected_index + 1 && b->last_kept == expected_index + 1 && b->used > 0)
         return b->half[b->cur] + b->used - 1;
-    pthread_mutex_unlock(&b->lock);
+    unlock(b);
     return NULL;
 }
 
 uint64_t mkt_buffer_next_index(mkt_buffer *b)
 {
-    pthread_mutex_lock(&b->lock);
+    lock(b);
     uint64_t i = b->next_index;
-    pthread_mutex_unlock(&b->lock);
+    unlock(b);
     return i;
 }
 

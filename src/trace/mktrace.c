@@ -131,13 +131,13 @@ static int set_environment(const options *o, const char *lib, const char *self, 
 
 int main(int argc, char **argv)
 {
-    options o = {NULL, NULL, 0, 65536, 1 << 20};
+    options o = {NULL, NULL, 0, 8192, 1 << 20};
     const mk_option opts[] = {
         {"output", 'o', MK_OPT_STRING, &o.dir, "DIR", "write the trace here: trace.json, timeline.svg, summary.txt", 0,
          0, 0, 0, NULL},
         {"format", 'f', MK_OPT_CHOICE, &o.format, "FMT",
          "the summary also as csv (one table per file) or json (one document)", 0, 0, 0, 0, "text|csv|json"},
-        {"buffer", 0, MK_OPT_INT, &o.buffer, "N", "calls kept in memory per process before a spill (65536)", 16,
+        {"buffer", 0, MK_OPT_INT, &o.buffer, "N", "calls kept in memory per process before a spill (8192)", 16,
          1 << 26, 0, 0, NULL},
         {"limit", 0, MK_OPT_INT, &o.limit, "N",
          "calls recorded per process at most (1048576); later ones are only counted", 1, INT64_C(1) << 40, 0, 0, NULL},

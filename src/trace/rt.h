@@ -45,6 +45,7 @@ typedef struct {
  * no caller to hand its state to, so this is the tracer's one global. */
 typedef struct {
     int started;
+    int locking;               /* MPI_THREAD_MULTIPLE: calls may run at once, tables are locked */
     mkt_buffer *buf;
     MPI_Comm tcomm; /* a dup of MPI_COMM_WORLD: the tracer's own messages */
     int rank, size, provided;
@@ -85,6 +86,20 @@ typedef struct {
 } rt_state;
 
 extern rt_state rt_st;
+
+/* The tables' locks, taken only under MPI_THREAD_MULTIPLE (below it MPI calls, and so the
+ * wrappers, never run at the same time). */
+static inline void rt_lock(pthread_mutex_t *m)
+{
+    if (rt_st.locking)
+        pthread_mutex_lock(m);
+}
+
+static inline void rt_unlock(pthread_mutex_t *m)
+{
+    if (rt_st.locking)
+        pthread_mutex_unlock(m);
+}
 
 /* Index of a group (by label hash) in this process's table, added when new. Locked. */
 int rt_group_index(uint64_t hash, const char *label);

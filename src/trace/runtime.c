@@ -179,7 +179,7 @@ static rt_comm *new_comm(MPI_Comm comm, int kind)
 /* Add an entry to the table under the handle; its index, or 0 (world) when out of memory. */
 static uint32_t add_comm(MPI_Comm comm, rt_comm *c)
 {
-    pthread_mutex_lock(&rt_st.lock);
+    rt_lock(&rt_st.lock);
     uint32_t index = 0;
     if (rt_st.ncomms == rt_st.capcomms) {
         uint32_t cap = rt_st.capcomms == 0 ? 16 : 2 * rt_st.capcomms;
@@ -196,7 +196,7 @@ static uint32_t add_comm(MPI_Comm comm, rt_comm *c)
         if (comm != MPI_COMM_WORLD && comm != MPI_COMM_SELF)
             mkt_map_put(&rt_st.comm_at, HANDLE_KEY(comm), index);
     }
-    pthread_mutex_unlock(&rt_st.lock);
+    rt_unlock(&rt_st.lock);
     return index;
 }
 
@@ -235,10 +235,10 @@ rt_comm *rt_comm_get(MPI_Comm comm, uint32_t *index)
         return rt_st.self;
     }
     int64_t at;
-    pthread_mutex_lock(&rt_st.lock);
+    rt_lock(&rt_st.lock);
     int found = mkt_map_get(&rt_st.comm_at, HANDLE_KEY(comm), &at);
     rt_comm *c = found ? rt_st.comms[at] : NULL;
-    pthread_mutex_unlock(&rt_st.lock);
+    rt_unlock(&rt_st.lock);
     if (found) {
         *index = (uint32_t)at;
         return c;
@@ -279,7 +279,7 @@ void rt_comm_register(MPI_Comm newcomm)
         return;
     }
     uint64_t biggest = 0;
-    pthread_mutex_lock(&rt_st.lock);
+    rt_lock(&rt_st.lock);
     for (int r = 0; r < n; r++) {
         if (all[r].candidate > biggest)
             biggest = all[r].candidate;
@@ -292,7 +292,7 @@ void rt_comm_register(MPI_Comm newcomm)
             c->group_of[r] = (uint8_t)g;
         }
     }
-    pthread_mutex_unlock(&rt_st.lock);
+    rt_unlock(&rt_st.lock);
     free(all);
     c->id = biggest;
     if (c->kind == 3) {
@@ -310,9 +310,9 @@ void rt_comm_forget(MPI_Comm comm)
 {
     if (comm == MPI_COMM_NULL || comm == MPI_COMM_WORLD || comm == MPI_COMM_SELF)
         return;
-    pthread_mutex_lock(&rt_st.lock);
+    rt_lock(&rt_st.lock);
     mkt_map_del(&rt_st.comm_at, HANDLE_KEY(comm));
-    pthread_mutex_unlock(&rt_st.lock);
+    rt_unlock(&rt_st.lock);
 }
 
 void rt_peer(mkt_event *e, const rt_comm *c, int rank)
@@ -340,9 +340,9 @@ uint32_t rt_req_add(MPI_Request req, int kind, uint32_t comm)
         return 0;
     uint32_t serial = atomic_fetch_add(&rt_st.next_req, 1) + 1;
     int64_t value = (int64_t)(((uint64_t)serial << 32) | ((uint64_t)(kind & 3) << 30) | (comm & 0x3fffffffu));
-    pthread_mutex_lock(&rt_st.req_lock);
+    rt_lock(&rt_st.req_lock);
     mkt_map_put(&rt_st.req_at, HANDLE_KEY(req), value);
-    pthread_mutex_unlock(&rt_st.req_lock);
+    rt_unlock(&rt_st.req_lock);
     return serial;
 }
 
@@ -351,11 +351,11 @@ static int req_take(MPI_Request req, uint32_t *serial, int *kind, uint32_t *comm
 {
     int64_t value;
     uint64_t key = HANDLE_KEY(req);
-    pthread_mutex_lock(&rt_st.req_lock);
+    rt_lock(&rt_st.req_lock);
     int found = mkt_map_get(&rt_st.req_at, key, &value);
     if (found)
         mkt_map_del(&rt_st.req_at, key);
-    pthread_mutex_unlock(&rt_st.req_lock);
+    rt_unlock(&rt_st.req_lock);
     if (!found)
         return 0;
     *serial = (uint32_t)((uint64_t)value >> 32);
@@ -366,29 +366,29 @@ static int req_take(MPI_Request req, uint32_t *serial, int *kind, uint32_t *comm
 
 void rt_req_forget(MPI_Request req)
 {
-    pthread_mutex_lock(&rt_st.req_lock);
+    rt_lock(&rt_st.req_lock);
     mkt_map_del(&rt_st.req_at, HANDLE_KEY(req));
-    pthread_mutex_unlock(&rt_st.req_lock);
+    rt_unlock(&rt_st.req_lock);
 }
 
 void rt_msg_add(MPI_Message msg, uint32_t seq, uint32_t comm)
 {
     if (msg == MPI_MESSAGE_NULL || msg == MPI_MESSAGE_NO_PROC)
         return;
-    pthread_mutex_lock(&rt_st.req_lock);
+    rt_lock(&rt_st.req_lock);
     mkt_map_put(&rt_st.msg_at, HANDLE_KEY(msg), (int64_t)(((uint64_t)seq << 32) | comm));
-    pthread_mutex_unlock(&rt_st.req_lock);
+    rt_unlock(&rt_st.req_lock);
 }
 
 int rt_msg_take(MPI_Message msg, uint32_t *seq, uint32_t *comm)
 {
     int64_t value;
     uint64_t key = HANDLE_KEY(msg);
-    pthread_mutex_lock(&rt_st.req_lock);
+    rt_lock(&rt_st.req_lock);
     int found = mkt_map_get(&rt_st.msg_at, key, &value);
     if (found)
         mkt_map_del(&rt_st.msg_at, key);
-    pthread_mutex_unlock(&rt_st.req_lock);
+    rt_unlock(&rt_st.req_lock);
     if (found) {
         *seq = (uint32_t)((uint64_t)value >> 32);
         *comm = (uint32_t)value;
@@ -398,9 +398,9 @@ int rt_msg_take(MPI_Message msg, uint32_t *seq, uint32_t *comm)
 
 rt_comm *rt_comm_at(uint32_t index)
 {
-    pthread_mutex_lock(&rt_st.lock);
+    rt_lock(&rt_st.lock);
     rt_comm *c = index < rt_st.ncomms ? rt_st.comms[index] : rt_st.world;
-    pthread_mutex_unlock(&rt_st.lock);
+    rt_unlock(&rt_st.lock);
     return c;
 }
 

@@ -153,7 +153,7 @@ static void options(void)
                    : strcmp(fmt, "csv") == 0  ? MKT_OUT_CSV
                    : strcmp(fmt, "json") == 0 ? MKT_OUT_JSON
                                               : MKT_OUT_TEXT;
-    rt_st.capacity = (size_t)env_count("MKTRACE_BUFFER", 65536);
+    rt_st.capacity = (size_t)env_count("MKTRACE_BUFFER", 8192);
     rt_st.limit = env_count("MKTRACE_LIMIT", 1u << 20);
     const char *launcher = getenv("MKTRACE_LAUNCHER");
     snprintf(rt_st.launcher, sizeof rt_st.launcher, "%s", launcher != NULL ? launcher : "");
@@ -211,9 +211,9 @@ static void link_to_children(MPI_Comm intercomm, int is_root, const char *label)
     if (PMPI_Comm_dup(intercomm, &l.comm) != MPI_SUCCESS)
         return;
     PMPI_Comm_set_errhandler(l.comm, MPI_ERRORS_RETURN);
-    pthread_mutex_lock(&rt_st.lock);
+    rt_lock(&rt_st.lock);
     rt_group_index(mkt_hash_str(label), label);
-    pthread_mutex_unlock(&rt_st.lock);
+    rt_unlock(&rt_st.lock);
     if (is_root) {
         hello h = {rt_st.boot, rt_st.rank, 0}, theirs;
         PMPI_Send(&h, (int)sizeof h, MPI_BYTE, 0, TAG_HELLO, l.comm);
@@ -270,6 +270,9 @@ void rt_start(int func, int64_t t0, int64_t t1, int provided)
     }
     snprintf(rt_st.label, sizeof rt_st.label, "%s", child ? group : "0");
     rt_st.buf = mkt_buffer_new(rt_st.capacity, rt_st.limit, NULL);
+    rt_st.locking = provided == MPI_THREAD_MULTIPLE;
+    if (rt_st.buf != NULL)
+        mkt_buffer_set_locking(rt_st.buf, rt_st.locking);
     rt_st.boots = calloc((size_t)rt_st.size, sizeof *rt_st.boots);
     if (rt_st.buf == NULL || rt_st.boots == NULL || add_fixed_comms() != 0)
         return;

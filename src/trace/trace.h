@@ -136,6 +136,9 @@ typedef struct mkt_buffer mkt_buffer;
  * events in total (0: no limit); events past the limit are counted as dropped. */
 mkt_buffer *mkt_buffer_new(size_t capacity, uint64_t limit, const char *spill_dir);
 void mkt_buffer_free(mkt_buffer *b);
+/* Locking on (the default) or off: off only when no two threads can record at once (an MPI
+ * library initialized below MPI_THREAD_MULTIPLE allows one MPI call at a time). */
+void mkt_buffer_set_locking(mkt_buffer *b, int on);
 /* Room for n consecutive events, zeroed, or NULL (dropped: counted). *index (if not NULL)
  * gets the index of the first. The caller fills them and then calls mkt_buffer_commit;
  * between the two the buffer is locked (keep it short). */
