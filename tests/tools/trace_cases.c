@@ -16,8 +16,8 @@
  *   trace_cases spawn C           each rank spawns C children (this program, "child") that
  *                                 get a number by MPI_Scatter and return it doubled
  *   trace_cases abort             some messages, then MPI_Abort on the last rank
- *   trace_cases bench K BYTES     ping-pong timing: prints "roundtrip_us X" and the processor
- *                                 time of rank 0, "roundtrip_cpu_us X"
+ *   trace_cases bench K BYTES     ping-pong timing on rank 0: "roundtrip_us X" (mean),
+ *                                 "roundtrip_median_us X", "roundtrip_cpu_us X" (processor)
  *   trace_cases selfbench K       one rank, K x (Isend to itself, Recv, Wait): prints
  *                                 "per_call_us X", the time of one call (3 per iteration), and
  *                                 "per_call_cpu_us X", the processor time of one
@@ -276,17 +276,29 @@ static double thread_cpu(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The ping-pong's timings on rank 0: the mean round trip, the median (the typical round trip:
+ * on a loaded machine a few round trips absorb the moments a rank lost its processor, and
+ * they dominate the mean), and rank 0's processor time per round trip. */
 static void bench(int k, int bytes)
 {
     char *buf = calloc((size_t)bytes + 1, 1);
+    double *rtt = calloc((size_t)k + 1, sizeof *rtt);
     int last = world_size - 1;
     MPI_Barrier(MPI_COMM_WORLD);
     double cpu = thread_cpu();
     double t = MPI_Wtime();
     for (int i = 0; i < k; i++) {
         if (world_rank == 0) {
+            double t0 = MPI_Wtime();
             MPI_Send(buf, bytes, MPI_BYTE, last, 1, MPI_COMM_WORLD);
             MPI_Recv(buf, bytes, MPI_BYTE, last, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            rtt[i] = MPI_Wtime() - t0;
         } else if (world_rank == last) {
             MPI_Recv(buf, bytes, MPI_BYTE, 0, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
             MPI_Send(buf, bytes, MPI_BYTE, 0, 2, MPI_COMM_WORLD);
@@ -294,8 +306,12 @@ static void bench(int k, int bytes)
     }
     t = MPI_Wtime() - t;
     cpu = thread_cpu() - cpu;
-    if (world_rank == 0)   /* rank 0's processor time: it polls while it waits, like rank N-1 */
-        printf("roundtrip_cpu_us %.3f\nroundtrip_us %.3f\n", 1e6 * cpu / k, 1e6 * t / k);
+    if (world_rank == 0) {
+        qsort(rtt, (size_t)k, sizeof *rtt, cmp_double);
+        printf("roundtrip_cpu_us %.3f\nroundtrip_median_us %.3f\nroundtrip_p99_us %.3f\nroundtrip_us %.3f\n",
+               1e6 * cpu / k, 1e6 * rtt[k / 2], 1e6 * rtt[k - 1 - k / 100], 1e6 * t / k);
+    }
+    free(rtt);
     free(buf);
 }
 
