@@ -34,9 +34,10 @@ mkdir -p "$OUT" || exit 1
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mpikit-timelines.XXXXXX") || exit 1
 trap 'rm -rf "$WORK"' EXIT
 
-# A small text for the text jobs: 4 MB of the Shakespeare corpus, else generated.
+# A small text for the text jobs, in $OUT (recipes run there, so titles show a short name):
+# 4 MB of the Shakespeare corpus, else generated.
 corpus() {
-    local c=$WORK/corpus.txt
+    local c=$OUT/corpus-4M.txt
     if [ ! -f "$c" ]; then
         local src
         if src=$("$ROOT/scripts/find-corpus.sh" 2>/dev/null); then
@@ -45,7 +46,7 @@ corpus() {
             mpirun -n 1 "$BIN/textgen" --bytes 4M -o "$c" >/dev/null 2>&1
         fi
     fi
-    echo "$c"
+    echo "corpus-4M.txt"
 }
 
 # recipe NAME: "RANKS COMMAND..." for a named recipe, or nothing.
@@ -53,9 +54,10 @@ recipe() {
     case $1 in
     hello) echo "$NP $BIN/hello" ;;
     square) echo "$NP $BIN/square --n 100000 --repeat 1" ;;
-    pool-static) echo "4 $BIN/pool --tasks 16 --sleep uniform:0:40ms --seed 3 --schedule static" ;;
-    pool-cyclic) echo "4 $BIN/pool --tasks 16 --sleep uniform:0:40ms --seed 3 --schedule cyclic" ;;
-    pool-dynamic) echo "4 $BIN/pool --tasks 16 --sleep uniform:0:40ms --seed 3 --schedule dynamic" ;;
+    # the job's default example: 16 tasks of 0-1 s (docs/pool.md compares its makespans)
+    pool-static) echo "4 $BIN/pool --schedule static" ;;
+    pool-cyclic) echo "4 $BIN/pool --schedule cyclic" ;;
+    pool-dynamic) echo "4 $BIN/pool --schedule dynamic" ;;
     queue) echo "$NP $BIN/queue --items 10" ;;
     wordcount) echo "4 $BIN/wordcount --chunk-size 1M $(corpus)" ;;
     bigpower) echo "$NP $BIN/bigpower --n 2e6" ;;
@@ -68,7 +70,7 @@ recipe() {
 ALL="hello square pool-static pool-cyclic pool-dynamic queue wordcount bigpower arraystats table findfiles spawn"
 
 failed=0
-run() { # NAME RANKS COMMAND...
+run() { # NAME RANKS COMMAND... (in the current directory)
     local name=$1 ranks=$2
     shift 2
     local dir=$OUT/$name
@@ -78,15 +80,16 @@ run() { # NAME RANKS COMMAND...
         echo "timelines: $name failed:" >&2
         tail -n 5 "$WORK/$name.err" | sed 's/^/    /' >&2
         failed=1
+        return 1
     fi
 }
 
 # shellcheck disable=SC2086 # the list of recipe names
 [ $# -gt 0 ] || set -- $ALL
 for entry in "$@"; do
-    if spec=$(recipe "$entry") && [ -n "$spec" ]; then
+    if spec=$(cd "$OUT" && recipe "$entry") && [ -n "$spec" ]; then
         # shellcheck disable=SC2086 # the recipe is words: ranks, program, arguments
-        run "$entry" $spec
+        (cd "$OUT" && run "$entry" $spec) || failed=1
     elif [[ $entry == *=* ]]; then
         # shellcheck disable=SC2086 # NAME=COMMAND ARGS: the command's words
         run "${entry%%=*}" "$NP" ${entry#*=}
