@@ -14,6 +14,19 @@ MK=$BIN/mktrace
 CASES=$TOOLS/trace_cases
 PY=/usr/bin/python3
 check_trace() { "$PY" "$ROOT/tests/tools/trace_check.py" "$@" 2>&1 | sed 's/^/#   /' >&2; [ "${PIPESTATUS[0]}" = 0 ]; }
+# check_batch DIR "NAME::CHECK ARGS"... : the checks on one trace in one run of the checker
+check_batch() {
+    local d=$1 line seen=0
+    shift
+    while IFS= read -r line; do
+        case $line in
+        "ok "*) ok "${line#ok }"; seen=$((seen + 1)) ;;
+        "not ok "*) not_ok "${line#not ok }"; seen=$((seen + 1)) ;;
+        *) echo "#   ${line#\# }" ;;
+        esac
+    done < <("$PY" "$ROOT/tests/tools/trace_check.py" batch "$d" "$@" 2>&1)
+    [ "$seen" = $# ] || not_ok "trace_check ran $seen of $# checks on $d"
+}
 K=10
 
 if [ ! -x "$MK" ] || [ ! -f "$BUILD/lib/libmpikit-trace.so" ] || [ ! -x "$CASES" ]; then
@@ -65,34 +78,31 @@ for n in $RANKS; do
         continue
     fi
     check "$n ranks: program output unchanged by the tracer" grep -q "^probe $((3 * K)) messages" "$TMP/out"
-    check "$n ranks: trace.json valid, arrows forward in time, timeline.svg well-formed" check_trace valid "$d" one-clock
-    check "$n ranks: ping-pong of $K round trips: $((2 * K)) paired messages of 64 bytes" \
-        check_trace pingpong "$d" $K 64 0 $((n - 1))
-    check "$n ranks: scatter: one MPI_Scatter per rank, 40 bytes each, $((40 * n)) from the root" \
-        check_trace scatter "$d" "$n" 10
-    check "$n ranks: every request completed once; Isends end at the Irecv's completion" \
-        check_trace nonblocking "$d" "$n" $K
-    check "$n ranks: summary.txt rows and the CSV tables" check_trace summary "$d" "$n"
     check "$n ranks: rank 0 says where the trace went" grep -q "^mktrace: $n process.*: $d/" "$TMP/err"
+    check_batch "$d" \
+        "$n ranks: trace.json valid, arrows forward in time, timeline.svg well-formed::valid one-clock" \
+        "$n ranks: ping-pong of $K round trips: $((2 * K)) paired messages of 64 bytes::pingpong $K 64 0 $((n - 1))" \
+        "$n ranks: scatter: one MPI_Scatter per rank, 40 bytes each, $((40 * n)) from the root::scatter $n 10" \
+        "$n ranks: every request completed once; Isends end at the Irecv's completion::nonblocking $n $K" \
+        "$n ranks: summary.txt rows and the CSV tables::summary $n"
 done
 
 # --- clocks on separate kernels: MKTRACE_FAKE_HOSTS=1 makes every rank pretend to be on its
 # own, so the handshakes of a multi-host run align clocks that are in truth one ---
 mpirun_n 3 -x MKTRACE_FAKE_HOSTS=1 "$MK" -o "$TMP/hosts" -- "$CASES" pingpong $K 64 >"$TMP/out" 2>"$TMP/err"
-check "3 hosts: trace valid" check_trace valid "$TMP/hosts"
-check "3 hosts: clocks aligned within the stated bound" check_trace clock "$TMP/hosts" 3
-check "3 hosts: ping-pong still paired" check_trace pingpong "$TMP/hosts" $K 64 0 2
+check_batch "$TMP/hosts" "3 hosts: trace valid::valid" "3 hosts: clocks aligned within the stated bound::clock 3" \
+    "3 hosts: ping-pong still paired::pingpong $K 64 0 2"
 
 # --- spawned children are their own group ---
 OMPI_MCA_rmaps_base_oversubscribe=1 mpirun_n 2 "$MK" -o "$TMP/spawn" -- "$CASES" spawn 2 >"$TMP/out" 2>"$TMP/err"
 check "spawn: children did their work" grep -q "doubled: ok" "$TMP/out"
-check "spawn: trace valid" check_trace valid "$TMP/spawn" one-clock
-check "spawn: 2 ranks and 2 groups of 2 children, linked by the intercomm collectives" check_trace spawn "$TMP/spawn" 2 2
+check_batch "$TMP/spawn" "spawn: trace valid::valid one-clock" \
+    "spawn: 2 ranks and 2 groups of 2 children, linked by the intercomm collectives::spawn 2 2"
 
 # --- threads calling MPI at once (MPI_THREAD_MULTIPLE) ---
 mpirun_n 3 "$MK" -o "$TMP/threads" -- "$CASES" threads 20 >"$TMP/out" 2>"$TMP/err"
-check "threads: trace valid (one track per thread)" check_trace valid "$TMP/threads" one-clock
-check "threads: 80 messages from two threads per rank" check_trace threads "$TMP/threads" 3 20
+check_batch "$TMP/threads" "threads: trace valid (one track per thread)::valid one-clock" \
+    "threads: 80 messages from two threads per rank::threads 3 20"
 
 check "spill (2 ranks, --buffer 16): nothing left in TMPDIR" \
     [ -z "$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'mktrace-spill-*' 2>/dev/null)" ]

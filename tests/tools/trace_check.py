@@ -3,6 +3,9 @@
 the traced program (tests/tools/trace_cases.c) must have done. Exit 0 when it holds, else 1
 with the reason on stderr. Run with Debian's /usr/bin/python3 (tests/jobs/trace.sh).
 
+trace_check.py batch DIR "NAME::CHECK ARGS..." ... runs several checks on one directory (read
+once) and prints "ok NAME" or "not ok NAME" for each, the reasons on "#" lines.
+
   valid DIR [one-clock]     trace.json loads; every slice has a start and a duration and
                             slices of one thread do not overlap; every flow has exactly one
                             start ("s") and one end ("f", bound to its enclosing slice), each
@@ -24,17 +27,22 @@ with the reason on stderr. Run with Debian's /usr/bin/python3 (tests/jobs/trace.
                             error of its two ends allows
 """
 import collections
+import functools
 import json
 import os
 import sys
 import xml.etree.ElementTree as ET
 
 
+class CheckFailed(Exception):
+    pass
+
+
 def fail(msg):
-    sys.stderr.write("trace_check: " + msg + "\n")
-    sys.exit(1)
+    raise CheckFailed(msg)
 
 
+@functools.lru_cache(maxsize=4)
 def load(d):
     with open(os.path.join(d, "trace.json")) as f:
         doc = json.load(f)
@@ -252,29 +260,43 @@ def check_clock(d, n):
         fail("an arrow points %.3f us back, more than twice the error bound %.3f us" % (max(back), err_us))
 
 
-def main(argv):
-    if len(argv) < 3:
-        fail(__doc__)
-    what, d, rest = argv[1], argv[2], argv[3:]
-    ints = [int(x) for x in rest if x.lstrip("-").isdigit()]
+CHECKS = {"valid": None, "pingpong": check_pingpong, "scatter": check_scatter, "nonblocking": check_nonblocking,
+          "spawn": check_spawn, "threads": check_threads, "summary": check_summary, "clock": check_clock}
+
+
+def run(what, d, rest):
+    if what not in CHECKS:
+        fail("unknown check %s" % what)
     if what == "valid":
         check_valid(d, "one-clock" in rest)
-    elif what == "pingpong":
-        check_pingpong(d, *ints)
-    elif what == "scatter":
-        check_scatter(d, *ints)
-    elif what == "nonblocking":
-        check_nonblocking(d, *ints)
-    elif what == "spawn":
-        check_spawn(d, *ints)
-    elif what == "threads":
-        check_threads(d, *ints)
-    elif what == "summary":
-        check_summary(d, *ints)
-    elif what == "clock":
-        check_clock(d, *ints)
     else:
-        fail("unknown check %s" % what)
+        CHECKS[what](d, *[int(x) for x in rest if x.lstrip("-").isdigit()])
+
+
+def main(argv):
+    if len(argv) < 3:
+        sys.stderr.write(__doc__)
+        sys.exit(2)
+    what, d, rest = argv[1], argv[2], argv[3:]
+    if what != "batch":
+        try:
+            run(what, d, rest)
+        except CheckFailed as e:
+            sys.stderr.write("trace_check: %s\n" % e)
+            sys.exit(1)
+        return
+    status = 0
+    for spec in rest:
+        name, _, words = spec.partition("::")
+        try:
+            check = words.split()
+            run(check[0], d, check[1:])
+            print("ok " + name)
+        except (CheckFailed, OSError, ValueError, KeyError, IndexError) as e:
+            print("not ok " + name)
+            print("# " + str(e).replace("\n", "\n# "))
+            status = 1
+    sys.exit(status)
 
 
 if __name__ == "__main__":
