@@ -193,3 +193,61 @@ clean:
 
 -include $(LIB_OBJ:.o=.d) $(JOB_SRC:jobs/%.c=$(BUILD)/obj/jobs/%.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.d) \
          $(TOOL_SRC:tests/tools/%.c=$(BUILD)/obj/tools/%.d)
+
+# ---- the tracer (issue 18, docs/tracing.md): libmpikit-trace.so and the mktrace launcher ----
+# src/trace/ is a subdirectory, so nothing of it enters libmpikit.a (src/*.c). Its MPI-free
+# core (no mpi.h) is linked into tests/unit/test_trace_*.c; the wrappers and the session need
+# MPI. Objects are position-independent, symbols hidden except the MPI_* wrappers.
+TRACE_CORE     := funcs map buffer blob clock model json svg summary output
+TRACE_MPI      := runtime session wrap_p2p wrap_coll wrap_misc
+TRACE_CORE_OBJ := $(TRACE_CORE:%=$(BUILD)/obj/trace/%.o)
+TRACE_MPI_OBJ  := $(TRACE_MPI:%=$(BUILD)/obj/trace/%.o)
+TRACE_SO       := $(BUILD)/lib/libmpikit-trace.so
+MKTRACE        := $(BUILD)/bin/mktrace
+TRACE_CFLAGS   := -fPIC -fvisibility=hidden
+ifeq ($(SANITIZE),1)
+# mktrace preloads the sanitizer runtime first: it must come before the (instrumented) tracer.
+$(BUILD)/obj/trace/mktrace.o: TRACE_CFLAGS += -DMKT_PRELOAD_FIRST='"$(shell $(MPICC) -print-file-name=libasan.so)"'
+endif
+
+.PHONY: trace timelines install-trace uninstall-trace
+all: trace
+trace: $(TRACE_SO) $(MKTRACE)
+
+$(BUILD)/obj/trace/%.o: src/trace/%.c
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_CFLAGS) $(TRACE_CFLAGS) -c $< -o $@
+
+$(TRACE_SO): $(TRACE_CORE_OBJ) $(TRACE_MPI_OBJ)
+	@mkdir -p $(dir $@)
+	$(MPICC) -shared $(ALL_LDFLAGS) $^ -lpthread -lm -o $@
+
+$(MKTRACE): $(BUILD)/obj/trace/mktrace.o $(TRACE_CORE_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_LDFLAGS) $^ -lpthread -lm -o $@
+
+# The core's unit tests link its objects (a shorter stem than $(BUILD)/tests/%: this rule wins).
+$(BUILD)/tests/test_trace_%: $(BUILD)/obj/tests/test_trace_%.o $(TRACE_CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_LDFLAGS) $^ $(CMOCKA_LIBS) -lpthread -lm -o $@
+
+# make timelines: trace programs into $(BUILD)/timelines/NAME/ (scripts/timelines.sh --help).
+# TIMELINES names recipes (pool-static, pool-dynamic, wordcount, ...) or executables (run with
+# no arguments on TIMELINE_NP ranks); empty: every job recipe. TIMELINE_DOCS=1 also refreshes
+# the SVGs that docs/tracing.md shows (docs/img/timeline-*.svg).
+TIMELINES     ?=
+TIMELINE_NP   ?= 4
+TIMELINE_DOCS ?= 0
+timelines: all
+	BUILD=$(BUILD) TIMELINE_NP=$(TIMELINE_NP) TIMELINE_DOCS=$(TIMELINE_DOCS) scripts/timelines.sh $(TIMELINES)
+
+install: install-trace
+install-trace: trace
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib
+	install -m 0755 $(MKTRACE) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(TRACE_SO) $(DESTDIR)$(PREFIX)/lib/
+uninstall: uninstall-trace
+uninstall-trace:
+	rm -f $(DESTDIR)$(PREFIX)/bin/mktrace $(DESTDIR)$(PREFIX)/lib/libmpikit-trace.so
+
+-include $(TRACE_CORE_OBJ:.o=.d) $(TRACE_MPI_OBJ:.o=.d) $(BUILD)/obj/trace/mktrace.d

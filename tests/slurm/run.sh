@@ -212,6 +212,7 @@ else
     sed 's/^/#   /' "$TMP/up.log"
 fi
 
+. "$ROOT/tests/slurm/trace.sh" # mktrace under srun --mpi=pmix (docs/tracing.md)
 for s in "$ROOT"/slurm/*.sbatch "$ROOT"/slurm/*.sh "$ROOT"/scripts/slurm-local.sh; do
     check "bash -n $(basename "$s")" bash -n "$s"
 done
