@@ -115,7 +115,8 @@ bad_opts=$(awk -F'\t' -v root="$ROOT/" '
         cmd = $5; gsub(/\001/, " ", cmd); p = $2; sub(root, "", p)
         while (match(cmd, /build\/bin\/[a-z0-9_]+/)) {
             job = substr(cmd, RSTART + 10, RLENGTH - 10); cmd = substr(cmd, RSTART + RLENGTH)
-            args = cmd; sub(/[|;&>].*/, "", args)
+            # this program's arguments end at a pipe, ;, &, >, a launcher's "--" or the next program
+            args = cmd; sub(/[|;&>].*/, "", args); sub(/ -- .*/, "", args); sub(/build\/bin\/.*/, "", args)
             if (!(job in jobs)) { printf "%s:%s: no program build/bin/%s\n", p, $3, job; continue }
             n = split(args, w, /[ \t=]+/)
             for (i = 1; i <= n; i++) if (w[i] ~ /^--[a-z][a-z0-9-]*$/ && !((job " " w[i]) in have)) printf "%s:%s: %s has no option %s\n", p, $3, job, w[i]
@@ -240,7 +241,7 @@ slow() {
 }
 lesson_binary() { # build a lesson's solution when a page runs it and it is not there yet
     local name src flags=() libs=()
-    [[ $1 =~ build/lessons/([0-9][0-9]-[a-z]+)/solution ]] || return 0
+    [[ $1 =~ build/lessons/([0-9][0-9]-[a-z0-9]+)/solution ]] || return 0
     name=${BASH_REMATCH[1]}
     [ -x "$BUILD/lessons/$name/solution" ] && return 0
     src=$ROOT/lessons/$name/solution.c
@@ -268,6 +269,15 @@ else
     for id in "${cheap[@]}"; do
         cmd=$(awk -F'\t' -v id="$id" '$1 == id { print $5; exit }' "$TMP/records")
         [[ $cmd == CORPUS=* || $cmd == *' > '* || $cmd == *' -o '* || $cmd == *--save\ * || $cmd == *--counts\ * ]] && chosen+=("$id")
+    done
+    # A sampled command runs after the commands just above it in the same block (they may make its input).
+    mapfile -t sampled < <(printf '%s\n' "${chosen[@]}")
+    for id in "${sampled[@]}"; do
+        read -r page line < <(awk -F'\t' -v id="$id" '$1 == id { print $2, $3; exit }' "$TMP/records")
+        for prev in "${cheap[@]}"; do
+            [ "$prev" -lt "$id" ] || continue
+            awk -F'\t' -v id="$prev" -v page="$page" -v line="$line" '$1 == id && $2 == page && line - $3 <= 4 { found = 1 } END { exit !found }' "$TMP/records" && chosen+=("$prev")
+        done
     done
     echo "# running ${#cheap[@]} cheap commands sampled to 12 (+ set-up ones); ${#heavy[@]} slow ones only under MPIKIT_TEST_FULL=1"
 fi
