@@ -218,7 +218,7 @@ printf '\xff' | dd of="$ck" bs=1 seek=$((size / 2)) conv=notrunc status=none
 refused "checkpoint with a flipped byte" 1 "is damaged" 2 "${ARGS[@]}" --checkpoint "$ck"
 printf 'results: A B C\n' >"$ck"
 refused "not a checkpoint" 1 "is not an mpikit task checkpoint" 2 "${ARGS[@]}" --checkpoint "$ck"
-printf 'MKCKPT1\n0123456789abcdef' >"$ck"
+printf 'MKCKPT2\n0123456789abcdef' >"$ck"
 refused "a wordcount checkpoint" 1 "is not an mpikit task checkpoint" 2 "${ARGS[@]}" --checkpoint "$ck"
 : >"$ck"
 refused "empty checkpoint" 1 "is not an mpikit task checkpoint" 2 "${ARGS[@]}" --checkpoint "$ck"
