@@ -4,7 +4,8 @@
 # is tests/unit/test_checkpoint_header.c and test_journal.c):
 #  - wordcount: a checkpoint stopped after 3 read rounds, then one byte of a rank file or of the
 #    metadata file overwritten: the rerun exits 1 with one line naming the file and prints no
-#    counts (it used to resume and print wrong counts with exit 0). At 2 and 3 ranks.
+#    counts (it used to resume and print wrong counts with exit 0). At 2 and 3 ranks. Two
+#    intact rank files swapped are refused too.
 #  - wordcount and pool: symbolic links planted at every name a checkpoint or journal uses
 #    (FILE, FILE.rankN, and the old fixed temporary names FILE.tmp, FILE.rankN.tmp) point at a
 #    victim file: the victim is never written, on a stopped run and on a successful one; a link
@@ -77,6 +78,12 @@ for n in 2 3; do
     if [ "$n" = 2 ]; then
         damaged 2 "$ck" .rank1 20 mid last cut
         damaged 2 "$ck" "" mid
+        # whole and intact, but another rank's: rank 1's state in rank 0's file and back
+        mv "$ck.rank0" "$TMP/swap" && mv "$ck.rank1" "$ck.rank0" && mv "$TMP/swap" "$ck.rank1"
+        mpirun_n 2 "$WC" "${ARGS[@]}" --checkpoint "$ck" "${FILES[@]}" >"$TMP/out" 2>"$TMP/err"
+        rc=$?
+        refused "2 ranks: rank files swapped" "$ck.rank0" "$TMP/out" "$TMP/err" "$rc"
+        restore "$ck" "$TMP/saved-2"
     else
         damaged 3 "$ck" .rank1 20
         damaged 3 "$ck" .rank2 mid cut
