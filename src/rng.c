@@ -5,6 +5,12 @@
 #include "mpikit/rng.h"
 
 #include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define MK_RNG_X86 1
+#include <immintrin.h>
+#endif
 
 #define GOLDEN 0x9E3779B97F4A7C15u  /* 2^64 / phi: odd, so index * GOLDEN is a bijection */
 
@@ -104,4 +110,295 @@ double mk_rng_next_uniform(mk_rng *r)
 uint64_t mk_rng_next_below(mk_rng *r, uint64_t bound)
 {
     return mk_rng_below(r->seed, r->next++, bound);
+}
+
+/* ---- Philox4x32-10 and the ziggurat: the fast normals ------------------------------------
+ *
+ * Normal i of stream (seed, stream) takes 64 bits of one Philox block:
+ *
+ *   block j = i / 2:  ctr = {j mod 2^32, j / 2^32, stream, 0}, key = {seed mod 2^32, seed / 2^32}
+ *   out = Philox4x32-10(ctr, key);  i even: out[0] | out[1] << 32,  i odd: out[2] | out[3] << 32
+ *
+ * and the ziggurat turns those bits into a normal (99 % of the time, one multiply and one
+ * compare). The rare rejections draw more bits from counters no first draw uses,
+ * {i mod 2^32, i / 2^32, stream, attempt >= 1}, so every normal is still a function of
+ * (seed, stream, i) alone: the kernels below differ only in how many blocks they cipher at once. */
+
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u /* golden ratio: the key schedule's Weyl increments */
+#define PHILOX_W1 0xBB67AE85u /* sqrt(3) - 1 */
+#define PHILOX_ROUNDS 10
+#define ZIG_INV_R 0.27366123732975827203338247596 /* 1 / MK_ZIG_R */
+
+static inline void philox_round(uint32_t c[4], uint32_t k0, uint32_t k1)
+{
+    uint64_t p0 = (uint64_t)PHILOX_M0 * c[0], p1 = (uint64_t)PHILOX_M1 * c[2];
+    uint32_t n0 = (uint32_t)(p1 >> 32) ^ c[1] ^ k0;
+    uint32_t n2 = (uint32_t)(p0 >> 32) ^ c[3] ^ k1;
+    c[0] = n0;
+    c[1] = (uint32_t)p1;
+    c[2] = n2;
+    c[3] = (uint32_t)p0;
+}
+
+void mk_philox4x32(const uint32_t ctr[4], const uint32_t key[2], int rounds, uint32_t out[4])
+{
+    uint32_t c[4] = {ctr[0], ctr[1], ctr[2], ctr[3]};
+    uint32_t k0 = key[0], k1 = key[1];
+    for (int r = 0; r < rounds; r++) {
+        if (r > 0) {
+            k0 += PHILOX_W0;
+            k1 += PHILOX_W1;
+        }
+        philox_round(c, k0, k1);
+    }
+    memcpy(out, c, sizeof c);
+}
+
+static void philox10(uint64_t seed, uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint64_t *w0, uint64_t *w1)
+{
+    const uint32_t ctr[4] = {c0, c1, c2, c3}, key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
+    uint32_t out[4];
+    mk_philox4x32(ctr, key, PHILOX_ROUNDS, out);
+    *w0 = out[0] | (uint64_t)out[1] << 32;
+    *w1 = out[2] | (uint64_t)out[3] << 32;
+}
+
+static double uniform53(uint64_t bits)
+{
+    return (double)(bits >> 11) * 0x1.0p-53;
+}
+
+/* The rejection side of the ziggurat (about 1.2 % of draws): wedges and the tail beyond r,
+ * as Marsaglia & Tsang (2000) and numpy's random_standard_normal do it. */
+static double zig_slow(uint64_t bits, uint64_t seed, uint32_t stream, uint64_t index)
+{
+    uint32_t attempt = 0;
+    for (;;) {
+        unsigned layer = (unsigned)(bits & 0xff);
+        uint64_t rest = bits >> 8, rabs = (rest >> 1) & 0x000FFFFFFFFFFFFFu;
+        double x = (double)(int64_t)rabs * mk_zig_wi[layer];
+        if (rest & 1)
+            x = -x;
+        if (rabs < mk_zig_ki[layer])
+            return x;
+        uint64_t u0, u1;
+        philox10(seed, (uint32_t)index, (uint32_t)(index >> 32), stream, ++attempt, &u0, &u1);
+        if (layer == 0) {  /* the tail x > r: Marsaglia's exponential-rejection method */
+            for (;;) {
+                double xx = -ZIG_INV_R * log1p(-uniform53(u0)), yy = -log1p(-uniform53(u1));
+                if (yy + yy > xx * xx)
+                    return (rest & 1) ? -(MK_ZIG_R + xx) : MK_ZIG_R + xx;
+                philox10(seed, (uint32_t)index, (uint32_t)(index >> 32), stream, ++attempt, &u0, &u1);
+            }
+        }
+        if ((mk_zig_fi[layer - 1] - mk_zig_fi[layer]) * uniform53(u0) + mk_zig_fi[layer] < exp(-0.5 * x * x))
+            return x;
+        bits = u1;  /* rejected in the wedge: a whole new draw */
+    }
+}
+
+/* 8 bits choose the layer, 1 the sign, 52 the abscissa (numpy's layout). */
+static inline double zig(uint64_t bits, uint64_t seed, uint32_t stream, uint64_t index)
+{
+    unsigned layer = (unsigned)(bits & 0xff);
+    uint64_t rest = bits >> 8, rabs = (rest >> 1) & 0x000FFFFFFFFFFFFFu;
+    double x = (double)(int64_t)rabs * mk_zig_wi[layer];
+    if (rabs >= mk_zig_ki[layer])
+        return zig_slow(bits, seed, stream, index);
+    return (rest & 1) ? -x : x;
+}
+
+double mk_rng_std_normal(uint64_t seed, uint32_t stream, uint64_t index)
+{
+    uint64_t j = index >> 1, w0, w1;
+    philox10(seed, (uint32_t)j, (uint32_t)(j >> 32), stream, 0, &w0, &w1);
+    return zig(index & 1 ? w1 : w0, seed, stream, index);
+}
+
+/* Blocks ciphered per kernel call: 4 x 512 words = 8 KiB, stays in L1. */
+#define BATCH 512
+
+/* A kernel ciphers blocks j0 .. j0+n-1 (n <= BATCH, all with the same j / 2^32) of a stream,
+ * word k of block b into w[k][b]. */
+typedef void (*philox_kernel)(uint64_t seed, uint32_t stream, uint64_t j0, size_t n, uint32_t (*w)[BATCH]);
+
+static void philox_blocks(uint64_t seed, uint32_t stream, uint64_t j0, size_t from, size_t n, uint32_t (*w)[BATCH])
+{
+    const uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
+    for (size_t b = from; b < n; b++) {
+        uint64_t j = j0 + b;
+        const uint32_t ctr[4] = {(uint32_t)j, (uint32_t)(j >> 32), stream, 0};
+        uint32_t out[4];
+        mk_philox4x32(ctr, key, PHILOX_ROUNDS, out);
+        for (int k = 0; k < 4; k++)
+            w[k][b] = out[k];
+    }
+}
+
+static void philox_scalar(uint64_t seed, uint32_t stream, uint64_t j0, size_t n, uint32_t (*w)[BATCH])
+{
+    philox_blocks(seed, stream, j0, 0, n, w);
+}
+
+#ifdef MK_RNG_X86
+/* One Philox round on 8 blocks: the 32x32 -> 64 products of even and odd lanes, split into
+ * high and low halves by blends. */
+#define PHILOX_ROUND_AVX2(c0, c1, c2, c3, k0, k1)                                                           \
+    do {                                                                                                    \
+        __m256i e0 = _mm256_mul_epu32(c0, m0), o0 = _mm256_mul_epu32(_mm256_srli_epi64(c0, 32), m0);      \
+        __m256i e1 = _mm256_mul_epu32(c2, m1), o1 = _mm256_mul_epu32(_mm256_srli_epi64(c2, 32), m1);      \
+        __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);                             \
+        __m256i lo0 = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);                             \
+        __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);                             \
+        __m256i lo1 = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);                             \
+        c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), k0);                                              \
+        c1 = lo1;                                                                                           \
+        c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), k1);                                              \
+        c3 = lo0;                                                                                           \
+    } while (0)
+
+__attribute__((target("avx2"))) static void philox_avx2(uint64_t seed, uint32_t stream, uint64_t j0, size_t n,
+                                                        uint32_t (*w)[BATCH])
+{
+    const __m256i m0 = _mm256_set1_epi32((int)PHILOX_M0), m1 = _mm256_set1_epi32((int)PHILOX_M1);
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    size_t b = 0;
+    for (; b + 16 <= n; b += 16) {  /* two independent groups of 8 blocks hide the multiply latency */
+        __m256i a0 = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)(j0 + b)), lane);
+        __m256i b0 = _mm256_add_epi32(a0, _mm256_set1_epi32(8));
+        __m256i a1 = _mm256_set1_epi32((int)(uint32_t)(j0 >> 32)), b1 = a1;
+        __m256i a2 = _mm256_set1_epi32((int)stream), b2 = a2;
+        __m256i a3 = _mm256_setzero_si256(), b3 = a3;
+        uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+        for (int r = 0; r < PHILOX_ROUNDS; r++, k0 += PHILOX_W0, k1 += PHILOX_W1) {
+            __m256i K0 = _mm256_set1_epi32((int)k0), K1 = _mm256_set1_epi32((int)k1);
+            PHILOX_ROUND_AVX2(a0, a1, a2, a3, K0, K1);
+            PHILOX_ROUND_AVX2(b0, b1, b2, b3, K0, K1);
+        }
+        _mm256_storeu_si256((__m256i *)&w[0][b], a0);
+        _mm256_storeu_si256((__m256i *)&w[1][b], a1);
+        _mm256_storeu_si256((__m256i *)&w[2][b], a2);
+        _mm256_storeu_si256((__m256i *)&w[3][b], a3);
+        _mm256_storeu_si256((__m256i *)&w[0][b + 8], b0);
+        _mm256_storeu_si256((__m256i *)&w[1][b + 8], b1);
+        _mm256_storeu_si256((__m256i *)&w[2][b + 8], b2);
+        _mm256_storeu_si256((__m256i *)&w[3][b + 8], b3);
+    }
+    philox_blocks(seed, stream, j0, b, n, w);
+}
+
+#define PHILOX_ROUND_AVX512(c0, c1, c2, c3, k0, k1)                                                         \
+    do {                                                                                                    \
+        __m512i e0 = _mm512_mul_epu32(c0, m0), o0 = _mm512_mul_epu32(_mm512_srli_epi64(c0, 32), m0);      \
+        __m512i e1 = _mm512_mul_epu32(c2, m1), o1 = _mm512_mul_epu32(_mm512_srli_epi64(c2, 32), m1);      \
+        __m512i hi0 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e0, 32), o0);                      \
+        __m512i lo0 = _mm512_mask_blend_epi32(0xAAAA, e0, _mm512_slli_epi64(o0, 32));                      \
+        __m512i hi1 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e1, 32), o1);                      \
+        __m512i lo1 = _mm512_mask_blend_epi32(0xAAAA, e1, _mm512_slli_epi64(o1, 32));                      \
+        c0 = _mm512_ternarylogic_epi32(hi1, c1, k0, 0x96); /* three-way xor */                             \
+        c1 = lo1;                                                                                           \
+        c2 = _mm512_ternarylogic_epi32(hi0, c3, k1, 0x96);                                                 \
+        c3 = lo0;                                                                                           \
+    } while (0)
+
+__attribute__((target("avx512f"))) static void philox_avx512(uint64_t seed, uint32_t stream, uint64_t j0, size_t n,
+                                                             uint32_t (*w)[BATCH])
+{
+    const __m512i m0 = _mm512_set1_epi32((int)PHILOX_M0), m1 = _mm512_set1_epi32((int)PHILOX_M1);
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    size_t b = 0;
+    for (; b + 32 <= n; b += 32) {
+        __m512i a0 = _mm512_add_epi32(_mm512_set1_epi32((int)(uint32_t)(j0 + b)), lane);
+        __m512i b0 = _mm512_add_epi32(a0, _mm512_set1_epi32(16));
+        __m512i a1 = _mm512_set1_epi32((int)(uint32_t)(j0 >> 32)), b1 = a1;
+        __m512i a2 = _mm512_set1_epi32((int)stream), b2 = a2;
+        __m512i a3 = _mm512_setzero_si512(), b3 = a3;
+        uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+        for (int r = 0; r < PHILOX_ROUNDS; r++, k0 += PHILOX_W0, k1 += PHILOX_W1) {
+            __m512i K0 = _mm512_set1_epi32((int)k0), K1 = _mm512_set1_epi32((int)k1);
+            PHILOX_ROUND_AVX512(a0, a1, a2, a3, K0, K1);
+            PHILOX_ROUND_AVX512(b0, b1, b2, b3, K0, K1);
+        }
+        _mm512_storeu_si512(&w[0][b], a0);
+        _mm512_storeu_si512(&w[1][b], a1);
+        _mm512_storeu_si512(&w[2][b], a2);
+        _mm512_storeu_si512(&w[3][b], a3);
+        _mm512_storeu_si512(&w[0][b + 16], b0);
+        _mm512_storeu_si512(&w[1][b + 16], b1);
+        _mm512_storeu_si512(&w[2][b + 16], b2);
+        _mm512_storeu_si512(&w[3][b + 16], b3);
+    }
+    philox_blocks(seed, stream, j0, b, n, w);
+}
+#endif
+
+static philox_kernel kernel_by_name(const char *name)
+{
+#ifdef MK_RNG_X86
+    if (strcmp(name, "avx512") == 0)
+        return __builtin_cpu_supports("avx512f") ? philox_avx512 : NULL;
+    if (strcmp(name, "avx2") == 0)
+        return __builtin_cpu_supports("avx2") ? philox_avx2 : NULL;
+#endif
+    if (strcmp(name, "scalar") == 0)
+        return philox_scalar;
+    return NULL;
+}
+
+const char *mk_rng_std_normals_kernel(void)
+{
+#ifdef MK_RNG_X86
+    if (__builtin_cpu_supports("avx512f"))
+        return "avx512";
+    if (__builtin_cpu_supports("avx2"))
+        return "avx2";
+#endif
+    return "scalar";
+}
+
+static void fill_normals(philox_kernel kernel, uint64_t seed, uint32_t stream, uint64_t first, size_t count,
+                         double *out)
+{
+    uint32_t w[4][BATCH];
+    size_t k = 0;
+    if (count > 0 && (first & 1)) {  /* an odd start shares its block with the index before */
+        out[0] = mk_rng_std_normal(seed, stream, first);
+        k = 1;
+    }
+    while (count - k >= 2) {
+        uint64_t j0 = (first + k) >> 1;
+        size_t n = (count - k) / 2;
+        uint64_t room = ((uint64_t)1 << 32) - (j0 & 0xFFFFFFFFu);  /* keep j / 2^32 fixed in a batch */
+        if (n > BATCH)
+            n = BATCH;
+        if (n > room)
+            n = (size_t)room;
+        kernel(seed, stream, j0, n, w);
+        double *o = out + k;
+        uint64_t i = first + k;
+        for (size_t b = 0; b < n; b++) {
+            o[2 * b] = zig(w[0][b] | (uint64_t)w[1][b] << 32, seed, stream, i + 2 * b);
+            o[2 * b + 1] = zig(w[2][b] | (uint64_t)w[3][b] << 32, seed, stream, i + 2 * b + 1);
+        }
+        k += 2 * n;
+    }
+    if (k < count)
+        out[k] = mk_rng_std_normal(seed, stream, first + k);
+}
+
+void mk_rng_std_normals(uint64_t seed, uint32_t stream, uint64_t first, size_t count, double *out)
+{
+    fill_normals(kernel_by_name(mk_rng_std_normals_kernel()), seed, stream, first, count, out);
+}
+
+int mk_rng_std_normals_with(const char *kernel, uint64_t seed, uint32_t stream, uint64_t first, size_t count,
+                            double *out)
+{
+    philox_kernel k = kernel_by_name(kernel);
+    if (k == NULL)
+        return -1;
+    fill_normals(k, seed, stream, first, count, out);
+    return 0;
 }
