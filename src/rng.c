@@ -255,48 +255,45 @@ static void philox_scalar(uint64_t seed, uint32_t stream, uint64_t j0, size_t n,
 }
 
 #ifdef MK_RNG_X86
-/* One Philox round on 8 blocks: the 32x32 -> 64 products of even and odd lanes, split into
- * high and low halves by blends. */
-#define PHILOX_ROUND_AVX2(c0, c1, c2, c3, k0, k1)                                                           \
-    do {                                                                                                    \
-        __m256i e0 = _mm256_mul_epu32(c0, m0), o0 = _mm256_mul_epu32(_mm256_srli_epi64(c0, 32), m0);      \
-        __m256i e1 = _mm256_mul_epu32(c2, m1), o1 = _mm256_mul_epu32(_mm256_srli_epi64(c2, 32), m1);      \
-        __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);                             \
-        __m256i lo0 = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);                             \
-        __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);                             \
-        __m256i lo1 = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);                             \
-        c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), k0);                                              \
-        c1 = lo1;                                                                                           \
-        c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), k1);                                              \
-        c3 = lo0;                                                                                           \
-    } while (0)
+/* One Philox round on 8 blocks (c[0..3] hold word k of each block): the 32x32 -> 64 products
+ * of even and odd lanes, split into high and low halves by blends. */
+__attribute__((target("avx2"))) static inline void philox_round_avx2(__m256i c[4], __m256i k0, __m256i k1)
+{
+    const __m256i m0 = _mm256_set1_epi32((int)PHILOX_M0), m1 = _mm256_set1_epi32((int)PHILOX_M1);
+    __m256i e0 = _mm256_mul_epu32(c[0], m0), o0 = _mm256_mul_epu32(_mm256_srli_epi64(c[0], 32), m0);
+    __m256i e1 = _mm256_mul_epu32(c[2], m1), o1 = _mm256_mul_epu32(_mm256_srli_epi64(c[2], 32), m1);
+    __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);
+    __m256i lo0 = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);
+    __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);
+    __m256i lo1 = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);
+    c[0] = _mm256_xor_si256(_mm256_xor_si256(hi1, c[1]), k0);
+    c[1] = lo1;
+    c[2] = _mm256_xor_si256(_mm256_xor_si256(hi0, c[3]), k1);
+    c[3] = lo0;
+}
 
 __attribute__((target("avx2"))) static void philox_avx2(uint64_t seed, uint32_t stream, uint64_t j0, size_t n,
                                                         uint32_t (*w)[BATCH])
 {
-    const __m256i m0 = _mm256_set1_epi32((int)PHILOX_M0), m1 = _mm256_set1_epi32((int)PHILOX_M1);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     size_t b = 0;
     for (; b + 16 <= n; b += 16) {  /* two independent groups of 8 blocks hide the multiply latency */
-        __m256i a0 = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)(j0 + b)), lane);
-        __m256i b0 = _mm256_add_epi32(a0, _mm256_set1_epi32(8));
-        __m256i a1 = _mm256_set1_epi32((int)(uint32_t)(j0 >> 32)), b1 = a1;
-        __m256i a2 = _mm256_set1_epi32((int)stream), b2 = a2;
-        __m256i a3 = _mm256_setzero_si256(), b3 = a3;
+        __m256i a[4], c[4];
+        a[0] = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)(j0 + b)), lane);
+        c[0] = _mm256_add_epi32(a[0], _mm256_set1_epi32(8));
+        a[1] = c[1] = _mm256_set1_epi32((int)(uint32_t)(j0 >> 32));
+        a[2] = c[2] = _mm256_set1_epi32((int)stream);
+        a[3] = c[3] = _mm256_setzero_si256();
         uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
         for (int r = 0; r < PHILOX_ROUNDS; r++, k0 += PHILOX_W0, k1 += PHILOX_W1) {
             __m256i K0 = _mm256_set1_epi32((int)k0), K1 = _mm256_set1_epi32((int)k1);
-            PHILOX_ROUND_AVX2(a0, a1, a2, a3, K0, K1);
-            PHILOX_ROUND_AVX2(b0, b1, b2, b3, K0, K1);
+            philox_round_avx2(a, K0, K1);
+            philox_round_avx2(c, K0, K1);
         }
-        _mm256_storeu_si256((__m256i *)&w[0][b], a0);
-        _mm256_storeu_si256((__m256i *)&w[1][b], a1);
-        _mm256_storeu_si256((__m256i *)&w[2][b], a2);
-        _mm256_storeu_si256((__m256i *)&w[3][b], a3);
-        _mm256_storeu_si256((__m256i *)&w[0][b + 8], b0);
-        _mm256_storeu_si256((__m256i *)&w[1][b + 8], b1);
-        _mm256_storeu_si256((__m256i *)&w[2][b + 8], b2);
-        _mm256_storeu_si256((__m256i *)&w[3][b + 8], b3);
+        for (int k = 0; k < 4; k++) {
+            _mm256_storeu_si256((__m256i *)&w[k][b], a[k]);
+            _mm256_storeu_si256((__m256i *)&w[k][b + 8], c[k]);
+        }
     }
     philox_blocks(seed, stream, j0, b, n, w);
 }
@@ -360,46 +357,43 @@ __attribute__((target("avx2"))) static void zig_avx2(uint32_t (*w)[BATCH], size_
     }
 }
 
-#define PHILOX_ROUND_AVX512(c0, c1, c2, c3, k0, k1)                                                         \
-    do {                                                                                                    \
-        __m512i e0 = _mm512_mul_epu32(c0, m0), o0 = _mm512_mul_epu32(_mm512_srli_epi64(c0, 32), m0);      \
-        __m512i e1 = _mm512_mul_epu32(c2, m1), o1 = _mm512_mul_epu32(_mm512_srli_epi64(c2, 32), m1);      \
-        __m512i hi0 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e0, 32), o0);                      \
-        __m512i lo0 = _mm512_mask_blend_epi32(0xAAAA, e0, _mm512_slli_epi64(o0, 32));                      \
-        __m512i hi1 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e1, 32), o1);                      \
-        __m512i lo1 = _mm512_mask_blend_epi32(0xAAAA, e1, _mm512_slli_epi64(o1, 32));                      \
-        c0 = _mm512_ternarylogic_epi32(hi1, c1, k0, 0x96); /* three-way xor */                             \
-        c1 = lo1;                                                                                           \
-        c2 = _mm512_ternarylogic_epi32(hi0, c3, k1, 0x96);                                                 \
-        c3 = lo0;                                                                                           \
-    } while (0)
+__attribute__((target("avx512f"))) static inline void philox_round_avx512(__m512i c[4], __m512i k0, __m512i k1)
+{
+    const __m512i m0 = _mm512_set1_epi32((int)PHILOX_M0), m1 = _mm512_set1_epi32((int)PHILOX_M1);
+    __m512i e0 = _mm512_mul_epu32(c[0], m0), o0 = _mm512_mul_epu32(_mm512_srli_epi64(c[0], 32), m0);
+    __m512i e1 = _mm512_mul_epu32(c[2], m1), o1 = _mm512_mul_epu32(_mm512_srli_epi64(c[2], 32), m1);
+    __m512i hi0 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e0, 32), o0);
+    __m512i lo0 = _mm512_mask_blend_epi32(0xAAAA, e0, _mm512_slli_epi64(o0, 32));
+    __m512i hi1 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e1, 32), o1);
+    __m512i lo1 = _mm512_mask_blend_epi32(0xAAAA, e1, _mm512_slli_epi64(o1, 32));
+    c[0] = _mm512_ternarylogic_epi32(hi1, c[1], k0, 0x96); /* three-way xor */
+    c[1] = lo1;
+    c[2] = _mm512_ternarylogic_epi32(hi0, c[3], k1, 0x96);
+    c[3] = lo0;
+}
 
 __attribute__((target("avx512f"))) static void philox_avx512(uint64_t seed, uint32_t stream, uint64_t j0, size_t n,
                                                              uint32_t (*w)[BATCH])
 {
-    const __m512i m0 = _mm512_set1_epi32((int)PHILOX_M0), m1 = _mm512_set1_epi32((int)PHILOX_M1);
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     size_t b = 0;
-    for (; b + 32 <= n; b += 32) {
-        __m512i a0 = _mm512_add_epi32(_mm512_set1_epi32((int)(uint32_t)(j0 + b)), lane);
-        __m512i b0 = _mm512_add_epi32(a0, _mm512_set1_epi32(16));
-        __m512i a1 = _mm512_set1_epi32((int)(uint32_t)(j0 >> 32)), b1 = a1;
-        __m512i a2 = _mm512_set1_epi32((int)stream), b2 = a2;
-        __m512i a3 = _mm512_setzero_si512(), b3 = a3;
+    for (; b + 32 <= n; b += 32) {  /* two independent groups of 16 blocks */
+        __m512i a[4], c[4];
+        a[0] = _mm512_add_epi32(_mm512_set1_epi32((int)(uint32_t)(j0 + b)), lane);
+        c[0] = _mm512_add_epi32(a[0], _mm512_set1_epi32(16));
+        a[1] = c[1] = _mm512_set1_epi32((int)(uint32_t)(j0 >> 32));
+        a[2] = c[2] = _mm512_set1_epi32((int)stream);
+        a[3] = c[3] = _mm512_setzero_si512();
         uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
         for (int r = 0; r < PHILOX_ROUNDS; r++, k0 += PHILOX_W0, k1 += PHILOX_W1) {
             __m512i K0 = _mm512_set1_epi32((int)k0), K1 = _mm512_set1_epi32((int)k1);
-            PHILOX_ROUND_AVX512(a0, a1, a2, a3, K0, K1);
-            PHILOX_ROUND_AVX512(b0, b1, b2, b3, K0, K1);
+            philox_round_avx512(a, K0, K1);
+            philox_round_avx512(c, K0, K1);
         }
-        _mm512_storeu_si512(&w[0][b], a0);
-        _mm512_storeu_si512(&w[1][b], a1);
-        _mm512_storeu_si512(&w[2][b], a2);
-        _mm512_storeu_si512(&w[3][b], a3);
-        _mm512_storeu_si512(&w[0][b + 16], b0);
-        _mm512_storeu_si512(&w[1][b + 16], b1);
-        _mm512_storeu_si512(&w[2][b + 16], b2);
-        _mm512_storeu_si512(&w[3][b + 16], b3);
+        for (int k = 0; k < 4; k++) {
+            _mm512_storeu_si512(&w[k][b], a[k]);
+            _mm512_storeu_si512(&w[k][b + 16], c[k]);
+        }
     }
     philox_blocks(seed, stream, j0, b, n, w);
 }
@@ -509,7 +503,7 @@ static void fill_normals(normal_kernel kernel, uint64_t seed, uint32_t stream, u
 
 void mk_rng_std_normals(uint64_t seed, uint32_t stream, uint64_t first, size_t count, double *out)
 {
-    normal_kernel k;
+    normal_kernel k = {philox_scalar, zig_scalar};
     kernel_by_name(mk_rng_std_normals_kernel(), &k);  /* the default is always available */
     fill_normals(k, seed, stream, first, count, out);
 }
