@@ -39,6 +39,7 @@
 #include "mpikit/partition.h"
 #include "mpikit/progress.h"
 #include "mpikit/report.h"
+#include "mpikit/samefile.h"
 #include "mpikit/textsplit.h"
 #include "mpikit/timing.h"
 #include "mpikit/wc.h"
@@ -581,6 +582,10 @@ int main(int argc, char **argv)
         mk_job_end(&job);
     if (rc == MK_CLI_OK && o.counts_path != NULL && o.mode == MODE_WC)
         mk_err_set(&err, MK_EXIT_USAGE, "--counts needs word frequencies: not with --mode wc");
+    if (rc == MK_CLI_OK && err.code == 0)
+        mk_output_not_input("--counts", o.counts_path, (const char *const *)files, nfiles, &err);
+    if (rc == MK_CLI_OK)
+        mk_err_agree(job.comm, &err); /* the check stats files: a rank must not see another verdict */
     if (rc != MK_CLI_OK || err.code != 0) {
         free(files);
         mk_job_exit_error(&job, &err);
