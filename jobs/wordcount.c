@@ -524,14 +524,12 @@ static void report(FILE *out, const options *o, const mk_fileset *fs, const mk_w
         if (o->top > 0) {
             const char *cols[] = {"rank", "word", "count"};
             mk_table *t = mk_table_new("top", title, 3, cols);
-            char word[256];
             for (size_t i = 0; i < ntop; i++) {
-                size_t n = top[i].len < sizeof word - 1 ? top[i].len : sizeof word - 1;
-                memcpy(word, top[i].word, n);
-                word[n] = '\0';
+                char *word = strndup(top[i].word, top[i].len); /* whole: long tokens differ past any cut */
                 mk_table_u64(t, i + 1);
-                mk_table_str(t, word);
+                mk_table_str(t, word != NULL ? word : "(out of memory)");
                 mk_table_u64(t, top[i].count);
+                free(word);
             }
             tables[nt++] = t;
         }
