@@ -214,7 +214,7 @@ for args in "" "--type l" "--name l*"; do
     [ -n "$args" ] && [ "$TEST_FULL" != 1 ] && ranks=$((${#args} % 2 + 2))
     i=0
     for n in $ranks; do
-        s=$(echo $STRATEGIES | cut -d' ' -f$((i % 3 + 1)))
+        s=$(echo "$STRATEGIES" | cut -d' ' -f$((i % 3 + 1)))
         i=$((i + 1))
         # shellcheck disable=SC2086
         mpirun_n "$n" "$FF" --strategy "$s" --follow --print0 $args "$C" >"$TMP/got" 2>"$TMP/err"

@@ -17,6 +17,7 @@ x="${long_a}x" y="${long_a}Y" z=$(head -c 10000 /dev/zero | tr '\0' Q)
     for _ in 1 2 3; do printf '%s the\n' "$y"; done
     printf '%s dog\n%s\n' "$z" "$z"
 } >"$D/long.txt"
+# shellcheck disable=SC2018,SC2019 # ASCII-only on purpose: the C-locale reference
 grep -oE '[A-Za-z]+' "$D/long.txt" | tr 'A-Z' 'a-z' | sort | uniq -c | sort -k1,1nr -k2,2 |
     awk 'BEGIN { print "rank,word,count" } { print NR "," $2 "," $1 }' >"$D/want.csv"
 check "set-up: the reference has 6 distinct words, the longest 10000 letters" \
@@ -29,6 +30,7 @@ for n in 1 2 3; do
         "$D/want.csv" "$D/got.csv"
 done
 mpirun_n 2 "$WC" --mode words --top 10 "$D/long.txt" >"$D/got.txt" 2>"$TMP/err"
+# shellcheck disable=SC2018,SC2019
 lx=$(printf '%s' "$x" | tr 'A-Z' 'a-z') ly=$(printf '%s' "$y" | tr 'A-Z' 'a-z') lz=$(printf '%s' "$z" | tr 'A-Z' 'a-z')
 check "text at 2 ranks: both 301-letter words and the 10000-letter word appear whole" \
     [ "$(grep -c -e " $lx " -e " $ly " -e " $lz " "$D/got.txt")" = 3 ]
