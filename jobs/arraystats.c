@@ -39,6 +39,7 @@
 #include "mpikit/progress.h"
 #include "mpikit/report.h"
 #include "mpikit/rng.h"
+#include "mpikit/samefile.h"
 #include "mpikit/timing.h"
 
 typedef struct {
@@ -111,6 +112,13 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         return mk_err_set(err, MK_EXIT_USAGE, "--shape '%s': expected ROWSxCOLS, both at least 1", o->shape_text);
     if (parse_pair(o->chunks_text, &o->cr, &o->cc) != 0)
         return mk_err_set(err, MK_EXIT_USAGE, "--chunks '%s': expected ROWSxCOLS, both at least 1", o->chunks_text);
+    char in_file[4096], in_ds[1024];
+    if (o->input != NULL && o->save != NULL &&
+        mk_h5_split_spec(o->input, in_file, sizeof in_file, in_ds, sizeof in_ds, "/x") == 0) {
+        const char *inputs[] = {in_file};
+        if (mk_output_not_input("--save", o->save, inputs, 1, err) != 0)
+            return MK_CLI_ERROR;
+    }
     return MK_CLI_OK;
 }
 
@@ -193,6 +201,8 @@ int main(int argc, char **argv)
     mk_err_clear(&err);
     options o;
     int rc = parse_options(argc, argv, out, &o, &err);
+    if (rc != MK_CLI_EXIT && mk_err_agree(job.comm, &err) != 0) /* the output check stats files */
+        rc = MK_CLI_ERROR;
     mk_job_parsed(&job, rc, &err);
     mk_h5_quiet(o.debug);
 
