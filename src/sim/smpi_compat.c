@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "smpi_compat.h"
@@ -168,5 +169,33 @@ int mk_sim_mrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *messa
     int rc = MPI_Recv(buf, count, datatype, m->source, m->tag, m->comm, status);
     free(m);
     *message = MPI_MESSAGE_NULL;
+    return rc;
+}
+
+int mk_sim_exscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
+{
+    int rank, size, tsize;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    MPI_Type_size(datatype, &tsize);
+    size_t bytes = (size_t)count * (size_t)tsize;
+    char *all = malloc(bytes * (size_t)size + 1);
+    /* Every rank takes part in the collective even when its allocation failed; then all fail. */
+    int ok = all != NULL, all_ok = 0;
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_LAND, comm);
+    if (!all_ok) {
+        free(all);
+        return MPI_ERR_NO_MEM;
+    }
+    int rc = MPI_Allgather(sendbuf, count, datatype, all, count, datatype, comm);
+    if (rc == MPI_SUCCESS && rank > 0) {
+        /* prefix = c0 op c1 op ... op c(r-1): each step folds the running prefix (the lower ranks,
+         * MPI's "invec") into the next rank's contribution ("inoutvec"). */
+        for (int r = 1; r < rank && rc == MPI_SUCCESS; r++)
+            rc = MPI_Reduce_local(all + (size_t)(r - 1) * bytes, all + (size_t)r * bytes, count, datatype, op);
+        if (rc == MPI_SUCCESS)
+            memcpy(recvbuf, all + (size_t)(rank - 1) * bytes, bytes);
+    }
+    free(all);
     return rc;
 }
