@@ -2,6 +2,7 @@
  * smpi/host-speed (sim/README.md). An a*x+y over an array that stays in L1 cache, 2 flops per
  * element, on CPU time (not wall time: the machine is shared). Prints the best of 5 runs.
  *   cc -O2 -o calibrate sim/calibrate.c && ./calibrate */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
 #include <stdio.h>
 #include <time.h>
 

@@ -7,11 +7,14 @@
 
 #include "smpi_compat.h"
 
-/* SMPI declares MPI_File as a pointer to an incomplete struct in C; the simulated build
- * completes it with what a POSIX file needs. */
-struct SMPI_File {
+/* What an MPI_File stands for here. MPI_File is an opaque pointer (SMPI_File * in SMPI, a
+ * struct pointer in Open MPI, which scripts/lint.sh compiles this file with), so handles are
+ * converted through void *. */
+typedef struct {
     int fd;
-};
+} posix_file;
+
+static posix_file *file_of(MPI_File fh) { return (posix_file *)(void *)fh; }
 
 static int mpi_error_of(int e)
 {
@@ -56,13 +59,13 @@ int mk_sim_file_open(MPI_Comm comm, const char *filename, int amode, MPI_Info in
     int fd = open(filename, flags, 0666);
     if (fd < 0)
         return mpi_error_of(errno);
-    struct SMPI_File *f = malloc(sizeof *f);
+    posix_file *f = malloc(sizeof *f);
     if (f == NULL) {
         close(fd);
         return MPI_ERR_NO_MEM;
     }
     f->fd = fd;
-    *fh = f;
+    *fh = (MPI_File)(void *)f;
     return MPI_SUCCESS;
 }
 
@@ -70,8 +73,9 @@ int mk_sim_file_close(MPI_File *fh)
 {
     if (fh == NULL || *fh == MPI_FILE_NULL)
         return MPI_ERR_FILE;
-    int rc = close((*fh)->fd) == 0 ? MPI_SUCCESS : mpi_error_of(errno);
-    free(*fh);
+    posix_file *f = file_of(*fh);
+    int rc = close(f->fd) == 0 ? MPI_SUCCESS : mpi_error_of(errno);
+    free(f);
     *fh = MPI_FILE_NULL;
     return rc;
 }
@@ -86,8 +90,9 @@ static int transfer(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Da
     MPI_Type_size(datatype, &size);
     size_t want = (size_t)count * (size_t)size, done = 0;
     while (done < want) {
-        ssize_t n = writing ? pwrite(fh->fd, (char *)buf + done, want - done, (off_t)(offset + (MPI_Offset)done))
-                            : pread(fh->fd, (char *)buf + done, want - done, (off_t)(offset + (MPI_Offset)done));
+        int fd = file_of(fh)->fd;
+        ssize_t n = writing ? pwrite(fd, (char *)buf + done, want - done, (off_t)(offset + (MPI_Offset)done))
+                            : pread(fd, (char *)buf + done, want - done, (off_t)(offset + (MPI_Offset)done));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -119,7 +124,7 @@ int mk_sim_file_write_at_all(MPI_File fh, MPI_Offset offset, const void *buf, in
     return transfer(fh, offset, (void *)buf, count, datatype, status, 1);
 }
 
-/* A probed message: where to receive it from (SMPI's MPI_Message is a void *). */
+/* A probed message: where to receive it from (MPI_Message is an opaque pointer: through void *). */
 typedef struct {
     int source, tag;
     MPI_Comm comm;
@@ -133,7 +138,7 @@ static int remember(const MPI_Status *st, MPI_Comm comm, MPI_Message *message)
     m->source = st->MPI_SOURCE;
     m->tag = st->MPI_TAG;
     m->comm = comm;
-    *message = m;
+    *message = (MPI_Message)(void *)m;
     return MPI_SUCCESS;
 }
 
@@ -163,7 +168,7 @@ int mk_sim_mprobe(int source, int tag, MPI_Comm comm, MPI_Message *message, MPI_
 
 int mk_sim_mrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message, MPI_Status *status)
 {
-    probed_message *m = *message;
+    probed_message *m = (probed_message *)(void *)*message;
     if (m == NULL)
         return MPI_ERR_ARG;
     int rc = MPI_Recv(buf, count, datatype, m->source, m->tag, m->comm, status);
@@ -183,7 +188,7 @@ int mk_sim_exscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype da
     /* Every rank takes part in the collective even when its allocation failed; then all fail. */
     int ok = all != NULL, all_ok = 0;
     MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_LAND, comm);
-    if (!all_ok) {
+    if (!all_ok || all == NULL) {
         free(all);
         return MPI_ERR_NO_MEM;
     }
