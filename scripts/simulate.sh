@@ -77,10 +77,13 @@ for n in "${counts[@]}"; do
     log=$WORK/run-$n.log
     # privatization off: mpikit keeps no global mutable state, so ranks can share one copy of
     # the program (with it on, SMPI copies the program per rank: slower, far more memory).
+    # iprobe/test 1us: SMPI runs a blocking MPI_Probe as MPI_Iprobe polls, each costing
+    # smpi/iprobe (default 100 us): pool's serving manager then took 100 us per task and
+    # "saturated" at 16 ranks. 1 us is closer to a real poll and keeps simulations fast.
     /usr/bin/time -f '%e %M' -o "$WORK/time" \
         smpirun -np "$n" -hostfile "$WORK/hosts" -platform "$XML" \
         --cfg=smpi/host-speed:"$HOST_SPEED" --cfg=smpi/privatization:no --cfg=smpi/display-timing:yes \
-        --log=root.thres:warning --log=smpi_utils.thres:info \
+        --cfg=smpi/iprobe:1e-6 --cfg=smpi/test:1e-6 --log=root.thres:warning --log=smpi_utils.thres:info \
         "$SIM_BUILD/bin/$JOB" "$@" >"$log" 2>&1
     rc=$?
     [ -z "$KEEP" ] || cp "$log" "$KEEP/$JOB-$PLATFORM-$n.log"

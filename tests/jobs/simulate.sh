@@ -22,7 +22,8 @@ if [ ! -f "$SIM_BIN/hello" ]; then
     exit 1
 fi
 
-# simrun N JOB ARGS... : JOB's simulated run at N ranks (16 cores per node, node-0 first); its
+# simrun N JOB ARGS... : JOB's simulated run at N ranks (16 cores per node, node-0 first), with
+# scripts/simulate.sh's settings (see there for why); its
 # output on stdout, SMPI's log in $TMP/smpi.log, the predicted time in $TMP/predicted.
 simrun() {
     local n=$1 job=$2
@@ -30,7 +31,7 @@ simrun() {
     awk -v n="$n" 'BEGIN { for (r = 0; r < n; r++) printf "node-%d\n", int(r / 16) % 64 }' >"$TMP/hosts"
     timeout -k 5 "$TEST_TIMEOUT" smpirun -np "$n" -hostfile "$TMP/hosts" -platform "$PLATFORM" \
         --cfg=smpi/host-speed:16.8Gf --cfg=smpi/privatization:no --cfg=smpi/display-timing:yes \
-        --log=root.thres:warning --log=smpi_utils.thres:info "$SIM_BIN/$job" "$@" 2>"$TMP/smpi.log"
+        --cfg=smpi/iprobe:1e-6 --cfg=smpi/test:1e-6 --log=root.thres:warning --log=smpi_utils.thres:info "$SIM_BIN/$job" "$@" 2>"$TMP/smpi.log"
     local rc=$?
     sed -n 's/.*Simulated time: \([0-9.e+-]*\) seconds.*/\1/p' "$TMP/smpi.log" | tail -n 1 >"$TMP/predicted"
     return $rc
