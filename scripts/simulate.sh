@@ -80,10 +80,14 @@ for n in "${counts[@]}"; do
     # iprobe/test 1us: SMPI runs a blocking MPI_Probe as MPI_Iprobe polls, each costing
     # smpi/iprobe (default 100 us): pool's serving manager then took 100 us per task and
     # "saturated" at 16 ranks. 1 us is closer to a real poll and keeps simulations fast.
+    # async-small-thresh 64 KiB: messages below it travel eagerly, as below Open MPI's eager
+    # limit; SMPI's default (0) delivers a probed message's data only when MPI_Recv is posted,
+    # so the manager waited one network latency per task (ethernet, 256 ranks: 0.99 s, not 0.055).
     /usr/bin/time -f '%e %M' -o "$WORK/time" \
         smpirun -np "$n" -hostfile "$WORK/hosts" -platform "$XML" \
         --cfg=smpi/host-speed:"$HOST_SPEED" --cfg=smpi/privatization:no --cfg=smpi/display-timing:yes \
-        --cfg=smpi/iprobe:1e-6 --cfg=smpi/test:1e-6 --log=root.thres:warning --log=smpi_utils.thres:info \
+        --cfg=smpi/iprobe:1e-6 --cfg=smpi/test:1e-6 --cfg=smpi/async-small-thresh:65536 \
+        --log=root.thres:warning --log=smpi_utils.thres:info \
         "$SIM_BUILD/bin/$JOB" "$@" >"$log" 2>&1
     rc=$?
     [ -z "$KEEP" ] || cp "$log" "$KEEP/$JOB-$PLATFORM-$n.log"
