@@ -6,8 +6,9 @@
 # count, with ARGS. Prints (or writes to --out) one CSV:
 #   ranks,predicted_s,speedup,efficiency,sim_wall_s,sim_maxrss_kb
 # predicted_s  SMPI's simulated time of the whole run (MPI start-up included);
-# speedup      predicted_s at the first rank count / predicted_s here (strong scaling: give the
-#              same ARGS for every count; for weak scaling, scale ARGS yourself, one call each);
+# speedup      strong scaling (the same ARGS at every count): predicted_s at the first count /
+#              predicted_s here; weak scaling (an argument {K*R} becomes K times the rank count,
+#              e.g. --tasks {20*R}): that ratio times ranks / first count (scaled speedup);
 # efficiency   speedup * first count / ranks;
 # sim_wall_s, sim_maxrss_kb   what the simulation cost on this machine (/usr/bin/time).
 # --plot draws predicted_s and speedup against ranks with gnuplot (default FILE: the CSV's name
@@ -19,7 +20,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SIM_BUILD=${SIM_BUILD:-$ROOT/build/sim}
 HOST_SPEED=${SIM_HOST_SPEED:-16.8Gf}
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "simulate: error: $*" >&2; exit 2; }
 
 [ $# -ge 1 ] || { usage >&2; exit 2; }
@@ -70,10 +71,18 @@ hostfile() {
 
 csv=$WORK/out.csv
 echo "ranks,predicted_s,speedup,efficiency,sim_wall_s,sim_maxrss_kb" >"$csv"
-base_ranks="" base_t=""
+base_ranks="" base_t="" weak=0
 IFS=, read -r -a counts <<<"$RANKS"
 for n in "${counts[@]}"; do
     hostfile "$n" >"$WORK/hosts"
+    args=()
+    for a in "$@"; do
+        if [[ $a =~ ^(.*)\{([0-9]+)\*R\}(.*)$ ]]; then
+            a=${BASH_REMATCH[1]}$((BASH_REMATCH[2] * n))${BASH_REMATCH[3]}
+            weak=1
+        fi
+        args+=("$a")
+    done
     log=$WORK/run-$n.log
     # privatization off: mpikit keeps no global mutable state, so ranks can share one copy of
     # the program (with it on, SMPI copies the program per rank: slower, far more memory).
@@ -88,7 +97,7 @@ for n in "${counts[@]}"; do
         --cfg=smpi/host-speed:"$HOST_SPEED" --cfg=smpi/privatization:no --cfg=smpi/display-timing:yes \
         --cfg=smpi/iprobe:1e-6 --cfg=smpi/test:1e-6 --cfg=smpi/async-small-thresh:65536 \
         --log=root.thres:warning --log=smpi_utils.thres:info \
-        "$SIM_BUILD/bin/$JOB" "$@" >"$log" 2>&1
+        "$SIM_BUILD/bin/$JOB" "${args[@]}" >"$log" 2>&1
     rc=$?
     [ -z "$KEEP" ] || cp "$log" "$KEEP/$JOB-$PLATFORM-$n.log"
     t=$(sed -n 's/.*Simulated time: \([0-9.e+-]*\) seconds.*/\1/p' "$log" | tail -n 1)
@@ -99,8 +108,8 @@ for n in "${counts[@]}"; do
     fi
     read -r wall rss <"$WORK/time"
     [ -n "$base_t" ] || { base_t=$t; base_ranks=$n; }
-    awk -v n="$n" -v t="$t" -v bt="$base_t" -v bn="$base_ranks" -v w="$wall" -v m="$rss" \
-        'BEGIN { s = bt / t; printf "%d,%.6g,%.4g,%.4g,%s,%s\n", n, t, s, s * bn / n, w, m }' >>"$csv"
+    awk -v n="$n" -v t="$t" -v bt="$base_t" -v bn="$base_ranks" -v w="$wall" -v m="$rss" -v weak="$weak" \
+        'BEGIN { s = bt / t * (weak ? n / bn : 1); printf "%d,%.6g,%.4g,%.4g,%s,%s\n", n, t, s, s * bn / n, w, m }' >>"$csv"
     echo "simulate: $JOB on $PLATFORM at $n ranks: predicted ${t} s (simulation took ${wall} s, ${rss} kB)" >&2
 done
 
