@@ -86,16 +86,17 @@ for n in "${counts[@]}"; do
     log=$WORK/run-$n.log
     # privatization off: mpikit keeps no global mutable state, so ranks can share one copy of
     # the program (with it on, SMPI copies the program per rank: slower, far more memory).
-    # iprobe/test 1us: SMPI runs a blocking MPI_Probe as MPI_Iprobe polls, each costing
+    # iprobe/test 0.1 us: SMPI runs a blocking MPI_Probe as MPI_Iprobe polls, each costing
     # smpi/iprobe (default 100 us): pool's serving manager then took 100 us per task and
-    # "saturated" at 16 ranks. 1 us is closer to a real poll and keeps simulations fast.
+    # "saturated" at 16 ranks. At 1 us it took 1.2 us per task; at 0.1 us, 0.46 us, what
+    # issue 20 measured natively (0.4 us). Smaller quanta make long waits slower to simulate.
     # async-small-thresh 64 KiB: messages below it travel eagerly, as below Open MPI's eager
     # limit; SMPI's default (0) delivers a probed message's data only when MPI_Recv is posted,
     # so the manager waited one network latency per task (ethernet, 256 ranks: 0.99 s, not 0.055).
     /usr/bin/time -f '%e %M' -o "$WORK/time" \
         smpirun -np "$n" -hostfile "$WORK/hosts" -platform "$XML" \
         --cfg=smpi/host-speed:"$HOST_SPEED" --cfg=smpi/privatization:no --cfg=smpi/display-timing:yes \
-        --cfg=smpi/iprobe:1e-6 --cfg=smpi/test:1e-6 --cfg=smpi/async-small-thresh:65536 \
+        --cfg=smpi/iprobe:1e-7 --cfg=smpi/test:1e-7 --cfg=smpi/async-small-thresh:65536 \
         --log=root.thres:warning --log=smpi_utils.thres:info \
         "$SIM_BUILD/bin/$JOB" "${args[@]}" >"$log" 2>&1
     rc=$?

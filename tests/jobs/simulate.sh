@@ -31,7 +31,7 @@ simrun() {
     awk -v n="$n" 'BEGIN { for (r = 0; r < n; r++) printf "node-%d\n", int(r / 16) % 64 }' >"$TMP/hosts"
     timeout -k 5 "$TEST_TIMEOUT" smpirun -np "$n" -hostfile "$TMP/hosts" -platform "$PLATFORM" \
         --cfg=smpi/host-speed:16.8Gf --cfg=smpi/privatization:no --cfg=smpi/display-timing:yes \
-        --cfg=smpi/iprobe:1e-6 --cfg=smpi/test:1e-6 --cfg=smpi/async-small-thresh:65536 \
+        --cfg=smpi/iprobe:1e-7 --cfg=smpi/test:1e-7 --cfg=smpi/async-small-thresh:65536 \
         --log=root.thres:warning --log=smpi_utils.thres:info "$SIM_BIN/$job" "$@" 2>"$TMP/smpi.log"
     local rc=$?
     sed -n 's/.*Simulated time: \([0-9.e+-]*\) seconds.*/\1/p' "$TMP/smpi.log" | tail -n 1 >"$TMP/predicted"
