@@ -2,10 +2,11 @@
  * MPI, force-included (-include) into every object of the simulated build (make SIM=1) only; the
  * real build never sees it, so no job or library file needs an #ifdef.
  *
- * MPI-IO: SMPI's MPI_File_* simulate the *time* of I/O on the platform's disks but move no bytes
- * (its file system plugin models sizes, not contents) and crash on a diskless platform, while
- * mpikit's results depend on the bytes read (wordcount, the textsplit reader) and written
- * (textgen). So the MPI-IO calls mpikit makes are redirected to mk_sim_file_* (smpi_compat.c),
+ * MPI-IO: SMPI's MPI_File_* go through SimGrid's file-system plugin, which simulates the time
+ * of I/O on the platform's disks (a diskless platform aborts in MPI_File_open); here, on a
+ * platform with a disk, wordcount crashed inside the simulation (SIGSEGV in libsimgrid).
+ * mpikit's results depend on the real bytes read (wordcount, the textsplit reader) and
+ * written (textgen). So the MPI-IO calls mpikit makes are redirected to mk_sim_file_* (smpi_compat.c),
  * which do the I/O with POSIX pread/pwrite on the real file. SMPI benchmarks that time as
  * computation of the calling rank: I/O is modelled as this machine's local disk (page cache
  * when warm), not as a parallel file system (docs/scaling.md, "Where the model is wrong").
