@@ -251,3 +251,49 @@ uninstall-trace:
 	rm -f $(DESTDIR)$(PREFIX)/bin/mktrace $(DESTDIR)$(PREFIX)/lib/libmpikit-trace.so
 
 -include $(TRACE_CORE_OBJ:.o=.d) $(TRACE_MPI_OBJ:.o=.d) $(BUILD)/obj/trace/mktrace.d
+
+# ---- the simulated build (issue 20, docs/scaling.md): make SIM=1 -> build/sim/ ----------------
+# The library and the jobs compiled with SimGrid's smpicc, to run under smpirun on a simulated
+# platform (sim/platforms/). Its own obj/bin/lib dirs; the normal build is untouched. Parallel
+# HDF5 is not built for SMPI: src/sim/h5_none.c replaces src/h5.c (every mk_h5_* call fails
+# with one clear message). src/sim/smpi_compat.h is force-included (-include) into every SIM
+# object: it carries the workarounds for what SMPI lacks, so no job needs an #ifdef.
+# Not built: datagen (HDF5 only) and spawn (SMPI has no MPI_Comm_spawn).
+SIM         ?= 0
+SMPICC      ?= smpicc
+SIM_BUILD   := build/sim
+SIM_SKIP    := datagen spawn
+SIM_LIB_SRC := $(filter-out src/h5.c,$(LIB_SRC)) $(sort $(wildcard src/sim/*.c))
+SIM_LIB_OBJ := $(SIM_LIB_SRC:%.c=$(SIM_BUILD)/obj/%.o)
+SIM_LIBA    := $(SIM_BUILD)/lib/libmpikit.a
+SIM_BIN     := $(filter-out $(SIM_SKIP:%=$(SIM_BUILD)/bin/%),$(JOB_SRC:jobs/%.c=$(SIM_BUILD)/bin/%))
+# hdf5.h for its types only; never Open MPI's mpi.h (smpicc puts SMPI's first, but be sure).
+SIM_H5_CFLAGS := $(filter-out %/openmpi/include %/openmpi/include/openmpi,$(PKG_CFLAGS))
+SIM_CFLAGS  := -std=c11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DMK_VERSION='"$(VERSION)"' \
+               -DMK_SIM -include src/sim/smpi_compat.h -Iinclude $(SIM_H5_CFLAGS) -MMD -MP
+HAVE_SMPICC := $(shell command -v $(SMPICC) 2>/dev/null)
+
+.PHONY: sim
+sim: $(SIM_LIBA) $(SIM_BIN)
+ifeq ($(SIM),1)
+.DEFAULT_GOAL := sim
+endif
+# make tests (and so make test) builds the simulated jobs when SimGrid is installed.
+ifneq ($(HAVE_SMPICC),)
+tests: sim
+endif
+
+$(SIM_BUILD)/obj/%.o: %.c src/sim/smpi_compat.h
+	@mkdir -p $(dir $@)
+	$(SMPICC) $(SIM_CFLAGS) -c $< -o $@
+
+$(SIM_LIBA): $(SIM_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(SIM_BUILD)/bin/%: $(SIM_BUILD)/obj/jobs/%.o $(SIM_LIBA)
+	@mkdir -p $(dir $@)
+	$(SMPICC) $(LDFLAGS) $< $(SIM_LIBA) -lm -o $@
+
+-include $(SIM_LIB_OBJ:.o=.d) $(SIM_BIN:$(SIM_BUILD)/bin/%=$(SIM_BUILD)/obj/jobs/%.d)

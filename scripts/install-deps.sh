@@ -8,7 +8,7 @@ set -euo pipefail
 packages_of() {
     case $1 in
     build) echo make gcc libc6-dev pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools libcmocka-dev ;;
-    test) echo coreutils diffutils grep sed mawk findutils util-linux procps ;;
+    test) echo coreutils diffutils grep sed mawk findutils util-linux procps libsimgrid-dev ;;
     slurm) echo slurmctld slurmd slurm-client munge ;;
     bench) echo time python3 python3-numpy python3-mpi4py python3-pandas python3-dask hyperfine ;;
     check) echo clang libclang-rt-14-dev clang-tidy cppcheck shellcheck valgrind ;;
