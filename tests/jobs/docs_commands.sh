@@ -83,10 +83,15 @@ echo "# [$SECONDS s]"
 bad=$(awk -F'\t' -v cores=2 '{
         cmd = $5; gsub(/\001/, " ", cmd)
         if (cmd !~ /(^|[ ;|&(])mpirun /) next
-        if (match(cmd, /mpirun .*(-n|-np) +[0-9]+/)) {
-            s = substr(cmd, RSTART, RLENGTH); sub(/.* /, "", s)
-            if (s + 0 > cores && cmd !~ /--oversubscribe|--host |--hostfile |-H /) printf "%s:%d: %s\n", $2, $3, cmd
+        # the rank count is the -n of mpirun itself: its options end at the program (a path,
+        # or a word that follows a non-option), so a job option like --n 1e7 is not read as one
+        rest = cmd; sub(/.*mpirun /, "", rest); nw = split(rest, w, / +/); s = ""; prev_opt = 0
+        for (i = 1; i <= nw; i++) {
+            if (w[i] ~ /\// || (w[i] !~ /^-/ && !prev_opt)) break
+            if ((w[i] == "-n" || w[i] == "-np") && i < nw) { s = w[i + 1]; break }
+            prev_opt = w[i] ~ /^-/
         }
+        if (s ~ /^[0-9]+$/ && s + 0 > cores && cmd !~ /--oversubscribe|--host |--hostfile |-H /) printf "%s:%d: %s\n", $2, $3, cmd
     }' "$TMP/records" | sed "s|$ROOT/||")
 check "every mpirun with more ranks than 2 cores says --oversubscribe (or names its slots)" test -z "$bad"
 [ -z "$bad" ] || printf '%s\n' "$bad" | sed 's/^/#   /'
