@@ -13,6 +13,8 @@ hid_t H5T_NATIVE_DOUBLE_g = -1;
 hid_t H5T_NATIVE_UINT64_g = -1;
 hid_t H5T_STD_I64LE_g = -1;
 hid_t H5T_STD_U64LE_g = -1;
+hid_t H5T_STD_U8LE_g = -1;
+hid_t H5T_NATIVE_UCHAR_g = -1;
 
 herr_t H5open(void) { return -1; }
 herr_t H5Aclose(hid_t attr_id) { (void)attr_id; return -1; }
