@@ -35,6 +35,9 @@
 #include "mpikit/report.h"
 #include "mpikit/timing.h"
 
+/* The tables a run can make, for --table; the main result first. */
+#define OVERHEAD_TABLES "runs|breakeven|dispatch"
+
 enum { MAX_LIST = 32, NSCHED = 5 };
 
 static const char *const sched_names[NSCHED] = {"serial", "static", "cyclic", "dynamic", "dyn-serve"};
@@ -46,7 +49,7 @@ typedef struct {
     int ncosts, nitems;
     int64_t repeat, chunksize;
     double max_serial;
-    int format;
+    int format, table;
 } options;
 
 /* One (cost, items) cell: median seconds per schedule; skipped when over the time budget. */
@@ -89,6 +92,7 @@ static int parse_list(const char *name, const char *text, int durations, double 
 static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *err)
 {
     memset(o, 0, sizeof *o);
+    o->table = MK_TABLE_MAIN;
     o->costs_text = "0,1us,10us,100us,1ms,10ms";
     o->items_text = "50,500";
     o->repeat = 3;
@@ -109,6 +113,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
          0, 0, 0, 0, NULL},
         {"format", 'f', MK_OPT_CHOICE, &o->format, "FMT", "output format: text (default), csv, json", 0, 0, 0, 0,
          MK_FORMAT_CHOICES},
+        MK_TABLE_OPTION(&o->table, OVERHEAD_TABLES),
     };
     const mk_cli cli = {
         .prog = "overhead",
@@ -124,6 +129,8 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
     int rc = mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
     if (rc != MK_CLI_OK)
         return rc;
+    if (mk_table_check_format(o->format, o->table, err) != 0)
+        return MK_CLI_ERROR;
     if (o->plot != NULL && (o->plot[0] == '\0' || strpbrk(o->plot, "'\"\\$`\n") != NULL)) {
         mk_err_set(err, MK_EXIT_USAGE, "--plot: '%s' is empty or holds quotes, '$' or '`'", o->plot);
         return MK_CLI_ERROR;
@@ -384,7 +391,7 @@ static void report(FILE *out, const options *o, const cell *cells, int nranks)
         }
     }
     tables[2] = dt;
-    mk_tables_print(out, tables, 3, (mk_format)o->format);
+    (void)mk_report_print(out, tables, 3, (mk_format)o->format, OVERHEAD_TABLES, o->table);
     for (int i = 0; i < 3; i++)
         mk_table_free(tables[i]);
 }

@@ -68,7 +68,7 @@ for n in 1 2 3; do
     extra=()
     if [ "$n" = 2 ]; then extra=(--chunk-size 1G); fi
     rm -f "$D/counts.csv"
-    if mpirun_n "$n" "$WC" "${extra[@]}" -f csv --top 0 --counts "$D/counts.csv" "$BIG" >"$TMP/out" 2>"$TMP/err"; then
+    if mpirun_n "$n" "$WC" "${extra[@]}" -f csv --table files --top 0 --counts "$D/counts.csv" "$BIG" >"$TMP/out" 2>"$TMP/err"; then
         got=$(awk -F, 'NR == 2 { print $2, $3, $4 }' "$TMP/out")
         check "5 GiB sparse at $n ranks ${extra[*]}: lines words bytes = $ref_lines $ref_words $ref_bytes (got $got)" \
             [ "$got" = "$ref_lines $ref_words $ref_bytes" ]
@@ -125,7 +125,7 @@ else
     for n in 1 3; do
         mode="all"
         if [ "$n" = 3 ]; then mode="wc"; fi
-        mpirun_n "$n" "$WC" --mode "$mode" -f csv "$D/newlines" >"$TMP/out" 2>"$TMP/err"
+        mpirun_n "$n" "$WC" --mode "$mode" -f csv --table files "$D/newlines" >"$TMP/out" 2>"$TMP/err"
         got=$(awk -F, 'NR == 2 { print $2 }' "$TMP/out")
         check "2^31+1000 lines at $n ranks (mode $mode): $want (got $got)" [ "$got" = "$want" ]
         CASES=$((CASES + 1))
