@@ -412,6 +412,9 @@ int main(int argc, char **argv)
             mk_h5_attr_f64(&sv, "/", "std", std, &err);
             mk_h5_attr_i64(&sv, "/", "chunk_rows", (int64_t)o.cr, &err);
             mk_h5_attr_i64(&sv, "/", "chunk_cols", (int64_t)o.cc, &err);
+            mk_h5_attr_str(&sv, "/x", "description", "the array the statistics are of, chunked as --chunks", &err);
+            mk_h5_attr_str(&sv, "/col_mean", "description", "mean of each column of /x", &err);
+            mk_h5_attr_str(&sv, "/row_mean", "description", "mean of each row of /x", &err);
         }
         if (mk_err_agree(job.comm, &err) != 0 || mk_h5_commit(&sv, "/x", &err) != 0)
             goto fail;

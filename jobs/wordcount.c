@@ -176,6 +176,8 @@ static int write_counts_h5(const mk_job *job, const char *path, const mk_wordtab
         mk_h5_attr_i64(&h, "/", "tokens", (int64_t)tokens, err) == 0 &&
         mk_h5_dataset_create(&h, "/word", st, 1, dims, NULL, &dw, err) == 0 &&
         mk_h5_dataset_create(&h, "/count", H5T_STD_U64LE, 1, dims, NULL, &dc, err) == 0 &&
+        mk_h5_attr_str(&h, "/word", "description", "a word: a run of ASCII letters, lowercased", err) == 0 &&
+        mk_h5_attr_str(&h, "/count", "description", "occurrences of the word in the same row of /word", err) == 0 &&
         mk_h5_write_rows(&h, dw, st, first, n, words, err) == 0)
         mk_h5_write_rows(&h, dc, H5T_NATIVE_UINT64, first, n, counts, err);
     if (dw >= 0)

@@ -20,7 +20,7 @@ ref_counts() {
 
 # The values of a dataset, one per line (as tests/jobs/wordcount_h5.sh reads them).
 h5vals() {
-    h5dump -y -w 0 -d "$2" "$1" | awk '/^ *DATA \{/ { f = 1; next } f && /^ *\}/ { f = 0 } f' |
+    h5dump -y -w 0 -d "$2" "$1" | awk '/^ *DATA \{/ && !seen { f = seen = 1; next } f && /^ *\}/ { f = 0 } f' |
         tr ',' '\n' | sed 's/^ *//; /^$/d; s/"//g'
 }
 

@@ -10,9 +10,10 @@ DG=$BIN/datagen
 D=$TMP/t
 mkdir -p "$D"
 
-# h5vals FILE DATASET: the dataset's values, one per line, as h5dump prints them.
+# h5vals FILE DATASET: the dataset's values, one per line, as h5dump prints them (its first DATA
+# block: the attributes' DATA blocks follow).
 h5vals() {
-    h5dump -y -w 0 -m '%.17g' -d "$2" "$1" | awk '/^ *DATA \{/ { f = 1; next } f && /^ *\}/ { f = 0 } f' |
+    h5dump -y -w 0 -m '%.17g' -d "$2" "$1" | awk '/^ *DATA \{/ && !seen { f = seen = 1; next } f && /^ *\}/ { f = 0 } f' |
         tr ',' '\n' | sed 's/^ *//; /^$/d'
 }
 # csvcol FILE N: column N (1-based) of a CSV without its header.
