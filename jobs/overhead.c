@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mpikit/cli.h"
@@ -279,8 +280,12 @@ static int plot(const options *o, const cell *cells, int nranks, mk_err *err)
         }
         return mk_err_set(err, MK_EXIT_FAILURE, "cannot write --plot '%s': %s", o->plot, strerror(errno));
     }
+    /* mkstemp makes 0600; the plot gets the usual 0666 & ~umask, as every other output does */
+    mode_t mask = umask(0);
+    umask(mask);
+    int chmod_rc = fchmod(fd2, 0666 & ~mask);
     close(fd2);
-    FILE *fp = fdopen(fd, "w");
+    FILE *fp = chmod_rc == 0 ? fdopen(fd, "w") : NULL;
     if (fp == NULL) {
         close(fd);
         unlink(dat);

@@ -57,6 +57,8 @@ mpirun_n 2 "$OH" --costs 0,10us --items 10,20 --repeat 1 --plot "$D/s.png" >"$TM
 rc=$?
 if command -v gnuplot >/dev/null; then
     check "--plot: a PNG file" [ "$rc:$(head -c 4 "$D/s.png" | tail -c 3)" = 0:PNG ]
+    check "--plot: mode 0666 & ~umask like every other output, not mkstemp's 0600" \
+        [ "$(stat -c %a "$D/s.png")" = "$(printf '%o' $((0666 & ~$(umask))))" ]
 else
     check "--plot without gnuplot: exit 0, one clear message" \
         [ "$rc:$(grep -c '^overhead: --plot skipped: gnuplot is not installed' "$TMP/err")" = 0:1 ]
