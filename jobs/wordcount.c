@@ -136,31 +136,78 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, char ***f
     return rc;
 }
 
-/* --counts FILE.h5: every rank writes its shard (no gather) as datasets `word` (fixed-length
- * strings) and `count`; the totals become attributes. Temporary name, renamed when complete. */
+/* The rows [first, first + n) of the --counts order, most frequent first, ties in byte order,
+ * for this rank: rank 0 gathers the sorted table and hands each rank one contiguous block,
+ * so the order does not depend on the rank count and the HDF5 write stays parallel. words:
+ * n fixed-width (*width bytes, NUL-padded) strings. Collective; errors agreed. */
+static int counts_block(const mk_job *job, const mk_wordtable *shard, char **words, uint64_t **counts,
+                        uint64_t *first, uint64_t *n, uint64_t *total, uint64_t *width, mk_err *err)
+{
+    mk_word_count *all = NULL;
+    mk_wordtable *storage = NULL;
+    size_t nall = 0;
+    if (mk_wordtable_gather_top(job->comm, 0, shard, 0, &all, &nall, &storage, err) != 0)
+        return -1;
+    uint64_t hdr[2] = {nall, 2}; /* rows, longest word + its terminating NUL */
+    for (size_t i = 0; i < nall; i++)
+        hdr[1] = all[i].len + 1 > hdr[1] ? all[i].len + 1 : hdr[1];
+    MPI_Bcast(hdr, 2, MPI_UINT64_T, 0, job->comm);
+    *total = hdr[0];
+    *width = hdr[1];
+    mk_range mine = mk_block_range(*total, job->world_size, job->world_rank);
+    *first = mine.start;
+    *n = mine.count;
+    int p = job->world_size, root = job->world_rank == 0;
+    int *cnt = root ? malloc((size_t)p * sizeof *cnt) : NULL, *dsp = root ? malloc((size_t)p * sizeof *dsp) : NULL;
+    char *allw = root ? calloc(nall ? nall : 1, *width) : NULL;
+    uint64_t *allc = root ? malloc((nall ? nall : 1) * sizeof *allc) : NULL;
+    *words = calloc(*n ? *n : 1, *width);
+    *counts = malloc((*n ? *n : 1) * sizeof **counts);
+    if (*total > INT32_MAX || *words == NULL || *counts == NULL ||
+        (root && (cnt == NULL || dsp == NULL || allw == NULL || allc == NULL)))
+        mk_err_set(err, MK_EXIT_FAILURE, "out of memory for --counts");
+    for (int r = 0; root && err->code == 0 && r < p; r++) {
+        mk_range b = mk_block_range(*total, p, r);
+        cnt[r] = (int)b.count;
+        dsp[r] = (int)b.start;
+    }
+    for (size_t i = 0; root && err->code == 0 && i < nall; i++) {
+        memcpy(allw + i * *width, all[i].word, all[i].len);
+        allc[i] = all[i].count;
+    }
+    free(all);
+    mk_wordtable_free(storage);
+    int rc = -1;
+    if (mk_err_agree(job->comm, err) == 0) {
+        MPI_Datatype row;
+        MPI_Type_contiguous((int)*width, MPI_CHAR, &row);
+        MPI_Type_commit(&row);
+        MPI_Scatterv(allw, cnt, dsp, row, *words, (int)*n, row, 0, job->comm);
+        MPI_Scatterv(allc, cnt, dsp, MPI_UINT64_T, *counts, (int)*n, MPI_UINT64_T, 0, job->comm);
+        MPI_Type_free(&row);
+        rc = 0;
+    }
+    free(cnt);
+    free(dsp);
+    free(allw);
+    free(allc);
+    return rc;
+}
+
+/* --counts FILE.h5: datasets `word` (fixed-length strings) and `count`, in the order of the
+ * CSV --counts file, each rank writing one block of rows; the totals become attributes.
+ * Temporary name, renamed when complete. */
 static int write_counts_h5(const mk_job *job, const char *path, const mk_wordtable *shard, uint64_t tokens,
                            int argc, char **argv, mk_err *err)
 {
-    size_t n = 0;
-    mk_word_count *w = mk_wordtable_sorted(shard, 0, &n);
-    uint64_t mine = n, first = 0, total = 0, width = 2; /* longest word + its terminating NUL */
-    for (size_t i = 0; i < n; i++)
-        width = w[i].len + 1 > width ? w[i].len + 1 : width;
-    MPI_Exscan(&mine, &first, 1, MPI_UINT64_T, MPI_SUM, job->comm);
-    if (job->world_rank == 0)
-        first = 0;
-    MPI_Allreduce(&mine, &total, 1, MPI_UINT64_T, MPI_SUM, job->comm);
-    MPI_Allreduce(MPI_IN_PLACE, &width, 1, MPI_UINT64_T, MPI_MAX, job->comm);
+    char *words = NULL;
+    uint64_t *counts = NULL, first = 0, n = 0, total = 0, width = 2;
     MPI_Bcast(&tokens, 1, MPI_UINT64_T, 0, job->comm);
-    char *words = calloc(n ? n : 1, width);
-    uint64_t *counts = malloc((n ? n : 1) * sizeof *counts);
-    if (w == NULL || words == NULL || counts == NULL)
-        mk_err_set(err, MK_EXIT_FAILURE, "out of memory for --counts");
-    for (size_t i = 0; err->code == 0 && i < n; i++) {
-        memcpy(words + i * width, w[i].word, w[i].len);
-        counts[i] = w[i].count;
+    if (counts_block(job, shard, &words, &counts, &first, &n, &total, &width, err) != 0) {
+        free(words);
+        free(counts);
+        return -1;
     }
-    free(w);
     mk_h5 h;
     if (mk_err_agree(job->comm, err) != 0 || mk_h5_create(&h, job->comm, path, err) != 0) {
         free(words);

@@ -977,6 +977,7 @@ static void read_columns_attr(hid_t a, link_list *l)
         char *v[MK_FRAME_MAX_COLS] = {NULL};
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(t)); /* HDF5 converts no strings between character sets */
         if (H5Aread(a, mt, v) >= 0) {
             for (hssize_t i = 0; i < n; i++)
                 if (v[i] != NULL)

@@ -47,6 +47,10 @@ EOF
     mpirun_n "$n" "$BIN/table" --input "$D/t.h5" --apply 'Z=A' --format csv >"$TMP/back.csv" 2>"$TMP/err"
     check "$n ranks: table --input reads the columns list back (11 rows, A..K then Z)" \
         [ "$(head -n 1 "$TMP/back.csv"):$(($(wc -l <"$TMP/back.csv") - 1))" = "A,B,C,D,K,Z:11" ]
+    # datagen's file holds /x beside the columns: only `columns` says which datasets are the table
+    mpirun_n "$n" "$BIN/table" --input "$D/d.h5" --apply 'Z=A' --format csv >"$TMP/back.csv" 2>"$TMP/err"
+    check "$n ranks: table --input reads datagen's columns list, not /x (9 rows, A..D then Z)" \
+        [ "$(head -n 1 "$TMP/back.csv"):$(($(wc -l <"$TMP/back.csv") - 1))" = "A,B,C,D,Z:9" ]
 done
 # A file whose `columns` is one comma-joined fixed-length string (mpikit 0.1.0) still reads.
 "$PY" - "$TMP/n1/t.h5" "$TMP/old.h5" <<'EOF'

@@ -152,7 +152,9 @@ for n in 1 3; do
     split_env mpirun_n "$n" "$BIN/arraystats" --input "$D/split.h5:/x" --shape 301x203 --chunks 64x50 -f csv \
         --save "$D/save.h5" 2>"$TMP/err" | cut -d, -f3 --complement >"$TMP/stats.out"
     same_file "arraystats, split reads and --save writes, $n ranks: same statistics" "$TMP/stats.ref" "$TMP/stats.out"
-    check "  ... saved /x equals the input" h5diff "$D/ref.h5" "$D/save.h5" /x /x
+    # the values, every bit (h5diff would also compare the datasets' description attributes)
+    check "  ... saved /x equals the input" \
+        cmp -s <(h5dump -y -w 0 -m '%.17g' -A 0 -d /x "$D/ref.h5" | sed 1d) <(h5dump -y -w 0 -m '%.17g' -A 0 -d /x "$D/save.h5" | sed 1d)
     split_env mpirun_n "$n" "$BIN/table" --input "$D/split.h5" --head 0 -o "$D/t.h5" >/dev/null 2>"$TMP/err"
     same=1
     for ds in $(h5ls "$D/tref.h5" | awk '{ print $1 }'); do

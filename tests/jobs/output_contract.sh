@@ -63,7 +63,7 @@ for job in "${JOBS[@]}"; do
         for t in $names; do cases+=("$job $n $t"); done
     done
 done
-mapfile -t picked < <(sample 14 "${cases[@]}")
+mapfile -t picked < <(sample 10 "${cases[@]}")
 for c in "${picked[@]}"; do
     read -r job n t <<<"$c"
     if [ "$t" = - ]; then

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck source=tests/lib.sh
-# wordcount --counts FILE.h5: every rank writes its shard of the word table in parallel; h5dump
-# reads back every word and count, which must equal the CSV --counts (the gathered table), at 1,
-# 2, 3, 4 and 7 ranks, including fewer distinct words than ranks (empty shards).
+# wordcount --counts FILE.h5: every rank writes a block of rows of the word table in parallel;
+# h5dump reads back every word and count, which must equal the CSV --counts (the gathered table)
+# row for row, most frequent first, at 1, 2, 3, 4 and 7 ranks, including fewer distinct words
+# than ranks (empty blocks).
 . "$(dirname "$0")/../lib.sh"
 WC=$BIN/wordcount
 D=$TMP/w
@@ -19,13 +20,16 @@ h5attr() { h5dump -a "/$2" "$1" | awk '/\(0\):/ { print $2 }'; }
 printf 'b a b\n' >"$D/tiny"
 for f in text tiny; do
     mpirun_n 1 "$WC" --counts "$D/ref.csv" "$D/$f" >/dev/null 2>&1
-    tail -n +2 "$D/ref.csv" | sort >"$D/ref.sorted"
+    tail -n +2 "$D/ref.csv" >"$D/ref.rows"
+    sort "$D/ref.rows" >"$D/ref.sorted"
     distinct=$(wc -l <"$D/ref.sorted")
     tokens=$(awk -F, '{ s += $2 } END { print s }' "$D/ref.sorted")
     for n in $RANKS; do
         mpirun_n "$n" "$WC" --counts "$D/c.h5" "$D/$f" >/dev/null 2>"$TMP/err"
-        paste -d, <(h5vals "$D/c.h5" /word) <(h5vals "$D/c.h5" /count) | sort >"$D/got.sorted"
+        paste -d, <(h5vals "$D/c.h5" /word) <(h5vals "$D/c.h5" /count) >"$D/got.rows"
+        sort "$D/got.rows" >"$D/got.sorted"
         same_file "$f at $n ranks: every (word, count) in the HDF5 file equals the CSV" "$D/ref.sorted" "$D/got.sorted"
+        same_file "$f at $n ranks: in the CSV's order, most frequent first" "$D/ref.rows" "$D/got.rows"
         check "$f at $n ranks: attributes distinct=$distinct tokens=$tokens, ranks=$n" \
             [ "$(h5attr "$D/c.h5" distinct):$(h5attr "$D/c.h5" tokens):$(h5attr "$D/c.h5" ranks)" = "$distinct:$tokens:$n" ]
     done
