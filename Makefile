@@ -178,14 +178,23 @@ lint:
 valgrind: tests
 	BUILD=$(BUILD) scripts/valgrind.sh
 
+# mpikit.pc, written for the PREFIX of this install: `pkg-config --cflags --libs mpikit` is all an
+# outside program needs, MPI and HDF5 included (the headers include mpi.h and hdf5.h).
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mpikit
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 0755 $(JOB_BIN) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 include/mpikit/*.h $(DESTDIR)$(PREFIX)/include/mpikit/
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	    'Name: mpikit' 'Description: MPI patterns in C: tables, partitions, pools, queues, parallel HDF5' \
+	    'Version: $(VERSION)' 'Requires: ompi-c hdf5-openmpi' 'Cflags: -I$${includedir}' \
+	    'Libs: -L$${libdir} -lmpikit -lm' >$(DESTDIR)$(PREFIX)/lib/pkgconfig/mpikit.pc
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/mpikit.pc
 
 uninstall:
 	rm -f $(JOB_SRC:jobs/%.c=$(DESTDIR)$(PREFIX)/bin/%) $(DESTDIR)$(PREFIX)/lib/libmpikit.a
+	rm -f $(DESTDIR)$(PREFIX)/lib/pkgconfig/mpikit.pc
 	rm -rf $(DESTDIR)$(PREFIX)/include/mpikit
 
 clean:

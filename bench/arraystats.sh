@@ -21,7 +21,7 @@ for s in $sizes; do
     for r in 1 2; do
         mpi "$r"
         case_add "mpikit arraystats" "$r" as_parse "${MPI[@]}" "$BIN/arraystats" --shape "${s}x${s}" \
-            --chunks "${c}x${c}" --timing --format csv --no-progress
+            --chunks "${c}x${c}" --timing --format json --no-progress
     done
     case_add "dask mean(axis=0) (tutorial)" 2 at_lines "$PY" "$peers" dask-mean "$s" "$c"
     case_add "dask all statistics" 2 at_lines "$PY" "$peers" dask-stats "$s" "$c"

@@ -16,7 +16,7 @@ case_begin bigpower "N=$n normals per power; powers 1 2 12 15"
 for r in 1 2; do
     for split in data tasks; do
         mpi "$r"
-        case_add "mpikit bigpower --split $split" "$r" bp_parse "${MPI[@]}" "$BIN/bigpower" --n "$n" --split "$split" --format csv
+        case_add "mpikit bigpower --split $split" "$r" bp_parse "${MPI[@]}" "$BIN/bigpower" --n "$n" --split "$split" --format json
     done
     case_add "mpikit bigpower --shared-draws" "$r" bp_parse "${MPI[@]}" "$BIN/bigpower" --n "$n" --shared-draws --format csv
 done

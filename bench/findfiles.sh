@@ -44,7 +44,7 @@ for s in static manager steal; do
     for r in 1 2; do
         mpi "$r"
         case_add "mpikit findfiles --strategy $s" "$r" ff_parse "${MPI[@]}" "$BIN/findfiles" --strategy "$s" --no-bytes \
-            --name '*.py' --type f --count --stats --format csv "$tree"
+            --name '*.py' --type f --count --stats --format json "$tree"
     done
 done
 case_run

@@ -126,11 +126,25 @@ case_run() {
     row "$C_BENCH" "$C_CASE" machine 0 0 load1 "$(cut -d' ' -f1 /proc/loadavg)" -
 }
 
-# Parsers of the jobs' CSV output.
+# Parsers of the jobs' output (their tables).
 # at_lines: lines "@metric value unit" (bench/peers.py, bench/pingpong.c, bench/membw.c).
 at_lines() { sed -n 's/^@//p' "$1"; }
-# table_after HEADER_PREFIX FILE: the data lines of the CSV table whose header starts so.
-table_after() { awk -v h="$1" 'BEGIN { RS = ""; FS = "\n" } index($1, h) == 1 { for (i = 2; i <= NF; i++) print $i }' "$2"; }
+# tables_of FILE: a run's tables as CSV blocks (header, rows, blank line between). The runs print
+# --format json, the one document that holds every table (--format csv prints one table).
+tables_of() {
+    "$PY" -c '
+import csv, json, sys
+w = csv.writer(sys.stdout, lineterminator="\n")
+for name, rows in json.load(open(sys.argv[1], encoding="utf-8")).items():
+    if rows:
+        w.writerow(rows[0].keys())
+    for row in rows:
+        w.writerow(["" if v is None else v for v in row.values()])
+    print(flush=True)
+    sys.stdout.flush()' "$1"
+}
+# table_after HEADER_PREFIX FILE: the data lines of the table whose header starts so.
+table_after() { tables_of "$2" | awk -v h="$1" 'BEGIN { RS = ""; FS = "\n" } index($1, h) == 1 { for (i = 2; i <= NF; i++) print $i }'; }
 # phase_max FILE PHASE: max_s of one --timing phase.
 phase_max() { table_after phase, "$1" | awk -F, -v p="$2" '$1 == p { print $4 }'; }
 

@@ -12,7 +12,7 @@ sq_parse() {
 }
 case_begin square "$n items"
 # the task-grain sweep (square with --cost) is the overhead job's, in bench/pool.sh
-case_add "mpikit square" 2 sq_parse mpirun -n 2 "$BIN/square" --n "$n" --repeat 3 --format csv
+case_add "mpikit square" 2 sq_parse mpirun -n 2 "$BIN/square" --n "$n" --repeat 3 --format json
 case_add "Python list(map(square))" 1 at_lines "$PY" "$peers" square-list "$n"
 case_add "Python Pool(8).map(square)" 8 at_lines "$PY" "$peers" square-pool "$n" 8
 case_add "numpy.square" 1 at_lines "$PY" "$peers" square-numpy "$n"

@@ -18,7 +18,7 @@ case_begin table "apply on $rows rows"
 for r in 1 2; do
     mpi "$r"
     case_add "mpikit table --apply" "$r" tb_parse "${MPI[@]}" "$BIN/table" --rows "$rows" --apply 'K=(A+B)*C/4-D' \
-        --head 0 --timing --format csv
+        --head 0 --timing --format json
 done
 case_add "pandas df.apply(axis=1)" 1 at_lines "$PY" "$peers" pandas-apply "$rows"
 case_add "pandas parallelize_dataframe Pool(2)" 2 at_lines "$PY" "$peers" pandas-parallel "$rows" 2

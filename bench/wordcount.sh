@@ -9,7 +9,7 @@
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# inside figures of wordcount --timing --format csv: work_s, the read and count phases, RSS per rank
+# inside figures of wordcount --timing --format json: work_s, the read and count phases, RSS per rank
 wc_parse() {
     table_after ranks,bytes,kernel "$1" | awk -F, '{ print "inside_s", $4, "s"; print "rank_rss", $7, "MiB" }'
     echo "read_s $(phase_max "$1" read) s"
@@ -29,8 +29,8 @@ add_wordcount() {
     local n
     for n in "$@"; do
         mpi "$n"
-        case_add "wordcount --mode wc" "$n" wc_parse "${MPI[@]}" "$BIN/wordcount" --mode wc --timing --format csv "$f"
-        case_add "wordcount (frequencies)" "$n" wc_parse "${MPI[@]}" "$BIN/wordcount" --timing --format csv "$f"
+        case_add "wordcount --mode wc" "$n" wc_parse "${MPI[@]}" "$BIN/wordcount" --mode wc --timing --format json "$f"
+        case_add "wordcount (frequencies)" "$n" wc_parse "${MPI[@]}" "$BIN/wordcount" --timing --format json "$f"
     done
 }
 

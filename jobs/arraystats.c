@@ -42,11 +42,14 @@
 #include "mpikit/samefile.h"
 #include "mpikit/timing.h"
 
+/* The tables a run can make, for --table; the main result first. */
+#define ARRAYSTATS_TABLES "stats|timing|summary"
+
 typedef struct {
     const char *shape_text, *chunks_text, *input, *save;
     uint64_t R, C, cr, cc;
     int64_t seed;
-    int format, timing, progress, no_progress, debug;
+    int format, timing, progress, no_progress, debug, table;
 } options;
 
 /* Chunk statistics, merged pairwise in a fixed order. */
@@ -76,7 +79,7 @@ static int parse_pair(const char *text, uint64_t *a, uint64_t *b)
 
 static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *err)
 {
-    *o = (options){.shape_text = "1000x1000", .chunks_text = "100x100", .seed = 1};
+    *o = (options){.table = MK_TABLE_MAIN, .shape_text = "1000x1000", .chunks_text = "100x100", .seed = 1};
     const mk_option opts[] = {
         {"shape", 's', MK_OPT_STRING, &o->shape_text, "RxC", "array shape (default 1000x1000)", 0, 0, 0, 0, NULL},
         {"chunks", 'c', MK_OPT_STRING, &o->chunks_text, "RxC", "chunk shape (default 100x100)", 0, 0, 0, 0, NULL},
@@ -87,6 +90,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
          NULL},
         {"format", 'f', MK_OPT_CHOICE, &o->format, "FMT", "output format: text (default), csv, json", 0, 0, 0, 0,
          MK_FORMAT_CHOICES},
+        MK_TABLE_OPTION(&o->table, ARRAYSTATS_TABLES),
         {"timing", 't', MK_OPT_FLAG, &o->timing, NULL, "report per-phase times, GB/s and peak memory", 0, 0, 0, 0,
          NULL},
         {"progress", 0, MK_OPT_FLAG, &o->progress, NULL, "show the chunk progress bar even when not a terminal", 0,
@@ -108,6 +112,10 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
     int rc = mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
     if (rc != MK_CLI_OK)
         return rc;
+    if (mk_table_check_format(o->format, o->table, err) != 0 ||
+        mk_table_require(ARRAYSTATS_TABLES, o->table, "timing", o->timing, "needs --timing", err) != 0 ||
+        mk_table_require(ARRAYSTATS_TABLES, o->table, "summary", o->timing, "needs --timing", err) != 0)
+        return MK_CLI_ERROR;
     if (parse_pair(o->shape_text, &o->R, &o->C) != 0)
         return mk_err_set(err, MK_EXIT_USAGE, "--shape '%s': expected ROWSxCOLS, both at least 1", o->shape_text);
     if (parse_pair(o->chunks_text, &o->cr, &o->cc) != 0)
@@ -450,6 +458,9 @@ int main(int argc, char **argv)
             mk_h5_attr_f64(&sv, "/", "std", std, &err);
             mk_h5_attr_i64(&sv, "/", "chunk_rows", (int64_t)o.cr, &err);
             mk_h5_attr_i64(&sv, "/", "chunk_cols", (int64_t)o.cc, &err);
+            mk_h5_attr_str(&sv, "/x", "description", "the array the statistics are of, chunked as --chunks", &err);
+            mk_h5_attr_str(&sv, "/col_mean", "description", "mean of each column of /x", &err);
+            mk_h5_attr_str(&sv, "/row_mean", "description", "mean of each row of /x", &err);
         }
         if (mk_err_agree(job.comm, &err) != 0 || mk_h5_commit(&sv, "/x", &err) != 0)
             goto fail;
@@ -474,11 +485,11 @@ int main(int argc, char **argv)
         mk_table_str(t, shape);
         mk_table_str(t, chunks);
         mk_table_str(t, grid);
-        mk_table_f64(t, "%.17g", total.sum);
-        mk_table_f64(t, "%.17g", total.sum / total.n);
-        mk_table_f64(t, "%.17g", std);
-        mk_table_f64(t, "%.17g", colall[0]);
-        mk_table_f64(t, "%.17g", rowall[0]);
+        mk_table_f64(t, "%.10g", total.sum);
+        mk_table_f64(t, "%.10g", total.sum / total.n);
+        mk_table_f64(t, "%.10g", std);
+        mk_table_f64(t, "%.10g", colall[0]);
+        mk_table_f64(t, "%.10g", rowall[0]);
         mk_table *tables[3] = {t, NULL, NULL};
         int nt = 1;
         if (o.timing) {
@@ -493,7 +504,7 @@ int main(int argc, char **argv)
             mk_table_f64(s, "%.1f", rss_max);
             tables[nt++] = s;
         }
-        mk_tables_print(out, tables, nt, (mk_format)o.format);
+        (void)mk_report_print(out, tables, nt, (mk_format)o.format, ARRAYSTATS_TABLES, o.table);
         for (int i = 0; i < nt; i++)
             mk_table_free(tables[i]);
     }

@@ -39,6 +39,9 @@
 #include "mpikit/report.h"
 #include "mpikit/timing.h"
 
+/* The tables a run can make, for --table; the main result first. */
+#define BIGPOWER_TABLES "means|summary"
+
 #define MAX_POWERS 32
 
 enum { SPLIT_DATA = 0, SPLIT_TASKS = 1 };
@@ -51,12 +54,13 @@ typedef struct {
     int npowers;
     int split;
     int shared_draws;
-    int format;
+    int format, table;
 } options;
 
 static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *err)
 {
-    *o = (options){.n_value = 1e8, .seed = 42, .block = MK_NORMALS_BLOCK, .powers_text = "1,2,12,15"};
+    *o = (options){.table = MK_TABLE_MAIN, .n_value = 1e8, .seed = 42, .block = MK_NORMALS_BLOCK,
+                   .powers_text = "1,2,12,15"};
     const mk_option opts[] = {
         {"n", 'n', MK_OPT_DOUBLE, &o->n_value, "N", "how many normals, an integer like 1000000 or 1e6 (default 1e8)",
          0, 0, 1, 0x1p40, NULL},
@@ -73,6 +77,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
          NULL},
         {"format", 'f', MK_OPT_CHOICE, &o->format, "FMT", "output format: text (default), csv, json", 0, 0, 0, 0,
          MK_FORMAT_CHOICES},
+        MK_TABLE_OPTION(&o->table, BIGPOWER_TABLES),
     };
     const mk_cli cli = {
         .prog = "bigpower",
@@ -89,6 +94,8 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
     int rc = mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
     if (rc != MK_CLI_OK)
         return rc;
+    if (mk_table_check_format(o->format, o->table, err) != 0)
+        return MK_CLI_ERROR;
     if (o->n_value != floor(o->n_value))
         return mk_err_set(err, MK_EXIT_USAGE, "--n: '%.17g' is not a whole number", o->n_value);
     o->n = (int64_t)o->n_value;
@@ -196,8 +203,8 @@ static void report(FILE *out, const options *o, const double *means, int nranks,
         double var = mk_normal_moment(2 * p) - expected * expected;
         double z = var > 0 ? (means[k] - expected) / sqrt(var / (double)o->n) : 0.0;
         mk_table_i64(m, p);
-        mk_table_f64(m, "%.17g", means[k]);
-        mk_table_f64(m, "%.17g", expected);
+        mk_table_f64(m, "%.10g", means[k]);
+        mk_table_f64(m, "%.10g", expected);
         mk_table_f64(m, "%.2f", z);
     }
     /* Normals drawn: once per item and power, except --shared-draws --split data (once per item). */
@@ -215,7 +222,7 @@ static void report(FILE *out, const options *o, const double *means, int nranks,
     mk_table_f64(s, "%.1f", rss_rank0);
     mk_table_str(s, o->shared_draws ? "shared" : "fresh");
     mk_table *tables[] = {m, s};
-    mk_tables_print(out, tables, 2, (mk_format)o->format);
+    (void)mk_report_print(out, tables, 2, (mk_format)o->format, BIGPOWER_TABLES, o->table);
     mk_table_free(m);
     mk_table_free(s);
 }

@@ -174,6 +174,9 @@ int main(int argc, char **argv)
             mk_h5_abandon(&h);
             mk_job_exit_error(&job, &err);
         }
+        if (o.shape != NULL)
+            mk_h5_attr_str(&h, "/x", "description", "standard normals, row-major; value (i, j) is normal number "
+                           "i * columns + j of the stream --seed names", &err);
         if (mk_h5_commit(&h, o.shape != NULL ? "/x" : "/A", &err) != 0)
             mk_job_exit_error(&job, &err);
     }

@@ -44,12 +44,15 @@
 #include "mpikit/walk.h"
 #include "mpikit/walk_net.h"
 
+/* The tables a run can make, for --table; the main result first. */
+#define FINDFILES_TABLES "paths|totals|balance|ranks"
+
 enum { STRATEGY_STATIC, STRATEGY_MANAGER, STRATEGY_STEAL };
 static const char *const STRATEGY_NAMES[] = {"static", "manager", "steal"};
 
 typedef struct {
     const char *name;
-    int type, strategy, format;
+    int type, strategy, format, table;
     uint64_t min_size, max_size;
     int follow, unsorted, count, print0, stats, progress, no_progress, no_bytes;
     int64_t batch;
@@ -57,7 +60,7 @@ typedef struct {
 
 static int parse_options(int argc, char **argv, FILE *out, options *o, char ***dirs, int *ndirs, mk_err *err)
 {
-    *o = (options){.max_size = UINT64_MAX, .strategy = STRATEGY_STEAL, .batch = 32};
+    *o = (options){.table = MK_TABLE_MAIN, .max_size = UINT64_MAX, .strategy = STRATEGY_STEAL, .batch = 32};
     const mk_option opts[] = {
         {"name", 0, MK_OPT_STRING, &o->name, "GLOB", "base names matching GLOB (fnmatch, like find -name)", 0, 0,
          0, 0, NULL},
@@ -79,6 +82,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, char ***d
          0, NULL},
         {"format", 'f', MK_OPT_CHOICE, &o->format, "FMT", "text (default: paths like find), csv, json", 0, 0, 0, 0,
          MK_FORMAT_CHOICES},
+        MK_TABLE_OPTION(&o->table, FINDFILES_TABLES),
         {"no-bytes", 0, MK_OPT_FLAG, &o->no_bytes, NULL,
          "do not stat every match to total its size (bytes shows '-'); as cheap as find -name", 0, 0, 0, 0, NULL},
         {"stats", 't', MK_OPT_FLAG, &o->stats, NULL, "also report totals, time, rate and per-rank balance", 0, 0,
@@ -105,6 +109,11 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, char ***d
         return MK_CLI_ERROR;
     if (o->min_size > o->max_size)
         return mk_err_set(err, MK_EXIT_USAGE, "--min-size is larger than --max-size");
+    if (mk_table_check_format(o->format, o->table, err) != 0 ||
+        mk_table_require(FINDFILES_TABLES, o->table, "paths", !o->count, "not made with --count", err) != 0 ||
+        mk_table_require(FINDFILES_TABLES, o->table, "balance", o->stats, "needs --stats", err) != 0 ||
+        mk_table_require(FINDFILES_TABLES, o->table, "ranks", o->stats, "needs --stats", err) != 0)
+        return MK_CLI_ERROR;
     if (o->print0 && o->format != MK_FMT_TEXT)
         return mk_err_set(err, MK_EXIT_USAGE, "--print0 applies to the text format only");
     return MK_CLI_OK;
@@ -440,7 +449,7 @@ static void report(FILE *out, const options *o, const results *res, int nranks, 
     }
     if (text && show_paths && nt > 0)
         fputc('\n', out);
-    mk_tables_print(out, tables, nt, (mk_format)o->format);
+    (void)mk_report_print(out, tables, nt, (mk_format)o->format, FINDFILES_TABLES, o->table);
     for (int i = 0; i < nt; i++)
         mk_table_free(tables[i]);
 }

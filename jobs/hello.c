@@ -24,11 +24,14 @@
 #include "mpikit/report.h"
 #include "mpikit/timing.h"
 
+/* The tables a run can make, for --table; the main result first. */
+#define HELLO_TABLES "ranks"
+
 #define THREAD_CHOICES "single|funneled|serialized|multiple"
 
 typedef struct {
     int thread;   /* index into THREAD_CHOICES, which is the MPI_THREAD_* order */
-    int format;
+    int format, table;
 } options;
 
 /* One rank's record: plain bytes, so it travels as MPI_BYTE. */
@@ -112,13 +115,14 @@ static void fill_record(const mk_job *job, int provided, record *r)
 
 static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *err)
 {
-    *o = (options){.thread = 0, .format = MK_FMT_TEXT};
+    *o = (options){.table = MK_TABLE_MAIN, .thread = 0, .format = MK_FMT_TEXT};
     const mk_option opts[] = {
         {"thread", 0, MK_OPT_CHOICE, &o->thread, "LEVEL",
          "thread level requested from MPI_Init_thread: single (default), funneled, serialized, multiple", 0, 0, 0,
          0, THREAD_CHOICES},
         {"format", 'f', MK_OPT_CHOICE, &o->format, "FMT", "output format: text (default), csv, json", 0, 0, 0, 0,
          MK_FORMAT_CHOICES},
+        MK_TABLE_OPTION(&o->table, HELLO_TABLES),
     };
     const mk_cli cli = {
         .prog = "hello",
@@ -131,7 +135,10 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         .min_positional = 0,
         .max_positional = 0,
     };
-    return mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
+    int rc = mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
+    if (rc == MK_CLI_OK && mk_table_check_format(o->format, o->table, err) != 0)
+        return MK_CLI_ERROR;
+    return rc;
 }
 
 /* The --thread option must be known before MPI starts: a first look at argv, no messages.
@@ -192,7 +199,7 @@ int main(int argc, char **argv)
             mk_table_str(t, thread_name(r->provided));
             mk_table_str(t, r->library);
         }
-        mk_tables_print(out, &t, 1, (mk_format)o.format);
+        (void)mk_report_print(out, &t, 1, (mk_format)o.format, HELLO_TABLES, o.table);
         mk_table_free(t);
     }
     free(all);

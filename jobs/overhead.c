@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mpikit/cli.h"
@@ -34,6 +35,9 @@
 #include "mpikit/pool.h"
 #include "mpikit/report.h"
 #include "mpikit/timing.h"
+
+/* The tables a run can make, for --table; the main result first. */
+#define OVERHEAD_TABLES "runs|breakeven|dispatch"
 
 enum { MAX_LIST = 32, NSCHED = 5 };
 
@@ -46,7 +50,7 @@ typedef struct {
     int ncosts, nitems;
     int64_t repeat, chunksize;
     double max_serial;
-    int format;
+    int format, table;
 } options;
 
 /* One (cost, items) cell: median seconds per schedule; skipped when over the time budget. */
@@ -89,6 +93,7 @@ static int parse_list(const char *name, const char *text, int durations, double 
 static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *err)
 {
     memset(o, 0, sizeof *o);
+    o->table = MK_TABLE_MAIN;
     o->costs_text = "0,1us,10us,100us,1ms,10ms";
     o->items_text = "50,500";
     o->repeat = 3;
@@ -109,6 +114,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
          0, 0, 0, 0, NULL},
         {"format", 'f', MK_OPT_CHOICE, &o->format, "FMT", "output format: text (default), csv, json", 0, 0, 0, 0,
          MK_FORMAT_CHOICES},
+        MK_TABLE_OPTION(&o->table, OVERHEAD_TABLES),
     };
     const mk_cli cli = {
         .prog = "overhead",
@@ -124,6 +130,8 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
     int rc = mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
     if (rc != MK_CLI_OK)
         return rc;
+    if (mk_table_check_format(o->format, o->table, err) != 0)
+        return MK_CLI_ERROR;
     if (o->plot != NULL && (o->plot[0] == '\0' || strpbrk(o->plot, "'\"\\$`\n") != NULL)) {
         mk_err_set(err, MK_EXIT_USAGE, "--plot: '%s' is empty or holds quotes, '$' or '`'", o->plot);
         return MK_CLI_ERROR;
@@ -272,8 +280,12 @@ static int plot(const options *o, const cell *cells, int nranks, mk_err *err)
         }
         return mk_err_set(err, MK_EXIT_FAILURE, "cannot write --plot '%s': %s", o->plot, strerror(errno));
     }
+    /* mkstemp makes 0600; the plot gets the usual 0666 & ~umask, as every other output does */
+    mode_t mask = umask(0);
+    umask(mask);
+    int chmod_rc = fchmod(fd2, 0666 & ~mask);
     close(fd2);
-    FILE *fp = fdopen(fd, "w");
+    FILE *fp = chmod_rc == 0 ? fdopen(fd, "w") : NULL;
     if (fp == NULL) {
         close(fd);
         unlink(dat);
@@ -384,7 +396,7 @@ static void report(FILE *out, const options *o, const cell *cells, int nranks)
         }
     }
     tables[2] = dt;
-    mk_tables_print(out, tables, 3, (mk_format)o->format);
+    (void)mk_report_print(out, tables, 3, (mk_format)o->format, OVERHEAD_TABLES, o->table);
     for (int i = 0; i < 3; i++)
         mk_table_free(tables[i]);
 }

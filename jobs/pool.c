@@ -45,6 +45,9 @@
 #include "mpikit/rng.h"
 #include "mpikit/timing.h"
 
+/* The tables a run can make, for --table; the main result first. */
+#define POOL_TABLES "results|summary|ranks|log"
+
 enum { NAME_MAX_LEN = 24, MAX_TASKS = 1000000 };
 
 typedef struct {
@@ -56,7 +59,7 @@ typedef struct {
     int manager;          /* MANAGER_COMPUTES, MANAGER_SERVES or MANAGER_AUTO (until the rank count is known) */
     int64_t fail_at;      /* -1: no task fails */
     const char *gantt;
-    int format;
+    int format, table;
     int verbose, progress, no_progress;
     const char *checkpoint;
     int64_t checkpoint_every;
@@ -77,7 +80,7 @@ enum { MANAGER_COMPUTES = 0, MANAGER_SERVES = 1, MANAGER_AUTO = 2 };
 
 static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *err)
 {
-    *o = (options){.tasks = -1, .sleep = "uniform:0:1", .seed = 1, .schedule = MK_SCHED_DYNAMIC,
+    *o = (options){.table = MK_TABLE_MAIN, .tasks = -1, .sleep = "uniform:0:1", .seed = 1, .schedule = MK_SCHED_DYNAMIC,
                    .chunksize = 1, .manager = MANAGER_AUTO, .fail_at = -1, .checkpoint_every = 1};
     const mk_option opts[] = {
         {"tasks", 'n', MK_OPT_INT, &o->tasks, "N", "number of tasks (default 16 'a'..'p')", 0, MAX_TASKS, 0, 0,
@@ -104,6 +107,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
          NULL},
         {"format", 'f', MK_OPT_CHOICE, &o->format, "FMT", "output format: text (default), csv, json", 0, 0, 0, 0,
          MK_FORMAT_CHOICES},
+        MK_TABLE_OPTION(&o->table, POOL_TABLES),
         {"verbose", 'v', MK_OPT_FLAG, &o->verbose, NULL, "print every task: rank, start, end", 0, 0, 0, 0, NULL},
         {"progress", 0, MK_OPT_FLAG, &o->progress, NULL, "show a progress bar on stderr even when not a terminal",
          0, 0, 0, 0, NULL},
@@ -126,7 +130,11 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         .min_positional = 0,
         .max_positional = 0,
     };
-    return mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
+    int rc = mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
+    if (rc == MK_CLI_OK && (mk_table_check_format(o->format, o->table, err) != 0 ||
+                            mk_table_require(POOL_TABLES, o->table, "log", o->verbose, "needs --verbose", err)))
+        return MK_CLI_ERROR;
+    return rc;
 }
 
 /* ---- durations ---- */
@@ -502,7 +510,7 @@ static void report(FILE *out, const options *o, const mk_pool_result *res, const
         mk_table_f64(r, "%.1f", res->seconds > 0 ? 100.0 * st->busy_seconds / res->seconds : 100.0);
     }
     tables[nt++] = r;
-    mk_tables_print(out, tables, nt, (mk_format)o->format);
+    (void)mk_report_print(out, tables, nt, (mk_format)o->format, POOL_TABLES, o->table);
     for (int i = 0; i < nt; i++)
         mk_table_free(tables[i]);
 }

@@ -35,13 +35,16 @@
 #include "mpikit/report.h"
 #include "mpikit/timing.h"
 
+/* The tables a run can make, for --table; the main result first. */
+#define QUEUE_TABLES "check|ranks|items"
+
 enum { TAG_PUT = 11, TAG_GET = 12, TAG_REPLY = 13 };
 enum { THREADS_NONE = 0, THREADS_FUNNELED = 1, THREADS_MULTIPLE = 2 };
 
 typedef struct {
     int64_t items, producers, seed;
     double delay, poll;
-    int threads, blocking, verbose, format;
+    int threads, blocking, verbose, format, table;
 } options;
 
 /* Who does what on this rank. */
@@ -76,7 +79,7 @@ typedef struct {
 
 static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *err)
 {
-    *o = (options){.items = 20, .producers = 0, .seed = 42, .poll = 100e-6};
+    *o = (options){.table = MK_TABLE_MAIN, .items = 20, .producers = 0, .seed = 42, .poll = 100e-6};
     const mk_option opts[] = {
         {"items", 'k', MK_OPT_INT, &o->items, "K", "items each producer puts (default 20)", 0, 10000000, 0, 0, NULL},
         {"producers", 'p', MK_OPT_INT, &o->producers, "P",
@@ -96,6 +99,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
          NULL},
         {"format", 'f', MK_OPT_CHOICE, &o->format, "FMT", "output format: text (default), csv, json", 0, 0, 0, 0,
          MK_FORMAT_CHOICES},
+        MK_TABLE_OPTION(&o->table, QUEUE_TABLES),
     };
     const mk_cli cli = {
         .prog = "queue",
@@ -109,6 +113,9 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         .max_positional = 0,
     };
     int rc = mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
+    if (rc == MK_CLI_OK && (mk_table_check_format(o->format, o->table, err) != 0 ||
+                            mk_table_require(QUEUE_TABLES, o->table, "items", o->verbose, "needs --verbose", err) != 0))
+        return MK_CLI_ERROR;
     if (rc == MK_CLI_OK && o->blocking && o->threads == THREADS_FUNNELED)
         return mk_err_set(err, MK_EXIT_USAGE,
                           "--blocking with --threads funneled would deadlock: a consumer blocked in MPI_Recv "
@@ -461,7 +468,7 @@ static void report(FILE *out, const options *o, const roles *r, int size, int pr
             mk_table_u64(it, all[i].seq);
             if (all[i].kind == MK_QITEM_NUMBER) {
                 mk_table_str(it, "number");
-                mk_table_f64(it, "%.17g", all[i].number);
+                mk_table_f64(it, "%.10g", all[i].number);
             } else {
                 mk_table_str(it, "string");
                 mk_table_str(it, all[i].text);
@@ -470,7 +477,7 @@ static void report(FILE *out, const options *o, const roles *r, int size, int pr
         }
         tables[nt++] = it;
     }
-    mk_tables_print(out, tables, nt, (mk_format)o->format);
+    (void)mk_report_print(out, tables, nt, (mk_format)o->format, QUEUE_TABLES, o->table);
     for (int i = 0; i < nt; i++)
         mk_table_free(tables[i]);
 }

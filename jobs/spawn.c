@@ -30,11 +30,14 @@
 #include "mpikit/report.h"
 #include "mpikit/timing.h"
 
+/* The tables a run can make, for --table; the main result first. */
+#define SPAWN_TABLES "children|summary"
+
 #define CHILD_FLAG "--child"
 
 typedef struct {
     int64_t children, start;
-    int format;
+    int format, table;
 } options;
 
 /* What a child sends back: plain bytes over the intercommunicator. */
@@ -47,7 +50,7 @@ typedef struct {
 
 static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *err)
 {
-    *o = (options){.children = 4, .start = 1, .format = MK_FMT_TEXT};
+    *o = (options){.table = MK_TABLE_MAIN, .children = 4, .start = 1, .format = MK_FMT_TEXT};
     const mk_option opts[] = {
         {"children", 'k', MK_OPT_INT, &o->children, "K", "how many children to spawn (default 4)", 1, 256, 0, 0,
          NULL},
@@ -56,6 +59,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         {"format", 'f', MK_OPT_CHOICE, &o->format, "FMT",
          "output format: text (default; children also print a line each), csv, json", 0, 0, 0, 0,
          MK_FORMAT_CHOICES},
+        MK_TABLE_OPTION(&o->table, SPAWN_TABLES),
     };
     const mk_cli cli = {
         .prog = "spawn",
@@ -69,7 +73,10 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         .min_positional = 0,
         .max_positional = 0,
     };
-    return mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
+    int rc = mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
+    if (rc == MK_CLI_OK && mk_table_check_format(o->format, o->table, err) != 0)
+        return MK_CLI_ERROR;
+    return rc;
 }
 
 /* A child: receive x, print, send back x^2, disconnect. Output goes through the children's
@@ -145,7 +152,7 @@ static void report(FILE *out, const options *o, const result *res, double spawn_
     mk_table_f64(s, "%.3f", total_s);
     mk_table_str(s, bad == 0 ? "yes" : "no");
     mk_table *tables[] = {t, s};
-    mk_tables_print(out, tables, 2, (mk_format)o->format);
+    (void)mk_report_print(out, tables, 2, (mk_format)o->format, SPAWN_TABLES, o->table);
     mk_table_free(t);
     mk_table_free(s);
 }

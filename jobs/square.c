@@ -29,10 +29,13 @@
 #include "mpikit/rng.h"
 #include "mpikit/timing.h"
 
+/* The tables a run can make, for --table; the main result first. */
+#define SQUARE_TABLES "summary|timing|items"
+
 typedef struct {
     int64_t n, seed, max_value, repeat, show;
     double cost;
-    int format;
+    int format, table;
 } options;
 
 /* Medians over the repeats, as seen by rank 0 (compute: the slowest rank). */
@@ -42,7 +45,7 @@ typedef struct {
 
 static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *err)
 {
-    *o = (options){.n = 1000, .seed = 1, .max_value = 1000, .repeat = 5};
+    *o = (options){.table = MK_TABLE_MAIN, .n = 1000, .seed = 1, .max_value = 1000, .repeat = 5};
     const mk_option opts[] = {
         {"n", 'n', MK_OPT_INT, &o->n, "N", "how many random ints (default 1000)", 1, 100000000, 0, 0, NULL},
         {"cost", 'c', MK_OPT_DURATION, &o->cost, "DURATION",
@@ -56,6 +59,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
          NULL},
         {"format", 'f', MK_OPT_CHOICE, &o->format, "FMT", "output format: text (default), csv, json", 0, 0, 0, 0,
          MK_FORMAT_CHOICES},
+        MK_TABLE_OPTION(&o->table, SQUARE_TABLES),
     };
     const mk_cli cli = {
         .prog = "square",
@@ -68,7 +72,11 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         .min_positional = 0,
         .max_positional = 0,
     };
-    return mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
+    int rc = mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
+    if (rc == MK_CLI_OK && (mk_table_check_format(o->format, o->table, err) != 0 ||
+                            mk_table_require(SQUARE_TABLES, o->table, "items", o->show > 0, "needs --show K", err)))
+        return MK_CLI_ERROR;
+    return rc;
 }
 
 /* Simulated work that really uses the CPU: spin on the monotonic clock (sleeping would not). */
@@ -182,8 +190,9 @@ static void report(FILE *out, const options *o, int nranks, const timings *t, co
     }
     tables[nt++] = tt;
     const char *scols[] = {"n", "ranks", "cores", "cost_us", "speedup", "handout_us_per_item", "breakeven_cost_us",
-                           "sum_of_squares", "check"};
-    mk_table *s = mk_table_new("summary", "summary", 9, scols);
+                           "sum_of_squares", "check", "verdict"};
+    /* Text prints the verdict as a sentence below the tables; programs get it as a column. */
+    mk_table *s = mk_table_new("summary", "summary", o->format == MK_FMT_TEXT ? 9 : 10, scols);
     mk_table_i64(s, o->n);
     mk_table_i64(s, nranks);
     mk_table_i64(s, cores);
@@ -193,15 +202,12 @@ static void report(FILE *out, const options *o, int nranks, const timings *t, co
     mk_table_f64(s, "%.3f", breakeven * 1e6);
     mk_table_u64(s, checksum);
     mk_table_str(s, "ok");
+    if (o->format != MK_FMT_TEXT)
+        mk_table_str(s, verdict);
     tables[nt++] = s;
-    mk_tables_print(out, tables, nt, (mk_format)o->format);
+    (void)mk_report_print(out, tables, nt, (mk_format)o->format, SQUARE_TABLES, o->table);
     if (o->format == MK_FMT_TEXT)
         fprintf(out, "\nspeedup %.2fx\n%s\n", speedup, verdict);
-    else if (o->format == MK_FMT_CSV) {
-        fputs("\nverdict\n", out);
-        mk_csv_field(out, verdict);
-        fputc('\n', out);
-    }
     for (int i = 0; i < nt; i++)
         mk_table_free(tables[i]);
 }

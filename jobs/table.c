@@ -37,15 +37,18 @@
 #include "mpikit/table.h"
 #include "mpikit/timing.h"
 
+/* The tables a run can make, for --table; the main result first. */
+#define TABLE_TABLES "result|timing"
+
 typedef struct {
     int64_t rows, seed, partitions, head;
     const char *input, *apply, *groupby, *agg, *output;
-    int format, timing, verbose, debug;
+    int format, timing, verbose, debug, table;
 } options;
 
 static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *err)
 {
-    *o = (options){.rows = 100, .seed = 1, .partitions = 0, .head = 5};
+    *o = (options){.table = MK_TABLE_MAIN, .rows = 100, .seed = 1, .partitions = 0, .head = -1};
     const mk_option opts[] = {
         {"rows", 'n', MK_OPT_INT, &o->rows, "N", "generated table of N rows (default 100)", 0, INT32_MAX, 0, 0, NULL},
         {"seed", 0, MK_OPT_INT, &o->seed, "S", "random stream of the generated table (default 1)", 0, INT64_MAX, 0,
@@ -62,10 +65,11 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
          0, NULL},
         {"output", 'o', MK_OPT_STRING, &o->output, "FILE", "write the result: .csv or .h5 (column datasets)", 0, 0,
          0, 0, NULL},
-        {"head", 0, MK_OPT_INT, &o->head, "K", "print the first K rows of the result (default 5)", 0, 1000000, 0, 0,
-         NULL},
+        {"head", 0, MK_OPT_INT, &o->head, "K", "rows of the result to print (default: text 5, csv/json all)", 0,
+         1000000, 0, 0, NULL},
         {"format", 'f', MK_OPT_CHOICE, &o->format, "FMT", "output format: text (default), csv, json", 0, 0, 0, 0,
          MK_FORMAT_CHOICES},
+        MK_TABLE_OPTION(&o->table, TABLE_TABLES),
         {"timing", 't', MK_OPT_FLAG, &o->timing, NULL, "report per-phase times over ranks", 0, 0, 0, 0, NULL},
         {"verbose", 'v', MK_OPT_FLAG, &o->verbose, NULL, "print each rank's partitions and rows", 0, 0, 0, 0, NULL},
         {"debug", 0, MK_OPT_FLAG, &o->debug, NULL, "show HDF5's own error stack", 0, 0, 0, 0, NULL},
@@ -82,6 +86,12 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         .max_positional = 0,
     };
     int rc = mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
+    if (rc == MK_CLI_OK && (mk_table_check_format(o->format, o->table, err) != 0 ||
+                            mk_table_require(TABLE_TABLES, o->table, "timing", o->timing, "needs --timing", err) != 0))
+        return MK_CLI_ERROR;
+    /* People read a glimpse; programs get the whole result. */
+    if (rc == MK_CLI_OK && o->head < 0)
+        o->head = o->format == MK_FMT_TEXT ? 5 : INT64_MAX;
     if (rc == MK_CLI_OK && o->agg != NULL && o->groupby == NULL)
         return mk_err_set(err, MK_EXIT_USAGE, "--agg needs --groupby");
     if (rc == MK_CLI_OK && o->apply == NULL && o->groupby == NULL)
@@ -146,17 +156,32 @@ static int same_frame(const mk_frame *a, const mk_frame *b)
     return 1;
 }
 
-static void print_head(FILE *out, const mk_frame *f, int64_t k, mk_format fmt, const char *title)
+/* The first k rows of the result, in text rounded for people (CSV and JSON are exact). */
+static mk_table *head_table(const mk_frame *f, int64_t k, const char *title)
 {
     const char *cols[MK_FRAME_MAX_COLS];
     for (int c = 0; c < f->ncols; c++)
         cols[c] = f->names[c];
-    mk_table *t = mk_table_new("head", title, f->ncols, cols);
-    for (uint64_t r = 0; r < f->nrows && (int64_t)r < k; r++)
+    mk_table *t = mk_table_new("result", title, f->ncols, cols);
+    for (uint64_t r = 0; t != NULL && r < f->nrows && (int64_t)r < k; r++)
         for (int c = 0; c < f->ncols; c++)
-            mk_table_f64(t, "%.17g", f->cols[c][r] == 0 ? 0.0 : f->cols[c][r]);
-    mk_table_print(out, t, fmt);
-    mk_table_free(t);
+            mk_table_f64(t, "%.10g", f->cols[c][r] == 0 ? 0.0 : f->cols[c][r]);
+    return t;
+}
+
+static void report(FILE *out, const options *o, const mk_frame *result, const mk_timing_stats *ts,
+                   const char *title)
+{
+    mk_table *tables[2];
+    int nt = 0;
+    /* --head 0 leaves the text without rows; CSV and JSON keep the (empty) table's columns. */
+    if ((o->head > 0 || o->format != MK_FMT_TEXT) && (tables[nt] = head_table(result, o->head, title)) != NULL)
+        nt++;
+    if (o->timing && (tables[nt] = mk_timing_table(ts, 0)) != NULL)
+        nt++;
+    (void)mk_report_print(out, tables, nt, (mk_format)o->format, TABLE_TABLES, o->table);
+    for (int i = 0; i < nt; i++)
+        mk_table_free(tables[i]);
 }
 
 int main(int argc, char **argv)
@@ -277,7 +302,8 @@ int main(int argc, char **argv)
                  (unsigned long long)row0, (unsigned long long)row0 + local.nrows, counts[job.world_rank]);
         if (myparts.count == 0)
             snprintf(line, sizeof line, "rank %d: no partitions\n", job.world_rank);
-        mk_print_ordered(job.comm, stdout, line);
+        /* Diagnostics: on stdout only where they cannot break a CSV or JSON document. */
+        mk_print_ordered(job.comm, o.format == MK_FMT_TEXT ? stdout : stderr, line);
     }
 
     /* serial reference on rank 0: the same work on the whole table */
@@ -389,15 +415,7 @@ int main(int argc, char **argv)
         snprintf(title, sizeof title, "%s: %llu rows x %d columns (%d partitions on %d ranks; first %lld shown)",
                  o.groupby ? "groupby" : "result", (unsigned long long)result->nrows, result->ncols, P,
                  job.world_size, (long long)(o.head < (int64_t)result->nrows ? o.head : (int64_t)result->nrows));
-        if (o.head > 0)
-            print_head(out, result, o.head, (mk_format)o.format, title);
-        if (o.timing) {
-            if (o.head > 0)
-                fputc('\n', out);
-            mk_table *t = mk_timing_table(&ts, 0);
-            mk_table_print(out, t, (mk_format)o.format);
-            mk_table_free(t);
-        }
+        report(out, &o, result, &ts, title);
     }
     mk_frame_free(&all);
     mk_frame_free(&groups);

@@ -40,6 +40,9 @@
 #include "mpikit/textgen.h"
 #include "mpikit/timing.h"
 
+/* The tables a run can make, for --table; the main result first. */
+#define TEXTGEN_TABLES "summary"
+
 #define PAGE MK_TEXTGEN_PAGE_SIZE
 
 /* Pages per write call: 4 MiB per rank is large enough for file-system throughput and
@@ -52,12 +55,12 @@ typedef struct {
     const char *output;
     int64_t seed, vocab;
     double zipf;
-    int progress, no_progress, format;
+    int progress, no_progress, format, table;
 } options;
 
 static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *err)
 {
-    *o = (options){.seed = 1, .vocab = 20000, .zipf = 1.0};
+    *o = (options){.table = MK_TABLE_MAIN, .seed = 1, .vocab = 20000, .zipf = 1.0};
     const mk_option opts[] = {
         {"bytes", 0, MK_OPT_STRING, &o->bytes_text, "N", "bytes to write (required; suffixes K, M, G, T; 0 allowed)",
          0, 0, 0, 0, NULL},
@@ -70,6 +73,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
          0, 0, 0.0, 10.0, NULL},
         {"format", 'f', MK_OPT_CHOICE, &o->format, "FMT", "summary format: text (default), csv, json", 0, 0, 0, 0,
          MK_FORMAT_CHOICES},
+        MK_TABLE_OPTION(&o->table, TEXTGEN_TABLES),
         {"progress", 0, MK_OPT_FLAG, &o->progress, NULL, "show a progress bar on stderr even when not a terminal",
          0, 0, 0, 0, NULL},
         {"no-progress", 0, MK_OPT_FLAG, &o->no_progress, NULL, "never show the progress bar", 0, 0, 0, 0, NULL},
@@ -92,6 +96,8 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
     free(positional);
     if (rc != MK_CLI_OK)
         return rc;
+    if (mk_table_check_format(o->format, o->table, err) != 0)
+        return MK_CLI_ERROR;
     if (o->bytes_text == NULL)
         return mk_err_set(err, MK_EXIT_USAGE, "--bytes is required");
     /* Offsets are MPI_Offset (signed 64-bit); half of that range is still 4 EiB. */
@@ -265,7 +271,7 @@ static void report(const mk_job *job, const options *o, double seconds)
     mk_table_u64(t, (o->bytes + PAGE - 1) / PAGE);
     mk_table_f64(t, "%.3f", seconds);
     mk_table_f64(t, "%.1f", seconds > 0 ? (double)o->bytes / 1e6 / seconds : 0.0);
-    mk_table_print(out, t, (mk_format)o->format);
+    (void)mk_report_print(out, &t, 1, (mk_format)o->format, TEXTGEN_TABLES, o->table);
     mk_table_free(t);
 }
 

@@ -45,6 +45,9 @@
 #include "mpikit/wc.h"
 #include "mpikit/wordtable.h"
 
+/* The tables a run can make, for --table; the main result first. */
+#define WORDCOUNT_TABLES "top|vocabulary|files|total|timing|summary"
+
 enum { MODE_ALL, MODE_WC, MODE_WORDS };
 
 typedef struct {
@@ -53,7 +56,7 @@ typedef struct {
     const char *counts_path;
     const char *checkpoint_path;
     int mode;
-    int format;
+    int format, table;
     int timing, verbose, progress, no_progress;
 } options;
 
@@ -72,9 +75,26 @@ typedef struct {
     uint64_t bytes;
 } rank_result;
 
+/* --table names a table this run makes. */
+static int table_check(const options *o, mk_err *err)
+{
+    const char *n = WORDCOUNT_TABLES;
+    int t = o->table, words = o->mode != MODE_WC, wc = o->mode != MODE_WORDS;
+    if (mk_table_check_format(o->format, t, err) != 0 ||
+        mk_table_require(n, t, "top", words, "not made with --mode wc", err) != 0 ||
+        mk_table_require(n, t, "top", o->top > 0, "not made with --top 0", err) != 0 ||
+        mk_table_require(n, t, "vocabulary", words, "not made with --mode wc", err) != 0 ||
+        mk_table_require(n, t, "files", wc, "not made with --mode words", err) != 0 ||
+        mk_table_require(n, t, "total", wc, "not made with --mode words", err) != 0 ||
+        mk_table_require(n, t, "timing", o->timing, "needs --timing", err) != 0 ||
+        mk_table_require(n, t, "summary", o->timing, "needs --timing", err) != 0)
+        return -1;
+    return 0;
+}
+
 static int parse_options(int argc, char **argv, FILE *out, options *o, char ***files, int *nfiles, mk_err *err)
 {
-    *o = (options){.top = 10, .chunk_size = 64u << 20, .mode = MODE_ALL};
+    *o = (options){.table = MK_TABLE_MAIN, .top = 10, .chunk_size = 64u << 20, .mode = MODE_ALL};
     const mk_option opts[] = {
         {"top", 'k', MK_OPT_INT, &o->top, "K", "show the K most frequent words (0: none; default 10)", 0, 1000000,
          0, 0, NULL},
@@ -86,6 +106,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, char ***f
          "all (default), wc (lines/words/bytes only), words (frequencies only)", 0, 0, 0, 0, "all|wc|words"},
         {"format", 'f', MK_OPT_CHOICE, &o->format, "FMT", "output format: text (default), csv, json", 0, 0, 0, 0,
          MK_FORMAT_CHOICES},
+        MK_TABLE_OPTION(&o->table, WORDCOUNT_TABLES),
         {"timing", 't', MK_OPT_FLAG, &o->timing, NULL, "report per-phase times over ranks and MB/s", 0, 0, 0, 0,
          NULL},
         {"verbose", 'v', MK_OPT_FLAG, &o->verbose, NULL, "also print each rank's share, in rank order", 0, 0, 0,
@@ -107,7 +128,13 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, char ***f
         .min_positional = 1,
         .max_positional = -1,
     };
-    return mk_cli_parse(&cli, argc, argv, out, files, nfiles, err);
+    int rc = mk_cli_parse(&cli, argc, argv, out, files, nfiles, err);
+    if (rc == MK_CLI_OK && table_check(o, err) != 0) {
+        free(*files);
+        *files = NULL;
+        return MK_CLI_ERROR;
+    }
+    return rc;
 }
 
 /* --counts FILE.h5: every rank writes its shard (no gather), sorted, at its place in `count` and
@@ -162,6 +189,11 @@ static int write_counts_h5(const mk_job *job, const char *path, const mk_wordtab
         mk_h5_dataset_create(&h, "/word_bytes", H5T_STD_U8LE, 1, dims_bytes, NULL, &db, err) == 0 &&
         mk_h5_dataset_create(&h, "/word_offset", H5T_STD_U64LE, 1, dims_offsets, NULL, &doff, err) == 0 &&
         mk_h5_dataset_create(&h, "/count", H5T_STD_U64LE, 1, dims_words, NULL, &dc, err) == 0 &&
+        mk_h5_attr_str(&h, "/word_bytes", "description",
+                       "the words' bytes back to back, each word a run of ASCII letters, lowercased", err) == 0 &&
+        mk_h5_attr_str(&h, "/word_offset", "description",
+                       "where word i starts in /word_bytes; the last entry is the total length", err) == 0 &&
+        mk_h5_attr_str(&h, "/count", "description", "occurrences of word i", err) == 0 &&
         /* an empty dataset has no storage to write to (no words, or no letters at all) */
         (total[1] == 0 || mk_h5_write_rows(&h, db, H5T_NATIVE_UCHAR, first[1], mine[1], bytes, err) == 0) &&
         mk_h5_write_rows(&h, doff, H5T_NATIVE_UINT64, first[0], noffsets, offsets, err) == 0 && total[0] > 0)
@@ -485,7 +517,7 @@ static int apply_carry(const mk_job *job, rank_result *res, mk_err *err)
     return 0;
 }
 
-static void print_verbose(const mk_job *job, const rank_result *res, const mk_timing *tm)
+static void print_verbose(const mk_job *job, const options *o, const rank_result *res, const mk_timing *tm)
 {
     char line[256];
     double count_s = 0, read_s = 0;
@@ -498,7 +530,8 @@ static void print_verbose(const mk_job *job, const rank_result *res, const mk_ti
     snprintf(line, sizeof line, "rank %d: %llu bytes, %llu tokens started here, %zu distinct words in its shard, read %.3f s, count %.3f s\n",
              job->world_rank, (unsigned long long)res->bytes, (unsigned long long)res->tokens,
              res->words ? mk_wordtable_size(res->words) : (size_t)0, read_s, count_s);
-    mk_print_ordered(job->comm, stdout, line);
+    /* Diagnostics: on stdout only where they cannot break a CSV or JSON document. */
+    mk_print_ordered(job->comm, o->format == MK_FMT_TEXT ? stdout : stderr, line);
 }
 
 static void report(FILE *out, const options *o, const mk_fileset *fs, const mk_wc_counts *per_file,
@@ -572,7 +605,7 @@ static void report(FILE *out, const options *o, const mk_fileset *fs, const mk_w
     }
     if (do_wc && o->format == MK_FMT_TEXT && nt > 0)
         fputc('\n', out);
-    mk_tables_print(out, tables, nt, (mk_format)o->format);
+    (void)mk_report_print(out, tables, nt, (mk_format)o->format, WORDCOUNT_TABLES, o->table);
     for (int i = 0; i < nt; i++)
         mk_table_free(tables[i]);
 }
@@ -739,7 +772,7 @@ int main(int argc, char **argv)
     double rss_mib = (double)usage.ru_maxrss / 1024.0;
     MPI_Reduce(&rss_mib, &rss_max, 1, MPI_DOUBLE, MPI_MAX, 0, job.comm);
     if (o.verbose)
-        print_verbose(&job, &res, &tm);
+        print_verbose(&job, &o, &res, &tm);
     if (out != NULL)
         report(out, &o, &fs, total_per_file, top, ntop, distinct, tokens, &ts, work_max, rss_max,
                job.world_size);

@@ -203,10 +203,11 @@ int mk_h5_commit(mk_h5 *h, const char *check_dataset, mk_err *err)
     return mk_err_agree(h->comm, err) == 0 ? 0 : -1;
 }
 
-static int write_attr(mk_h5 *h, const char *object, const char *name, hid_t type, const void *value,
-                      mk_err *err)
+static int write_attr_n(mk_h5 *h, const char *object, const char *name, hid_t type, int n, const void *value,
+                        mk_err *err)
 {
-    hid_t space = H5Screate(H5S_SCALAR);
+    hsize_t dims[1] = {(hsize_t)n};
+    hid_t space = n < 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, NULL);
     hid_t a = H5Acreate_by_name(h->file, object, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     herr_t rc = a >= 0 ? H5Awrite(a, type, value) : -1;
     if (a >= 0)
@@ -216,6 +217,21 @@ static int write_attr(mk_h5 *h, const char *object, const char *name, hid_t type
         return mk_err_set(err, MK_EXIT_FAILURE, "cannot write attribute '%s' on '%s' in '%s'", name, object,
                           h->path);
     return 0;
+}
+
+static int write_attr(mk_h5 *h, const char *object, const char *name, hid_t type, const void *value,
+                      mk_err *err)
+{
+    return write_attr_n(h, object, name, type, -1, value, err);
+}
+
+/* Variable-length UTF-8: h5py reads it as str, not as fixed-length bytes. */
+static hid_t utf8_string_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
 }
 
 int mk_h5_attr_f64(mk_h5 *h, const char *object, const char *name, double value, mk_err *err)
@@ -230,10 +246,17 @@ int mk_h5_attr_i64(mk_h5 *h, const char *object, const char *name, int64_t value
 
 int mk_h5_attr_str(mk_h5 *h, const char *object, const char *name, const char *value, mk_err *err)
 {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(value) + 1);
-    H5Tset_strpad(t, H5T_STR_NULLTERM);
-    int rc = write_attr(h, object, name, t, value, err);
+    hid_t t = utf8_string_type();
+    int rc = write_attr(h, object, name, t, &value, err);
+    H5Tclose(t);
+    return rc;
+}
+
+int mk_h5_attr_strs(mk_h5 *h, const char *object, const char *name, const char *const *values, int n,
+                    mk_err *err)
+{
+    hid_t t = utf8_string_type();
+    int rc = write_attr_n(h, object, name, t, n, values, err);
     H5Tclose(t);
     return rc;
 }

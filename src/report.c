@@ -11,7 +11,8 @@
 enum { CELL_STR, CELL_NUM, CELL_NONFINITE };
 
 typedef struct {
-    char *text;
+    char *text;  /* as text tables show it */
+    char *exact; /* a double's shortest round-trip spelling for CSV and JSON, or NULL */
     int kind;
 } cell;
 
@@ -62,8 +63,10 @@ void mk_table_free(mk_table *t)
 {
     if (t == NULL)
         return;
-    for (size_t i = 0; i < t->ncells; i++)
+    for (size_t i = 0; i < t->ncells; i++) {
         free(t->cells[i].text);
+        free(t->cells[i].exact);
+    }
     free(t->cells);
     if (t->cols != NULL)
         for (int i = 0; i < t->ncols; i++)
@@ -74,25 +77,34 @@ void mk_table_free(mk_table *t)
     free(t);
 }
 
-/* Takes ownership of text, which may be NULL after a failed allocation. */
-static int push_cell(mk_table *t, char *text, int kind)
+/* Takes ownership of text and exact; text may be NULL after a failed allocation. */
+static int push_cell2(mk_table *t, char *text, char *exact, int kind)
 {
-    if (text == NULL)
-        return -1;
-    if (t->ncells == t->cap) {
+    if (t->ncells == t->cap && text != NULL) {
         size_t cap = t->cap != 0 ? t->cap * 2 : 64;
         cell *c = realloc(t->cells, cap * sizeof *c);
         if (c == NULL) {
             free(text);
-            return -1;
+            text = NULL;
+        } else {
+            t->cells = c;
+            t->cap = cap;
         }
-        t->cells = c;
-        t->cap = cap;
+    }
+    if (text == NULL) {
+        free(exact);
+        return -1;
     }
     t->cells[t->ncells].text = text;
+    t->cells[t->ncells].exact = exact;
     t->cells[t->ncells].kind = kind;
     t->ncells++;
     return 0;
+}
+
+static int push_cell(mk_table *t, char *text, int kind)
+{
+    return push_cell2(t, text, NULL, kind);
 }
 
 int mk_table_str(mk_table *t, const char *value)
@@ -123,7 +135,48 @@ int mk_table_f64(mk_table *t, const char *printf_format, double value)
     char *text = malloc((size_t)n + 1);
     if (text != NULL)
         snprintf(text, (size_t)n + 1, fmt, value);
-    return push_cell(t, text, isfinite(value) ? CELL_NUM : CELL_NONFINITE);
+    char exact[40];
+    char *ex = dup_str(mk_format_exact(value, exact, sizeof exact));
+    if (ex == NULL) {
+        free(text);
+        return -1;
+    }
+    return push_cell2(t, text, ex, isfinite(value) ? CELL_NUM : CELL_NONFINITE);
+}
+
+const char *mk_format_exact(double x, char *buf, size_t len)
+{
+    if (isnan(x)) {
+        snprintf(buf, len, "nan");
+        return buf;
+    }
+    if (isinf(x)) {
+        snprintf(buf, len, x > 0 ? "inf" : "-inf");
+        return buf;
+    }
+    if (x == 0) {
+        snprintf(buf, len, "0");
+        return buf;
+    }
+    /* The fewest significant digits that read back as x; 17 always do. */
+    char e[40];
+    int digits = 1;
+    for (; digits < 17; digits++) {
+        snprintf(e, sizeof e, "%.*e", digits - 1, x);
+        if (strtod(e, NULL) == x)
+            break;
+    }
+    snprintf(e, sizeof e, "%.*e", digits - 1, x);
+    const char *mark = strchr(e, 'e');
+    int exp10 = mark != NULL ? atoi(mark + 1) : 0;
+    if (exp10 >= -4 && exp10 < 16) {
+        /* Rounding at the same decimal place as the %e above gives the same digits. */
+        int decimals = digits - 1 - exp10;
+        snprintf(buf, len, "%.*f", decimals > 0 ? decimals : 0, x);
+    } else {
+        snprintf(buf, len, "%s", e);
+    }
+    return buf;
 }
 
 int mk_table_rows(const mk_table *t)
@@ -245,7 +298,7 @@ static void print_csv(FILE *out, const mk_table *t)
             if (c > 0)
                 fputc(',', out);
             if (x != NULL)
-                mk_csv_field(out, x->text);
+                mk_csv_field(out, x->exact != NULL ? x->exact : x->text);
         }
         fputc('\n', out);
     }
@@ -339,7 +392,7 @@ static void print_json_table(FILE *out, const mk_table *t)
             if (x == NULL || x->kind == CELL_NONFINITE)
                 fputs("null", out);
             else if (x->kind == CELL_NUM)
-                fputs(x->text, out);
+                fputs(x->exact != NULL ? x->exact : x->text, out);
             else
                 mk_json_string(out, x->text);
         }
@@ -348,10 +401,49 @@ static void print_json_table(FILE *out, const mk_table *t)
     fputs("  ]", out);
 }
 
-void mk_tables_print(FILE *out, mk_table *const *tables, int ntables, mk_format fmt)
+/* The name at `index` of the '|'-separated names, or "" when there is none. */
+static const char *choice_name(const char *names, int index, char *buf, size_t len)
+{
+    const char *p = names != NULL ? names : "";
+    for (int i = 0; i < index && p != NULL; i++) {
+        p = strchr(p, '|');
+        if (p != NULL)
+            p++;
+    }
+    size_t n = p != NULL ? strcspn(p, "|") : 0;
+    if (n >= len)
+        n = len - 1;
+    memcpy(buf, p != NULL ? p : "", n);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* The table --format csv prints, or NULL when the run made none of that name. */
+static const mk_table *csv_pick(mk_table *const *tables, int ntables, const char *names, int table,
+                                char *name, size_t len)
+{
+    if (names == NULL) {
+        snprintf(name, len, "%s", ntables > 0 ? tables[0]->name : "");
+        return ntables > 0 ? tables[0] : NULL;
+    }
+    /* The main result: the made table that comes first among the names. */
+    for (int k = table == MK_TABLE_MAIN ? 0 : table;; k++) {
+        choice_name(names, k, name, len);
+        if (name[0] == '\0')
+            return NULL;
+        for (int i = 0; i < ntables; i++)
+            if (strcmp(tables[i]->name, name) == 0)
+                return tables[i];
+        if (table != MK_TABLE_MAIN)
+            return NULL;
+    }
+}
+
+int mk_report_print(FILE *out, mk_table *const *tables, int ntables, mk_format fmt, const char *names,
+                    int table)
 {
     if (out == NULL)
-        return;
+        return 0;
     if (fmt == MK_FMT_JSON) {
         fputs("{\n", out);
         for (int i = 0; i < ntables; i++) {
@@ -359,16 +451,46 @@ void mk_tables_print(FILE *out, mk_table *const *tables, int ntables, mk_format 
             fputs(i + 1 < ntables ? ",\n" : "\n", out);
         }
         fputs("}\n", out);
-        return;
+        return 0;
+    }
+    if (fmt == MK_FMT_CSV) {
+        char name[64];
+        const mk_table *t = csv_pick(tables, ntables, names, table, name, sizeof name);
+        if (t == NULL) {
+            /* The jobs check --table against their options first; this is the last guard. */
+            fprintf(stderr, "error: --table %s: this run made no such table\n", name);
+            return -1;
+        }
+        print_csv(out, t);
+        return 0;
     }
     for (int i = 0; i < ntables; i++) {
         if (i > 0)
             fputc('\n', out);
-        if (fmt == MK_FMT_CSV)
-            print_csv(out, tables[i]);
-        else
-            print_text(out, tables[i]);
+        print_text(out, tables[i]);
     }
+    return 0;
+}
+
+void mk_tables_print(FILE *out, mk_table *const *tables, int ntables, mk_format fmt)
+{
+    (void)mk_report_print(out, tables, ntables, fmt, NULL, MK_TABLE_MAIN);
+}
+
+int mk_table_check_format(int format, int table, mk_err *err)
+{
+    if (table != MK_TABLE_MAIN && format != MK_FMT_CSV)
+        return mk_err_set(err, MK_EXIT_USAGE,
+                          "--table applies to --format csv only (text and json print every table)");
+    return 0;
+}
+
+int mk_table_require(const char *names, int table, const char *name, int made, const char *needs, mk_err *err)
+{
+    char picked[64];
+    if (made || table == MK_TABLE_MAIN || strcmp(choice_name(names, table, picked, sizeof picked), name) != 0)
+        return 0;
+    return mk_err_set(err, MK_EXIT_USAGE, "--table %s: %s", name, needs);
 }
 
 void mk_table_print(FILE *out, const mk_table *t, mk_format fmt)

@@ -906,13 +906,10 @@ int mk_frame_gather(MPI_Comm comm, int root, const mk_frame *local, mk_frame *al
 int mk_frame_write_h5(mk_h5 *h, const mk_frame *local, uint64_t row0, uint64_t total, uint64_t chunk,
                       mk_err *err)
 {
-    char cols[MK_FRAME_MAX_COLS * MK_FRAME_NAME_MAX] = "";
-    for (int c = 0; c < local->ncols; c++) {
-        if (c)
-            strcat(cols, ",");
-        strcat(cols, local->names[c]);
-    }
-    if (mk_h5_attr_str(h, "/", "columns", cols, err) != 0 ||
+    const char *cols[MK_FRAME_MAX_COLS];
+    for (int c = 0; c < local->ncols; c++)
+        cols[c] = local->names[c];
+    if (mk_h5_attr_strs(h, "/", "columns", cols, local->ncols, err) != 0 ||
         mk_h5_attr_i64(h, "/", "rows", (int64_t)total, err) != 0)
         return -1;
     for (int c = 0; c < local->ncols; c++) {
@@ -930,6 +927,13 @@ int mk_frame_write_h5(mk_h5 *h, const mk_frame *local, uint64_t row0, uint64_t t
         if (mk_h5_dataset_create(h, name, all ? H5T_STD_I64LE : H5T_IEEE_F64LE, 1, dims, chunk ? ch : NULL, &d,
                                  err) != 0)
             return -1;
+        char what[MK_FRAME_NAME_MAX + 64];
+        snprintf(what, sizeof what, "column %s of the table, one value per row (order: the root's `columns`)",
+                 local->names[c]);
+        if (mk_h5_attr_str(h, name, "description", what, err) != 0) {
+            H5Dclose(d);
+            return -1;
+        }
         /* HDF5 converts double -> int64 exactly for integers in range. */
         int rc = mk_h5_write_rows(h, d, H5T_NATIVE_DOUBLE, row0, local->nrows, local->cols[c], err);
         H5Dclose(d);
@@ -955,6 +959,42 @@ static herr_t collect_link(hid_t group, const char *name, const H5L_info_t *info
     return 0;
 }
 
+static void add_column_names(char *s, link_list *l)
+{
+    char *save = NULL;
+    for (char *tok = strtok_r(s, ",", &save); tok && l->n < MK_FRAME_MAX_COLS; tok = strtok_r(NULL, ",", &save))
+        if (strlen(tok) < MK_FRAME_NAME_MAX)
+            strcpy(l->names[l->n++], tok);
+}
+
+/* The `columns` attribute: an array of variable-length strings (what mk_frame_write_h5
+ * writes), or one comma-joined fixed-length string (files of mpikit 0.1.0 and other tools). */
+static void read_columns_attr(hid_t a, link_list *l)
+{
+    hid_t t = H5Aget_type(a), space = H5Aget_space(a);
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    if (H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) > 0 && n > 0 && n <= MK_FRAME_MAX_COLS) {
+        char *v[MK_FRAME_MAX_COLS] = {NULL};
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(t)); /* HDF5 converts no strings between character sets */
+        if (H5Aread(a, mt, v) >= 0) {
+            for (hssize_t i = 0; i < n; i++)
+                if (v[i] != NULL)
+                    add_column_names(v[i], l);
+            H5Dvlen_reclaim(mt, space, H5P_DEFAULT, v);
+        }
+        H5Tclose(mt);
+    } else if (H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) == 0 && n == 1) {
+        char *s = calloc(1, H5Tget_size(t) + 1);
+        if (s != NULL && H5Aread(a, t, s) >= 0)
+            add_column_names(s, l);
+        free(s);
+    }
+    H5Sclose(space);
+    H5Tclose(t);
+}
+
 int mk_frame_read_h5(mk_h5 *h, mk_frame *f, mk_err *err)
 {
     memset(f, 0, sizeof *f);
@@ -962,17 +1002,7 @@ int mk_frame_read_h5(mk_h5 *h, mk_frame *f, mk_err *err)
     l.n = 0;
     hid_t a = H5Aexists(h->file, "columns") > 0 ? H5Aopen(h->file, "columns", H5P_DEFAULT) : -1;
     if (a >= 0) {
-        hid_t t = H5Aget_type(a);
-        size_t sz = H5Tget_size(t);
-        char *s = H5Tget_class(t) == H5T_STRING && !H5Tis_variable_str(t) ? calloc(1, sz + 1) : NULL;
-        char *save = NULL;
-        if (s != NULL && H5Aread(a, t, s) >= 0) {
-            for (char *tok = strtok_r(s, ",", &save); tok && l.n < MK_FRAME_MAX_COLS; tok = strtok_r(NULL, ",", &save))
-                if (strlen(tok) < MK_FRAME_NAME_MAX)
-                    strcpy(l.names[l.n++], tok);
-        }
-        free(s);
-        H5Tclose(t);
+        read_columns_attr(a, &l);
         H5Aclose(a);
     }
     if (l.n == 0)

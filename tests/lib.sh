@@ -80,6 +80,32 @@ same_file() {
     fi
 }
 
+# json_table NAME FILE : the rows of table NAME of a --format json document as CSV lines without
+# a header, for runs whose checks need several tables at once (--format csv prints one).
+json_table() {
+    python3 -c '
+import csv, json, sys
+w = csv.writer(sys.stdout, lineterminator="\n")
+for row in json.load(open(sys.argv[2], encoding="utf-8")).get(sys.argv[1], []):
+    w.writerow(["" if v is None else v for v in row.values()])' "$1" "$2"
+}
+
+# json_tables FILE : every table of a --format json document as CSV, header first, a blank
+# line between tables: the layout suites that check several tables of one run read.
+json_tables() {
+    python3 -c '
+import csv, json, sys
+w = csv.writer(sys.stdout, lineterminator="\n")
+for i, (name, rows) in enumerate(json.load(open(sys.argv[1], encoding="utf-8")).items()):
+    if i:
+        print(flush=True)
+    if rows:
+        w.writerow(rows[0].keys())
+    for row in rows:
+        w.writerow(["" if v is None else v for v in row.values()])
+    sys.stdout.flush()' "$1"
+}
+
 # The corpus, when present: CORPUS, else $MPIKIT_DATA/..., else data/...
 find_corpus() {
     local name=${1:-t8.shakespeare.txt}

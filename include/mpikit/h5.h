@@ -49,6 +49,10 @@ int mk_h5_provenance(mk_h5 *h, const char *program, int argc, char **argv, mk_er
 int mk_h5_attr_f64(mk_h5 *h, const char *object, const char *name, double value, mk_err *err);
 int mk_h5_attr_i64(mk_h5 *h, const char *object, const char *name, int64_t value, mk_err *err);
 int mk_h5_attr_str(mk_h5 *h, const char *object, const char *name, const char *value, mk_err *err);
+/* A 1-D attribute of n strings (a list stays a list: h5py gives an array of str). Strings
+ * are variable-length UTF-8, here and in mk_h5_attr_str. */
+int mk_h5_attr_strs(mk_h5 *h, const char *object, const char *name, const char *const *values, int n,
+                    mk_err *err);
 /* Read a scalar numeric attribute as double. */
 int mk_h5_attr_get_f64(mk_h5 *h, const char *object, const char *name, double *value, mk_err *err);
 

@@ -45,3 +45,13 @@ size_t H5Tget_size(hid_t type_id) { (void)type_id; return 0; }
 htri_t H5Tis_variable_str(hid_t type_id) { (void)type_id; return -1; }
 herr_t H5Tset_size(hid_t type_id, size_t size) { (void)type_id, (void)size; return -1; }
 herr_t H5Tset_strpad(hid_t type_id, H5T_str_t strpad) { (void)type_id, (void)strpad; return -1; }
+hid_t H5Aget_space(hid_t attr_id) { (void)attr_id; return -1; }
+herr_t H5Dvlen_reclaim(hid_t type_id, hid_t space_id, hid_t dxpl_id, void *buf)
+{
+    (void)type_id, (void)space_id, (void)dxpl_id, (void)buf;
+    return -1;
+}
+herr_t H5Sclose(hid_t space_id) { (void)space_id; return -1; }
+hssize_t H5Sget_simple_extent_npoints(hid_t space_id) { (void)space_id; return -1; }
+H5T_cset_t H5Tget_cset(hid_t type_id) { (void)type_id; return H5T_CSET_ERROR; }
+herr_t H5Tset_cset(hid_t type_id, H5T_cset_t cset) { (void)type_id, (void)cset; return -1; }

@@ -10,7 +10,7 @@ D=$TMP/a
 mkdir -p "$D"
 
 h5vals() {
-    h5dump -y -w 0 -m '%.17g' -d "$2" "$1" | awk '/^ *DATA \{/ { f = 1; next } f && /^ *\}/ { f = 0 } f' |
+    h5dump -y -w 0 -m '%.17g' -d "$2" "$1" | awk '/^ *DATA \{/ && !seen { f = seen = 1; next } f && /^ *\}/ { f = 0 } f' |
         tr ',' '\n' | sed 's/^ *//; /^$/d'
 }
 stats() { grep -v '^shape' "$1"; } # the CSV line: shape,chunks,grid,sum,mean,std,col_mean_0,row_mean_0

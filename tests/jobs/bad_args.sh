@@ -43,6 +43,7 @@ arraystats --seed -1 $BIG 1Q abc 1.5
 arraystats --input -
 arraystats --save -
 arraystats --format xml TEXT
+arraystats --table nope STATS stats
 arraystats --timing FLAG
 arraystats --progress FLAG
 arraystats --no-progress FLAG
@@ -54,6 +55,7 @@ bigpower --seed -1 $BIG 1Q
 bigpower --block 0 -1 $BIG 1K
 bigpower --format xml
 bigpower --shared-draws FLAG
+bigpower --table nope MEANS means
 datagen --rows -1 $BIG 10X 2147483648
 datagen --shape 0x4 4x -1x4 4x4q $BIG
 datagen --chunks 0x2 2x -1x2 2x2q
@@ -71,12 +73,14 @@ findfiles --unsorted FLAG
 findfiles --count FLAG
 findfiles --print0 FLAG
 findfiles --format xml
+findfiles --table nope PATHS paths
 findfiles --no-bytes FLAG
 findfiles --stats FLAG
 findfiles --progress FLAG
 findfiles --no-progress FLAG
 hello --thread none all
 hello --format xml
+hello --table nope RANKS ranks
 overhead --costs -1us 2s 1q a,b 1us,,2us
 overhead --items 0 -1 10000001 1.5 a $BIG
 overhead --repeat 0 -1 101 $BIG 3x
@@ -84,6 +88,7 @@ overhead --chunksize 0 -1 $BIG 1Q
 overhead --max-serial -1s 10X 1Q nan 1e999
 overhead --plot a\$b a\`b
 overhead --format xml
+overhead --table nope RUNS runs
 pool --tasks -1 $BIG 10X 1.5 1000001
 pool --sleep const:-1 const:2h const:1Q uniform:1 uniform:2:1 bogus:1
 pool --seed -1 $BIG 1Q
@@ -93,6 +98,7 @@ pool --manager boss
 pool --fail-at -1 $BIG 4 1Q
 pool --gantt -
 pool --format xml
+pool --table nope RESULTS results
 pool --verbose FLAG
 pool --progress FLAG
 pool --no-progress FLAG
@@ -107,9 +113,11 @@ queue --poll -1s 2s 1Q
 queue --seed -1 $BIG 1Q
 queue --verbose FLAG
 queue --format xml
+queue --table nope CHECK check
 spawn --children 0 -1 257 $BIG 1Q
 spawn --start 1000000001 -1000000001 $BIG 1Q
 spawn --format xml
+spawn --table nope CHILDREN children
 square --n 0 -1 100000001 $BIG 1Q
 square --cost -1us 1Q $BIG nan
 square --seed -1 $BIG 1Q
@@ -117,6 +125,7 @@ square --max-value 0 -1 3037000500 $BIG 1Q
 square --repeat 0 -1 1001 $BIG
 square --show -1 $BIG 1Q
 square --format xml
+square --table nope SUMMARY summary
 table --rows -1 2147483648 $BIG 1Q
 table --seed -1 $BIG 1Q
 table --input $TMP/t.txt $TMP/t
@@ -127,6 +136,7 @@ table --agg sum sum:Z bogus:A count,count
 table --output @OUT@/t.txt @OUT@/t
 table --head -1 1000001 $BIG 1Q
 table --format xml
+table --table nope RESULT result
 table --timing FLAG
 table --verbose FLAG
 table --debug FLAG
@@ -136,6 +146,7 @@ textgen --seed -1 $BIG 1Q
 textgen --vocab 0 -1 10000001 $BIG 1K
 textgen --zipf -1 nan inf 1Q 1e999
 textgen --format xml
+textgen --table nope SUMMARY summary
 textgen --progress FLAG
 textgen --no-progress FLAG
 wordcount --top -1 1000001 $BIG 10X 1.5
@@ -143,6 +154,7 @@ wordcount --counts -
 wordcount --chunk-size 0 -1 10X 1Q $BIG 99999999999T 1.5.5
 wordcount --mode everything WC
 wordcount --format xml TEXT
+wordcount --table nope TOP top
 wordcount --timing FLAG
 wordcount --verbose FLAG
 wordcount --progress FLAG
@@ -157,6 +169,15 @@ wordcount --mode wc --counts @OUT@/c.csv $IN|--counts
 wordcount --top 3|FILE
 findfiles --min-size 2K --max-size 1K $TMP/dir|--min-size
 findfiles --print0 --format csv $TMP/dir|--print0
+findfiles --format csv --count --table paths $TMP/dir|--table
+findfiles --format csv --table ranks $TMP/dir|--table
+wordcount --format csv --table summary $IN|--table
+wordcount --format csv --mode wc --table top $IN|--table
+pool -n 4 --sleep const:0 --format csv --table log|--table
+queue -k 2 --format csv --table items|--table
+square -n 10 -r 1 --format csv --table items|--table
+table -n 10 --format csv --table timing|--table
+arraystats -s 4x4 -c 2x2 --format csv --table summary|--table
 findfiles|DIR
 textgen -o @OUT@/t.txt|--bytes
 textgen --bytes 1K|--output
@@ -357,5 +378,5 @@ edge "bigpower, 2 normals" first_para - bigpower -n 2 -f csv
 edge "findfiles, an empty directory" first_para - findfiles -f csv "$TMP/empty"
 edge "pool, 2 tasks" first_para - pool -n 2 --sleep const:0 -f csv
 edge "queue, no items" queue_verdict - queue -k 0 -f csv
-edge "square, 2 items" first_para - square -n 2 -r 1 --show 2 -f csv
+edge "square, 2 items" first_para - square -n 2 -r 1 --show 2 -f csv --table items
 finish

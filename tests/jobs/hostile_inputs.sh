@@ -56,7 +56,7 @@ wc_case() {
     ref_counts "$f" >"$TMP/counts.ref"
     for n in 1 3; do
         rm -f "$D/counts.csv"
-        if mpirun_n "$n" "$WC" -f csv --top 0 --counts "$D/counts.csv" "$f" >"$TMP/out" 2>"$TMP/err"; then
+        if mpirun_n "$n" "$WC" -f csv --table total --top 0 --counts "$D/counts.csv" "$f" >"$TMP/out" 2>"$TMP/err"; then
             local got
             got=$(awk '/^lines,words,bytes$/ { getline; print; exit }' "$TMP/out")
             check "$name: wordcount at $n ranks: $want (got $got)" [ "$got" = "$want" ]
@@ -110,13 +110,15 @@ printf '\n' >>"$LINE"
 # lines and bytes from wc; words = 3 per 16-byte pattern, 2^26 patterns (wc -w is slow here)
 read -r want_lines want_bytes < <(LC_ALL=C wc -lc <"$LINE")
 want_words=$(($(printf 'lorem ipsum dol ' | wc -w) << 26))
-mpirun_n 1 "$WC" -f csv --top 5 "$LINE" >"$TMP/out" 2>"$TMP/err"
+# the totals and the top words of one run: JSON holds both (json_tables: tests/lib.sh)
+mpirun_n 1 "$WC" -f json --top 5 "$LINE" >"$TMP/out.json" 2>"$TMP/err"
+json_tables "$TMP/out.json" >"$TMP/out"
 got=$(awk '/^lines,words,bytes$/ { getline; print; exit }' "$TMP/out")
 check "1 GiB line: wordcount at 1 rank: $want_lines,$want_words,$want_bytes (got $got)" \
     [ "$got" = "$want_lines,$want_words,$want_bytes" ]
 check "1 GiB line: top words dol, ipsum, lorem, $((1 << 26)) each" \
     [ "$(grep -cE "^[123],(dol|ipsum|lorem),$((1 << 26))$" "$TMP/out")" = 3 ]
-mpirun_n 3 "$WC" --mode wc -f csv "$LINE" >"$TMP/out" 2>"$TMP/err"
+mpirun_n 3 "$WC" --mode wc -f csv --table total "$LINE" >"$TMP/out" 2>"$TMP/err"
 got=$(awk '/^lines,words,bytes$/ { getline; print; exit }' "$TMP/out")
 check "1 GiB line: wordcount --mode wc at 3 ranks: $want_lines,$want_words,$want_bytes (got $got)" \
     [ "$got" = "$want_lines,$want_words,$want_bytes" ]

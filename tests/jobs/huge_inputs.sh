@@ -20,7 +20,7 @@ ref_counts() {
 
 # The values of a dataset, one per line (as tests/jobs/wordcount_h5.sh reads them).
 h5vals() {
-    h5dump -y -w 0 -d "$2" "$1" | awk '/^ *DATA \{/ { f = 1; next } f && /^ *\}/ { f = 0 } f' |
+    h5dump -y -w 0 -d "$2" "$1" | awk '/^ *DATA \{/ && !seen { f = seen = 1; next } f && /^ *\}/ { f = 0 } f' |
         tr ',' '\n' | sed 's/^ *//; /^$/d; s/"//g'
 }
 
@@ -77,7 +77,7 @@ for n in 1 2 3; do
     extra=()
     if [ "$n" = 2 ]; then extra=(--chunk-size 1G); fi
     rm -f "$D/counts.csv"
-    if mpirun_n "$n" "$WC" "${extra[@]}" -f csv --top 0 --counts "$D/counts.csv" "$BIG" >"$TMP/out" 2>"$TMP/err"; then
+    if mpirun_n "$n" "$WC" "${extra[@]}" -f csv --table files --top 0 --counts "$D/counts.csv" "$BIG" >"$TMP/out" 2>"$TMP/err"; then
         got=$(awk -F, 'NR == 2 { print $2, $3, $4 }' "$TMP/out")
         check "5 GiB sparse at $n ranks ${extra[*]}: lines words bytes = $ref_lines $ref_words $ref_bytes (got $got)" \
             [ "$got" = "$ref_lines $ref_words $ref_bytes" ]
@@ -134,7 +134,7 @@ else
     for n in 1 3; do
         mode="all"
         if [ "$n" = 3 ]; then mode="wc"; fi
-        mpirun_n "$n" "$WC" --mode "$mode" -f csv "$D/newlines" >"$TMP/out" 2>"$TMP/err"
+        mpirun_n "$n" "$WC" --mode "$mode" -f csv --table files "$D/newlines" >"$TMP/out" 2>"$TMP/err"
         got=$(awk -F, 'NR == 2 { print $2 }' "$TMP/out")
         check "2^31+1000 lines at $n ranks (mode $mode): $want (got $got)" [ "$got" = "$want" ]
         CASES=$((CASES + 1))
@@ -161,7 +161,9 @@ for n in 1 3; do
     split_env mpirun_n "$n" "$BIN/arraystats" --input "$D/split.h5:/x" --shape 301x203 --chunks 64x50 -f csv \
         --save "$D/save.h5" 2>"$TMP/err" | cut -d, -f3 --complement >"$TMP/stats.out"
     same_file "arraystats, split reads and --save writes, $n ranks: same statistics" "$TMP/stats.ref" "$TMP/stats.out"
-    check "  ... saved /x equals the input" h5diff "$D/ref.h5" "$D/save.h5" /x /x
+    # the values, every bit (h5diff would also compare the datasets' description attributes)
+    check "  ... saved /x equals the input" \
+        cmp -s <(h5dump -y -w 0 -m '%.17g' -A 0 -d /x "$D/ref.h5" | sed 1d) <(h5dump -y -w 0 -m '%.17g' -A 0 -d /x "$D/save.h5" | sed 1d)
     split_env mpirun_n "$n" "$BIN/table" --input "$D/split.h5" --head 0 -o "$D/t.h5" >/dev/null 2>"$TMP/err"
     same=1
     for ds in $(h5ls "$D/tref.h5" | awk '{ print $1 }'); do

@@ -8,26 +8,31 @@ OH=$BIN/overhead
 D=$TMP/overhead
 mkdir -p "$D"
 
-csv_table() { awk -v want="$1" 'BEGIN{RS=""; FS="\n"} $1 ~ "^"want {for (i = 2; i <= NF; i++) print $i}' "$2"; }
+# rows FILE: the rows of a one-table CSV, without its header; NUM: a number as CSV spells it
+rows() { tail -n +2 "$1"; }
+NUM='-?[0-9.]+(e[-+][0-9]+)?'
 # shellcheck disable=SC2054 # the commas are inside option values
 ARGS=(--costs 0,10us,200us --items 20,100 --repeat 1)
 
 for n in $RANKS; do
     mpirun_n "$n" "$OH" "${ARGS[@]}" --format csv >"$TMP/out" 2>"$TMP/err"
     rc=$?
-    rows=$(csv_table cost, "$TMP/out" | wc -l)
-    numeric=$(csv_table cost, "$TMP/out" | awk -F, '$5 ~ /^[0-9.]+$/ && $6 ~ /^[0-9.]+$/' | wc -l)
-    serial_one=$(csv_table cost, "$TMP/out" | awk -F, '$4 == "serial" && $6 != "1.000"' | wc -l)
-    if [ "$rc" = 0 ] && [ "$rows" = 30 ] && [ "$numeric" = 30 ] && [ "$serial_one" = 0 ]; then
+    nrows=$(rows "$TMP/out" | wc -l)
+    numeric=$(rows "$TMP/out" | awk -F, -v num="^$NUM\$" '$5 ~ num && $6 ~ num' | wc -l)
+    serial_one=$(rows "$TMP/out" | awk -F, '$4 == "serial" && $6 != 1' | wc -l)
+    if [ "$rc" = 0 ] && [ "$nrows" = 30 ] && [ "$numeric" = 30 ] && [ "$serial_one" = 0 ]; then
         ok "$n ranks: 3 costs x 2 item counts x 5 schedules timed"
     else
-        not_ok "$n ranks: exit $rc, $rows rows, $numeric numeric, $serial_one serial rows with speedup != 1"
+        not_ok "$n ranks: exit $rc, $nrows rows, $numeric numeric, $serial_one serial rows with speedup != 1"
         head -3 "$TMP/err" | sed 's/^/#   /'
     fi
-    check "$n ranks: break-even for 4 schedules x 2 item counts" [ "$(csv_table schedule,items "$TMP/out" | wc -l)" = 8 ]
-    check "$n ranks: dispatch cost for 5 schedules" \
-        [ "$(csv_table schedule,per_task "$TMP/out" | awk -F, '$2 ~ /^-?[0-9.]+$/' | wc -l)" = 5 ]
 done
+# The other two tables, one --table each (at one rank count: each run times every cell again).
+mpirun_n 2 "$OH" "${ARGS[@]}" --format csv --table breakeven >"$TMP/out" 2>"$TMP/err"
+check "2 ranks: break-even for 4 schedules x 2 item counts" [ "$(rows "$TMP/out" | wc -l)" = 8 ]
+mpirun_n 2 "$OH" "${ARGS[@]}" --format csv --table dispatch >"$TMP/out" 2>"$TMP/err"
+check "2 ranks: dispatch cost for 5 schedules" \
+    [ "$(head -n 1 "$TMP/out" | cut -d, -f2):$(rows "$TMP/out" | awk -F, -v num="^$NUM\$" '$2 ~ num' | wc -l)" = per_task_us:5 ]
 
 # Text: the three tables; a cell over the budget is skipped, not run.
 mpirun_n 2 "$OH" --costs 0,100ms --items 10,20 --repeat 1 --max-serial 1s >"$TMP/out" 2>"$TMP/err"
@@ -52,6 +57,8 @@ mpirun_n 2 "$OH" --costs 0,10us --items 10,20 --repeat 1 --plot "$D/s.png" >"$TM
 rc=$?
 if command -v gnuplot >/dev/null; then
     check "--plot: a PNG file" [ "$rc:$(head -c 4 "$D/s.png" | tail -c 3)" = 0:PNG ]
+    check "--plot: mode 0666 & ~umask like every other output, not mkstemp's 0600" \
+        [ "$(stat -c %a "$D/s.png")" = "$(printf '%o' $((0666 & ~$(umask))))" ]
 else
     check "--plot without gnuplot: exit 0, one clear message" \
         [ "$rc:$(grep -c '^overhead: --plot skipped: gnuplot is not installed' "$TMP/err")" = 0:1 ]

@@ -20,8 +20,7 @@ for n in 2 3 4 7; do
     fi
 done
 
-# csv_table NAME FILE: the rows of one CSV table (the tables are separated by blank lines).
-csv_table() { awk -v want="$1" 'BEGIN{RS=""; FS="\n"} $1 ~ "^"want {for (i = 2; i <= NF; i++) print $i}' "$2"; }
+# Runs whose checks need several tables print JSON; json_table (tests/lib.sh) gives one table's rows.
 EXPECT=$(printf '%s\n' A B C D E F G H I J K L M N O P Q R S T | paste -sd' ')
 
 for n in $RANKS; do
@@ -31,12 +30,13 @@ for n in $RANKS; do
             name="$sched at $n ranks"
             [ "$sched" = dynamic ] && name="dynamic ($manager) at $n ranks"
             mpirun_n "$n" "$POOL" --tasks 20 --sleep uniform:0:20ms --schedule "$sched" --manager "$manager" \
-                --format csv --chunksize 2 >"$TMP/out" 2>"$TMP/err"
+                --format json --chunksize 2 >"$TMP/out" 2>"$TMP/err"
             rc=$?
-            got=$(csv_table item, "$TMP/out" | cut -d, -f4 | paste -sd' ')
-            tasks=$(csv_table rank, "$TMP/out" | awk -F, '{s += $2} END {print s + 0}')
-            rank0=$(csv_table rank, "$TMP/out" | awk -F, '$1 == 0 {print $2}')
-            nrows=$(csv_table rank, "$TMP/out" | wc -l)
+            json_table ranks "$TMP/out" >"$TMP/ranks"
+            got=$(json_table results "$TMP/out" | cut -d, -f4 | paste -sd' ')
+            tasks=$(awk -F, '{s += $2} END {print s + 0}' "$TMP/ranks")
+            rank0=$(awk -F, '$1 == 0 {print $2}' "$TMP/ranks")
+            nrows=$(wc -l <"$TMP/ranks")
             if [ "$rc" = 0 ] && [ "$got" = "$EXPECT" ] && [ "$tasks" = 20 ] && [ "$nrows" = "$n" ]; then
                 ok "$name: results A..T in order, 20 tasks over $n rank rows"
             else
@@ -58,21 +58,23 @@ check "default: summary names dynamic" grep -q 'dynamic' "$TMP/out"
 # The durations depend on the seed only, never on the rank count.
 mpirun_n 1 "$POOL" --tasks 12 --sleep uniform:0:5ms --seed 7 --format csv >"$TMP/a" 2>"$TMP/err"
 mpirun_n 3 "$POOL" --tasks 12 --sleep uniform:0:5ms --seed 7 --format csv >"$TMP/b" 2>/dev/null
-csv_table item, "$TMP/a" >"$TMP/a.results"
-csv_table item, "$TMP/b" >"$TMP/b.results"
+cp "$TMP/a" "$TMP/a.results"
+cp "$TMP/b" "$TMP/b.results"
 same_file "uniform durations identical at 1 and 3 ranks" "$TMP/a.results" "$TMP/b.results"
 
 # --verbose: every task once in the log, on a real rank, with start <= end.
-mpirun_n 4 "$POOL" --tasks 25 --sleep const:2ms --schedule cyclic --verbose --format csv >"$TMP/out" 2>"$TMP/err"
-check "verbose log: 25 tasks in order" [ "$(csv_table task, "$TMP/out" | cut -d, -f2 | paste -sd' ')" = "$(seq 0 24 | paste -sd' ')" ]
+mpirun_n 4 "$POOL" --tasks 25 --sleep const:2ms --schedule cyclic --verbose --format csv --table log \
+    >"$TMP/log" 2>"$TMP/err"
+tail -n +2 "$TMP/log" >"$TMP/out"
+check "verbose log: 25 tasks in order" [ "$(cut -d, -f2 "$TMP/out" | paste -sd' ')" = "$(seq 0 24 | paste -sd' ')" ]
 check "verbose log: cyclic puts item i on rank i % 4" \
-    [ "$(csv_table task, "$TMP/out" | awk -F, '$3 != $2 % 4' | wc -l)" = 0 ]
-check "verbose log: start <= end" [ "$(csv_table task, "$TMP/out" | awk -F, '$5 > $6' | wc -l)" = 0 ]
+    [ "$(awk -F, '$3 != $2 % 4' "$TMP/out" | wc -l)" = 0 ]
+check "verbose log: start <= end" [ "$(awk -F, '$5 > $6' "$TMP/out" | wc -l)" = 0 ]
 
 # --sleep file:PATH, one duration per line; --tasks defaults to the number of lines.
 printf '10ms\n# a comment\n0.005\n\n1ms\n' >"$D/durations"
 mpirun_n 2 "$POOL" --sleep "file:$D/durations" --format csv >"$TMP/out" 2>"$TMP/err"
-check "file durations: 3 tasks" [ "$(csv_table item, "$TMP/out" | cut -d, -f3,4 | paste -sd' ')" = "0.0100,A 0.0050,B 0.0010,C" ]
+check "file durations: 3 tasks, exact" [ "$(tail -n +2 "$TMP/out" | cut -d, -f3,4 | paste -sd' ')" = "0.01,A 0.005,B 0.001,C" ]
 
 # --gantt: a valid SVG, one labelled rect per task, one row per rank, renamed into place.
 mpirun_n 3 "$POOL" --tasks 9 --sleep const:5ms --schedule static --gantt "$D/g.svg" >"$TMP/out" 2>"$TMP/err"
@@ -86,8 +88,8 @@ check "gantt: no temporary left" [ -z "$(find "$D" -name 'g.svg.tmp-*')" ]
 
 # fastcore's case: 10 tasks of 1 s on 8 workers; the ideal with indivisible tasks is 2 s.
 for sched in static dynamic; do
-    mpirun_n 8 "$POOL" --tasks 10 --sleep const:1 --schedule "$sched" --format csv >"$TMP/out" 2>"$TMP/err"
-    span=$(csv_table ranks, "$TMP/out" | cut -d, -f10)
+    mpirun_n 8 "$POOL" --tasks 10 --sleep const:1 --schedule "$sched" --format csv --table summary >"$TMP/out" 2>"$TMP/err"
+    span=$(awk -F, 'NR == 2 { print $10 }' "$TMP/out")
     # Two rounds of 1 s: never under 2 s (the sleeps happened), and well under three rounds
     # (the tasks were spread; the margin absorbs a loaded machine: this is not a timing test).
     check "fastcore 10 x 1 s on 8 ranks, $sched: makespan ${span:-?} s is two rounds (>= 1.99, < 2.9 s)" \

@@ -11,15 +11,16 @@
 . "$(dirname "$0")/../lib.sh"
 POOL=$BIN/pool
 
-# csv_table NAME FILE: the rows of one CSV table (the tables are separated by blank lines).
-csv_table() { awk -v want="$1" 'BEGIN{RS=""; FS="\n"} $1 ~ "^"want {for (i = 2; i <= NF; i++) print $i}' "$2"; }
+# csv_table NAME FILE: the rows of the results (item,) or summary (ranks,) table of a JSON run,
+# which holds both (--format csv prints one table; json_table is in tests/lib.sh).
+csv_table() { case $1 in item,) json_table results "$2" ;; ranks,) json_table summary "$2" ;; esac; }
 
 # task_set M SLEEP: the tasks of the runs that follow (ARGS, M) and their reference results:
 # an uninterrupted run, itself checked against the names the task set defines (task i is
 # 'a'+i and returns 'A'+i; from 26 on, t<i> and T<i>).
 task_set() {
     M=$1
-    ARGS=(--tasks "$M" --sleep "$2" --seed 5 --format csv --no-progress)
+    ARGS=(--tasks "$M" --sleep "$2" --seed 5 --format json --no-progress)
     mpirun_n 1 "$POOL" "${ARGS[@]}" >"$TMP/ref.out" 2>/dev/null
     csv_table item, "$TMP/ref.out" >"$TMP/ref.items"
     awk -v m="$M" 'BEGIN { for (i = 0; i < m; i++) if (i < 26) printf "%d,%c,%c\n", i, 97 + i, 65 + i;
@@ -280,7 +281,7 @@ same_file "journal of an older generation skipped: results equal an uninterrupte
 mpirun_n 2 "$POOL" "${ARGS[@]}" >/dev/null 2>&1 &
 pid=$!
 sleep 1
-pkill -TERM -f "^mpirun .*$POOL --tasks $M --sleep uniform:50ms:150ms --seed 5 --format csv --no-progress\$"
+pkill -TERM -f "^mpirun .*$POOL --tasks $M --sleep uniform:50ms:150ms --seed 5 --format json --no-progress\$"
 wait "$pid"
 rc=$?
 check "no --checkpoint: SIGTERM ends the run non-zero ($rc)" ended_nonzero "$rc"

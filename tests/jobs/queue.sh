@@ -6,8 +6,18 @@
 . "$(dirname "$0")/../lib.sh"
 Q=$BIN/queue
 
-# verify NAME CSV-FILE EXPECTED : the check table says ok with EXPECTED items; and the items
+# verify NAME TABLES-FILE EXPECTED : the check table says ok with EXPECTED items; and the items
 # table (--verbose) lists each (producer, seq) once, increasing per producer within a consumer.
+# q_run N ARGS... : run on N ranks; $TMP/out gets every table of the run (json_tables).
+q_run() {
+    local n=$1
+    shift
+    mpirun_n "$n" "$Q" "$@" --format json >"$TMP/out.json" 2>"$TMP/err"
+    local rc=$?
+    json_tables "$TMP/out.json" >"$TMP/out"
+    return $rc
+}
+
 verify() {
     local name=$1 file=$2 want=$3
     local line
@@ -32,7 +42,7 @@ verify() {
 
 for n in $RANKS; do
     if [ "$n" = 1 ]; then np=1; else np=$((n / 2)); fi
-    mpirun_n "$n" "$Q" --items 25 --verbose --format csv >"$TMP/out" 2>"$TMP/err"
+    q_run "$n" --items 25 --verbose
     rc=$?
     if [ $rc = 0 ]; then verify "$n ranks, $np producers" "$TMP/out" $((25 * np))
     else not_ok "$n ranks: exit $rc"; sed 's/^/#   /' "$TMP/err" | head -5; fi
@@ -41,29 +51,29 @@ for n in $RANKS; do
         on { p += $3; g += $4 } END { exit !(p == g && p > 0) }' "$TMP/out"
 done
 # One rank: rank 0 hosts, produces and consumes locally; its first get finds the queue empty.
-mpirun_n 1 "$Q" --items 5 --format csv >"$TMP/out" 2>"$TMP/err"
+q_run 1 --items 5
 check "1 rank: host+producer+consumer, one Empty before the first put" \
     [ "$(awk -F, '/^rank,role/ { getline; print $2 "," $5 }' "$TMP/out")" = "host+producer+consumer,1" ]
 
 # Producers slower than consumers: consumers see Empty (get(block=False)) and still get all.
-mpirun_n 3 "$Q" --items 10 --delay 2ms --verbose --format csv >"$TMP/out" 2>"$TMP/err"
+q_run 3 --items 10 --delay 2ms --verbose
 verify "3 ranks, slow producer" "$TMP/out" 10
 check "3 ranks, slow producer: the consumer saw Empty" \
     awk -F, '/^rank,role/ { on = 1; next } on && $2 == "consumer" && $5 > 0 { found = 1 } END { exit !found }' "$TMP/out"
 # --blocking: get(block=True), no Empty at all.
-mpirun_n 4 "$Q" --items 30 --blocking --verbose --format csv >"$TMP/out" 2>"$TMP/err"
+q_run 4 --items 30 --blocking --verbose
 verify "4 ranks, blocking gets" "$TMP/out" 60
 check "4 ranks, blocking gets: never Empty" \
     awk -F, '/^rank,role/ { on = 1; next } on && NF == 0 { exit } on && $5 > 0 { bad = 1 } END { exit bad }' "$TMP/out"
 # Many producers, one consumer; many items.
-mpirun_n 7 "$Q" --items 400 --producers 5 --verbose --format csv >"$TMP/out" 2>"$TMP/err"
+q_run 7 --items 400 --producers 5 --verbose
 verify "7 ranks, 5 producers x 400 items" "$TMP/out" 2000
 
 # A pthread producer in every rank: funneled (thread hands items to the main thread) and
 # multiple (the thread calls MPI_Send itself).
 for mode in funneled multiple; do
     for n in 1 2 4 7; do
-        mpirun_n "$n" "$Q" --threads $mode --items 40 --verbose --format csv >"$TMP/out" 2>"$TMP/err"
+        q_run "$n" --threads $mode --items 40 --verbose
         rc=$?
         if [ $rc = 0 ]; then verify "--threads $mode at $n ranks" "$TMP/out" $((40 * n))
         else not_ok "--threads $mode at $n ranks: exit $rc"; sed 's/^/#   /' "$TMP/err" | head -5; fi
@@ -100,6 +110,6 @@ expect_error "blocking + funneled" "deadlock" --blocking --threads funneled
 mpirun_n 3 "$Q" --help >"$TMP/out" 2>"$TMP/err"
 check "--help exits 0, printed once" [ "$?:$(grep -c '^usage: queue' "$TMP/out")" = 0:1 ]
 # zero items: only END markers travel; everyone still stops
-mpirun_n 4 "$Q" --items 0 --format csv >"$TMP/out" 2>"$TMP/err"
+q_run 4 --items 0
 check "zero items: clean stop, verdict ok" [ "$(awk -F, '/^threads,provided/ { getline; print $4 "," $11 }' "$TMP/out")" = "0,ok" ]
 finish

@@ -20,8 +20,10 @@ results() {
 }
 
 for n in $RANKS; do
-    mpirun_n "$n" "$S" --children 2 --start $((n * 10)) --format csv >"$TMP/out" 2>"$TMP/err"
+    # children and summary of one run: JSON holds both (json_tables: tests/lib.sh)
+    mpirun_n "$n" "$S" --children 2 --start $((n * 10)) --format json >"$TMP/out.json" 2>"$TMP/err"
     rc=$?
+    json_tables "$TMP/out.json" >"$TMP/out"
     if [ $rc = 0 ]; then results "$n parents" "$TMP/out" 2 $((n * 10))
     else not_ok "$n parents: exit $rc"; sed 's/^/#   /' "$TMP/err" | head -5; fi
     check "$n parents: summary says $n parents" [ "$(awk -F, '/^parents,/ { getline; print $1 "," $5 }' "$TMP/out")" = "$n,yes" ]

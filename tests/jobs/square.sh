@@ -5,13 +5,16 @@
 . "$(dirname "$0")/../lib.sh"
 SQ=$BIN/square
 
+# csv_table HEADER-START FILE: the rows of one table of a json_tables file (tests/lib.sh).
 csv_table() { awk -v want="$1" 'BEGIN{RS=""; FS="\n"} $1 ~ "^"want {for (i = 2; i <= NF; i++) print $i}' "$2"; }
 
 ref=""
 for n in $RANKS; do
     for items in 1000 1001 3; do
-        mpirun_n "$n" "$SQ" --n "$items" --show "$items" --repeat 1 --format csv >"$TMP/out" 2>"$TMP/err"
+        # the items and the summary of one run: JSON holds both
+        mpirun_n "$n" "$SQ" --n "$items" --show "$items" --repeat 1 --format json >"$TMP/out.json" 2>"$TMP/err"
         rc=$?
+        json_tables "$TMP/out.json" >"$TMP/out"
         rows=$(csv_table i, "$TMP/out" | wc -l)
         bad=$(csv_table i, "$TMP/out" | awk -F, '$3 != $2 * $2 || $2 < 0 || $2 >= 1000' | wc -l)
         sum=$(csv_table n, "$TMP/out" | cut -d, -f8)
@@ -45,6 +48,9 @@ check "--cost 50us: serial takes at least 50 ms" \
 mpirun_n 1 "$SQ" >"$TMP/out" 2>"$TMP/err"
 check "one rank: nothing to split" grep -q '^one rank: nothing to split' "$TMP/out"
 
+mpirun_n 3 "$SQ" --format csv >"$TMP/out" 2>"$TMP/err"
+check "csv: the summary alone, its verdict a column" \
+    [ "$(head -n 1 "$TMP/out" | cut -d, -f1,10):$(wc -l <"$TMP/out")" = "n,verdict:2" ]
 if command -v python3 >/dev/null; then
     mpirun_n 3 "$SQ" --format json --show 2 >"$TMP/out" 2>"$TMP/err"
     check "json: parses, holds timing and summary" python3 -c "

@@ -10,9 +10,10 @@ DG=$BIN/datagen
 D=$TMP/t
 mkdir -p "$D"
 
-# h5vals FILE DATASET: the dataset's values, one per line, as h5dump prints them.
+# h5vals FILE DATASET: the dataset's values, one per line, as h5dump prints them (its first DATA
+# block: the attributes' DATA blocks follow).
 h5vals() {
-    h5dump -y -w 0 -m '%.17g' -d "$2" "$1" | awk '/^ *DATA \{/ { f = 1; next } f && /^ *\}/ { f = 0 } f' |
+    h5dump -y -w 0 -m '%.17g' -d "$2" "$1" | awk '/^ *DATA \{/ && !seen { f = seen = 1; next } f && /^ *\}/ { f = 0 } f' |
         tr ',' '\n' | sed 's/^ *//; /^$/d'
 }
 # csvcol FILE N: column N (1-based) of a CSV without its header.
@@ -53,6 +54,15 @@ mpirun_n 4 "$TB" --partitions 7 --head 100 --format csv >"$D/default.csv" 2>/dev
 # shellcheck disable=SC2016 # single quotes on purpose: $N are the awk program's fields
 check "default: 100 rows, columns A,B,C,D,K, values 0..99, K=2A" \
     awk -F, 'NR == 1 { ok = $0 == "A,B,C,D,K"; next } { n++; for (i = 1; i <= 4; i++) if ($i < 0 || $i > 99 || $i != int($i)) ok = 0; if ($5 != 2 * $1) ok = 0 } END { exit !(ok && n == 100) }' "$D/default.csv"
+
+# CSV without --head is the whole result (text shows 5 rows), equal to the -o file's rows;
+# --verbose's rank lines go to stderr, --table timing is the timing table alone.
+mpirun_n 3 "$TB" --rows 57 --partitions 4 --format csv --verbose -o "$D/all.csv" >"$D/stdout.csv" 2>"$TMP/err"
+check "csv: every one of the 57 rows, as -o wrote them, rank lines on stderr" \
+    [ "$(wc -l <"$D/stdout.csv"):$(grep -c '^rank ' "$TMP/err")" = "58:3" ]
+check "csv: the values are -o's values" cmp -s <(tail -n +2 "$D/all.csv") <(tail -n +2 "$D/stdout.csv")
+mpirun_n 2 "$TB" --rows 10 --timing --format csv --table timing >"$TMP/out" 2>"$TMP/err"
+check "csv --table timing: one table, phases" [ "$(head -n 1 "$TMP/out" | cut -d, -f1):$(grep -c '^$' "$TMP/out")" = phase:0 ]
 
 # HDF5 input: datagen writes in parallel; table reads it; the same result as the CSV input.
 for n in $RANKS; do

@@ -13,7 +13,7 @@ D=$TMP/w
 mkdir -p "$D"
 
 h5vals() {
-    h5dump -y -w 0 -d "$2" "$1" | awk '/^ *DATA \{/ { f = 1; next } f && /^ *\}/ { f = 0 } f' |
+    h5dump -y -w 0 -d "$2" "$1" | awk '/^ *DATA \{/ && !seen { f = seen = 1; next } f && /^ *\}/ { f = 0 } f' |
         tr ',' '\n' | sed 's/^ *//; /^$/d; s/"//g'
 }
 h5attr() { h5dump -a "/$2" "$1" | awk '/\(0\):/ { print $2 }'; }

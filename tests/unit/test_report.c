@@ -164,7 +164,7 @@ static void test_csv_table(void **state)
     capture_check(&c,
                   "word,\"count, total\"\n"
                   "\"\"\"quoted\"\"\",3\n"
-                  "\"two\nlines\",0.50\n");
+                  "\"two\nlines\",0.5\n");
     mk_table_free(t);
 }
 
@@ -217,7 +217,7 @@ static void test_json_table(void **state)
     capture_check(&c,
                   "{\n"
                   "  \"stats\": [\n"
-                  "    {\"name\": \"say \\\"hi\\\"\\n\", \"n\": -3, \"x\": 1.500},\n"
+                  "    {\"name\": \"say \\\"hi\\\"\\n\", \"n\": -3, \"x\": 1.5},\n"
                   "    {\"name\": \"\\u00ff\", \"n\": 18446744073709551615, \"x\": null},\n"
                   "    {\"name\": \"inf\", \"n\": 0, \"x\": null}\n"
                   "  ]\n"
@@ -265,8 +265,20 @@ static void test_tables_print(void **state)
                   "yy  22\n"
                   "\n"
                   "phase\n");
+    /* CSV is one table: the first by default, another by its name. */
     mk_tables_print(capture_open(&c), both, 2, MK_FMT_CSV);
-    capture_check(&c, "k,v\nx,1\nyy,22\n\nphase\n");
+    capture_check(&c, "k,v\nx,1\nyy,22\n");
+    assert_int_equal(mk_report_print(capture_open(&c), both, 2, MK_FMT_CSV, "a|b", 1), 0);
+    capture_check(&c, "phase\n");
+    assert_int_equal(mk_report_print(capture_open(&c), both, 2, MK_FMT_CSV, "a|b", MK_TABLE_MAIN), 0);
+    capture_check(&c, "k,v\nx,1\nyy,22\n");
+    /* A name this run did not make: nothing on the output, -1. */
+    assert_int_equal(mk_report_print(capture_open(&c), both, 1, MK_FMT_CSV, "a|b", 1), -1);
+    capture_check(&c, "");
+    assert_int_equal(mk_report_print(capture_open(&c), both, 2, MK_FMT_JSON, "a|b", 1), 0);
+    fclose(c.f);
+    assert_non_null(strstr(c.buf, "\"b\": []"));
+    free(c.buf);
     mk_tables_print(capture_open(&c), both, 0, MK_FMT_JSON);
     capture_check(&c, "{\n}\n");
 
@@ -276,6 +288,67 @@ static void test_tables_print(void **state)
     mk_table_free(a);
     mk_table_free(b);
     mk_table_free(NULL);
+}
+
+static void test_format_exact(void **state)
+{
+    (void)state;
+    static const struct { double x; const char *want; } cases[] = {
+        { 0.1, "0.1" }, { 1321.8, "1321.8" }, { 1.0 / 3.0, "0.3333333333333333" },
+        { 100.0, "100" }, { -2.5, "-2.5" }, { 0.0, "0" }, { 1e-5, "1e-05" },
+        { 0.0001, "0.0001" }, { 1e16, "1e+16" }, { 123456789012345.0, "123456789012345" },
+        { 5e-324, "5e-324" }, { 1.7976931348623157e308, "1.7976931348623157e+308" },
+        { NAN, "nan" }, { -INFINITY, "-inf" },
+    };
+    char buf[40];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_string_equal(mk_format_exact(cases[i].x, buf, sizeof buf), cases[i].want);
+    /* Round trip over awkward values: sums that print as 17 digits with %.17g. */
+    double x = 0;
+    for (int i = 0; i < 1000; i++) {
+        x += 0.1 * i + 1e-7;
+        mk_format_exact(x, buf, sizeof buf);
+        assert_true(strtod(buf, NULL) == x);
+        char g17[40];
+        snprintf(g17, sizeof g17, "%.17g", x);
+        assert_true(strlen(buf) <= strlen(g17) + 1);
+    }
+    /* Text keeps the printf rounding; CSV has the exact value. */
+    const char *cols[] = { "x" };
+    mk_table *t = mk_table_new("t", NULL, 1, cols);
+    assert_non_null(t);
+    assert_int_equal(mk_table_f64(t, "%.2f", 1321.8), 0);
+    capture c;
+    mk_table_print(capture_open(&c), t, MK_FMT_TEXT);
+    capture_check(&c, "      x\n1321.80\n");
+    mk_table_print(capture_open(&c), t, MK_FMT_CSV);
+    capture_check(&c, "x\n1321.8\n");
+    mk_table_free(t);
+}
+
+static void test_table_option(void **state)
+{
+    (void)state;
+    int table = MK_TABLE_MAIN;
+    const mk_option o = MK_TABLE_OPTION(&table, "top|files");
+    assert_string_equal(o.name, "table");
+    assert_int_equal(o.kind, MK_OPT_CHOICE);
+    assert_string_equal(o.choices, "top|files");
+    assert_non_null(strstr(o.help, "top|files"));
+    mk_err err;
+    mk_err_clear(&err);
+    assert_int_equal(mk_table_check_format(MK_FMT_JSON, MK_TABLE_MAIN, &err), 0);
+    assert_int_equal(mk_table_check_format(MK_FMT_CSV, 1, &err), 0);
+    assert_int_equal(mk_table_check_format(MK_FMT_JSON, 1, &err), -1);
+    assert_non_null(strstr(err.msg, "--format csv only"));
+    mk_err_clear(&err);
+    assert_int_equal(mk_table_require("top|files", 1, "files", 0, "needs --mode wc", &err), -1);
+    assert_string_equal(err.msg, "--table files: needs --mode wc");
+    mk_err_clear(&err);
+    assert_int_equal(mk_table_require("top|files", 0, "files", 0, "needs --mode wc", &err), 0);
+    assert_int_equal(mk_table_require("top|files", 1, "files", 1, "needs --mode wc", &err), 0);
+    assert_int_equal(mk_table_require("top|files", MK_TABLE_MAIN, "files", 0, "needs --mode wc", &err), 0);
+    assert_int_equal(err.code, 0);
 }
 
 static void test_print_ordered(void **state)
@@ -304,6 +377,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_json_string),
         cmocka_unit_test(test_json_table),
         cmocka_unit_test(test_tables_print),
+        cmocka_unit_test(test_format_exact),
+        cmocka_unit_test(test_table_option),
         cmocka_unit_test(test_print_ordered),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
