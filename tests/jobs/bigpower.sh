@@ -32,7 +32,8 @@ done
 # the first power reads stream 0 either way, the others get their own (fresh) draws by default.
 mpirun_n 1 "$BP" --n $N --shared-draws --format csv >"$TMP/out" 2>"$TMP/err"
 means "$TMP/out" >"$TMP/shared"
-check "--shared-draws summary says shared" grep -q ',shared$' "$TMP/out"
+mpirun_n 1 "$BP" --n $N --shared-draws --format csv --table summary >"$TMP/summary" 2>"$TMP/err"
+check "--shared-draws summary says shared" grep -q ',shared$' "$TMP/summary"
 for case in 2:tasks 3:data; do
     mpirun_n "${case%%:*}" "$BP" --n $N --shared-draws --split "${case#*:}" --format csv >"$TMP/out" 2>"$TMP/err"
     means "$TMP/out" >"$TMP/got"
