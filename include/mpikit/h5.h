@@ -9,6 +9,12 @@
 #include <mpi.h>
 #include "mpikit/error.h"
 
+/* Agreement: every routine below that is collective agrees on the error on entry and on return
+ * (mk_err_agree on the file's communicator), so its result is the same on every rank, and a
+ * failure that only one rank met since the last agreement stops all ranks before the next
+ * collective HDF5 call. A caller may therefore branch on the result without agreeing itself.
+ * Routines not marked collective (mk_h5_close, mk_h5_attr_get_f64) act on this rank only. */
+
 /* An open file. Written files live at `tmp` until mk_h5_commit renames them to `path`. */
 typedef struct {
     hid_t file;
@@ -33,7 +39,7 @@ int mk_h5_open(mk_h5 *h, MPI_Comm comm, const char *path, mk_err *err);
 /* Close a file opened for reading. */
 void mk_h5_close(mk_h5 *h);
 
-/* Written file: close, agree that every rank succeeded, check the file reopens with the
+/* Written file (err agreed on entry: an error abandons the file): close, agree that every rank succeeded, check the file reopens with the
  * expected object (`check_dataset`, NULL: none) and rename it into place. Collective. On any
  * failure the temporary is removed and -1 returned. */
 int mk_h5_commit(mk_h5 *h, const char *check_dataset, mk_err *err);
@@ -45,11 +51,11 @@ void mk_h5_abandon(mk_h5 *h);
  * spaces), ranks, time (UTC ISO 8601). Collective (attribute writes are). */
 int mk_h5_provenance(mk_h5 *h, const char *program, int argc, char **argv, mk_err *err);
 
-/* Scalar attributes on an object (file root: "/"). Collective on writable files. */
+/* Scalar attributes on an object (file root: "/"). Collective (files being written). */
 int mk_h5_attr_f64(mk_h5 *h, const char *object, const char *name, double value, mk_err *err);
 int mk_h5_attr_i64(mk_h5 *h, const char *object, const char *name, int64_t value, mk_err *err);
 int mk_h5_attr_str(mk_h5 *h, const char *object, const char *name, const char *value, mk_err *err);
-/* Read a scalar numeric attribute as double. */
+/* Read a scalar numeric attribute as double (this rank only; no agreement). */
 int mk_h5_attr_get_f64(mk_h5 *h, const char *object, const char *name, double *value, mk_err *err);
 
 /* Create a dataset of `ndims` (1 or 2) dims with file type `type` (e.g. H5T_IEEE_F64LE,
