@@ -63,6 +63,8 @@ static int init_handle(mk_h5 *h, MPI_Comm comm, const char *path, mk_err *err)
 {
     memset(h, 0, sizeof *h);
     h->file = -1;
+    h->lock_fd = -1;
+    h->reserve_fd = -1;
     h->comm = comm;
     MPI_Comm_rank(comm, &h->rank);
     MPI_Comm_size(comm, &h->size);
@@ -70,6 +72,55 @@ static int init_handle(mk_h5 *h, MPI_Comm comm, const char *path, mk_err *err)
         return mk_err_set(err, MK_EXIT_FAILURE, "path too long: '%.64s...'", path);
     strcpy(h->path, path);
     return 0;
+}
+
+/* Disk kept free (by rank 0, in an unnamed file beside the output) until the file is closed.
+ * HDF5 1.10 writes its metadata when the file closes; when that write fails too (a disk with
+ * nothing left after the data failed), the file stays half-closed in HDF5's table and
+ * MPI_Finalize then crashes in H5F__close_cb (exit 139). Our outputs' metadata is a few KiB. */
+enum { H5_CLOSE_RESERVE = 128 * 1024 };
+
+/* Rank 0: remove what killed runs left, make and lock the temporary, reserve the close's room. */
+static int make_temporary(mk_h5 *h, const char *path, mk_err *err)
+{
+    if (mk_outfile_check_target(path, "output", err) != 0)
+        return -1;
+    mk_outfile_remove_stale(path);
+    snprintf(h->tmp, sizeof h->tmp, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(h->tmp);
+    if (fd < 0) {
+        h->tmp[0] = '\0';
+        return mk_err_set(err, MK_EXIT_FAILURE, "cannot write '%s': %s", path, strerror(errno));
+    }
+    /* mkstemp makes 0600; the output should get the usual 0666 & ~umask */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    mk_outfile_lock(fd); /* best effort: without it a later run only skips this file */
+    h->lock_fd = fd;
+    if (mk_outfile_reserve(path, H5_CLOSE_RESERVE, &h->reserve_fd, err) != 0) {
+        unlink(h->tmp);
+        h->tmp[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* Rank 0: give the reserved disk back (before a close that may need it). */
+static void release_reserve(mk_h5 *h)
+{
+    if (h->reserve_fd >= 0)
+        close(h->reserve_fd);
+    h->reserve_fd = -1;
+}
+
+/* Rank 0: the temporary is renamed or removed; drop the reserve and the writer lock. */
+static void release_temporary(mk_h5 *h)
+{
+    release_reserve(h);
+    if (h->lock_fd >= 0)
+        close(h->lock_fd);
+    h->lock_fd = -1;
 }
 
 int mk_h5_create(mk_h5 *h, MPI_Comm comm, const char *path, mk_err *err)
@@ -80,24 +131,15 @@ int mk_h5_create(mk_h5 *h, MPI_Comm comm, const char *path, mk_err *err)
     }
     h->writing = 1;
     /* Rank 0 reserves a unique temporary beside the target (same file system, so rename is atomic). */
-    if (h->rank == 0 && mk_outfile_check_target(path, "output", err) != 0) {
+    if (h->rank == 0 && make_temporary(h, path, err) != 0)
+        release_temporary(h);
+    if (mk_err_agree(comm, err) != 0) {
+        if (h->rank == 0 && h->tmp[0] != '\0')
+            unlink(h->tmp);
+        release_temporary(h);
         h->tmp[0] = '\0';
-    } else if (h->rank == 0) {
-        snprintf(h->tmp, sizeof h->tmp, "%s.tmp-XXXXXX", path);
-        int fd = mkstemp(h->tmp);
-        if (fd < 0) {
-            mk_err_set(err, MK_EXIT_FAILURE, "cannot write '%s': %s", path, strerror(errno));
-            h->tmp[0] = '\0';
-        } else {
-            /* mkstemp makes 0600; the output should get the usual 0666 & ~umask */
-            mode_t mask = umask(0);
-            umask(mask);
-            fchmod(fd, 0666 & ~mask);
-            close(fd);
-        }
-    }
-    if (mk_err_agree(comm, err) != 0)
         return -1;
+    }
     MPI_Bcast(h->tmp, (int)sizeof h->tmp, MPI_CHAR, 0, comm);
     hid_t fapl = mpio_fapl(comm);
     if (fapl >= 0)
@@ -107,11 +149,13 @@ int mk_h5_create(mk_h5 *h, MPI_Comm comm, const char *path, mk_err *err)
     if (h->file < 0)
         mk_err_set(err, MK_EXIT_FAILURE, "cannot create HDF5 file '%s' (MPI-IO driver)", path);
     if (mk_err_agree(comm, err) != 0) {
+        release_reserve(h);
         if (h->file >= 0)
             H5Fclose(h->file);
         h->file = -1;
         if (h->rank == 0)
             unlink(h->tmp);
+        release_temporary(h);
         h->tmp[0] = '\0';
         return -1;
     }
@@ -169,6 +213,7 @@ void mk_h5_abandon(mk_h5 *h)
      * clean-up at MPI_Finalize. The temporary is discarded anyway: free its blocks first, so the
      * flush has room. */
     if (h->file >= 0 && h->writing && h->tmp[0] != '\0') {
+        release_reserve(h);
         MPI_Barrier(h->comm);
         if (h->rank == 0 && truncate(h->tmp, 0) != 0) {
             /* nothing better to do: the file is deleted below in any case */
@@ -183,6 +228,8 @@ void mk_h5_abandon(mk_h5 *h)
         if (h->rank == 0)
             unlink(h->tmp);
     }
+    if (h->writing)
+        release_temporary(h);
     h->tmp[0] = '\0';
 }
 
@@ -192,11 +239,13 @@ int mk_h5_commit(mk_h5 *h, const char *check_dataset, mk_err *err)
         mk_h5_abandon(h);
         return -1;
     }
+    release_reserve(h);
     herr_t rc = H5Fclose(h->file);
     h->file = -1;
     if (rc < 0)
         mk_err_set(err, MK_EXIT_FAILURE, "cannot write '%s': closing the HDF5 file failed", h->path);
-    if (mk_err_agree(h->comm, err) == 0 && h->rank == 0) {
+    int closed = mk_err_agree(h->comm, err) == 0;
+    if (closed && h->rank == 0) {
         /* MPI-IO may report success on a full disk: reopen with a serial driver. HDF5 refuses a
          * file shorter than its end-of-allocation mark, and the named dataset must be there. */
         hid_t f = H5Fopen(h->tmp, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -212,9 +261,10 @@ int mk_h5_commit(mk_h5 *h, const char *check_dataset, mk_err *err)
             H5Fclose(f);
         if (err->code == 0 && rename(h->tmp, h->path) != 0)
             mk_err_set(err, MK_EXIT_FAILURE, "cannot write '%s': %s", h->path, strerror(errno));
-        if (err->code != 0)
-            unlink(h->tmp);
     }
+    if (h->rank == 0 && err->code != 0)
+        unlink(h->tmp);
+    release_temporary(h);
     h->tmp[0] = '\0';
     return mk_err_agree(h->comm, err) == 0 ? 0 : -1;
 }

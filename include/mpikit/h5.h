@@ -23,13 +23,17 @@ typedef struct {
     int writing;
     char path[4096];
     char tmp[4096];
+    int lock_fd;    /* rank 0 of a written file: holds the temporary's writer lock, else -1 */
+    int reserve_fd; /* rank 0 of a written file: disk reserved for a clean close, else -1 */
 } mk_h5;
 
 /* HDF5 prints its error stack on every failure; jobs silence it unless --debug (debug != 0). */
 void mk_h5_quiet(int debug);
 
-/* Create `path` on comm with the MPI-IO driver, at a temporary name beside it. Collective;
- * errors agreed. On failure nothing is left on disk. */
+/* Create `path` on comm with the MPI-IO driver, at a temporary name beside it (locked by rank 0
+ * while written; stale temporaries of `path` that a killed run left are removed first, and a
+ * little disk is reserved so that a full disk still lets the file close). Collective; errors
+ * agreed. On failure nothing is left on disk. */
 int mk_h5_create(mk_h5 *h, MPI_Comm comm, const char *path, mk_err *err);
 
 /* Open an existing file read-only on comm. Clear messages for a missing file and for a file

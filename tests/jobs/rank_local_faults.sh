@@ -7,7 +7,8 @@
 # collective: every run hung. Now every collective routine of src/h5.c agrees on the error.
 # Each case at 2 and 3 ranks, mpirun told not to abort the others (so a rank that did not
 # learn of the failure would hang): every rank exits 1 by itself within 10 s, rank 0 prints
-# one error line, nothing at the output's name, no temporary left.
+# one error line, nothing at the output's name, no temporary left. Also a disk with 0 bytes free
+# (defect 5: a crash in MPI_Finalize after the error line).
 . "$(dirname "$0")/../lib.sh"
 D=$TMP/r
 mkdir -p "$D/out"
@@ -87,6 +88,16 @@ if mount -t tmpfs -o size=1m tmpfs "$TINY" 2>/dev/null; then
     expect_agreed "wordcount --counts .h5, disk full partway" "cannot write dataset '/word' in '$TINY/c.h5'" \
         "$TINY/c.h5" wordcount --counts "$TINY/c.h5" "$D/words.txt"
     check "the full tmpfs is empty afterwards" [ -z "$(ls -A "$TINY")" ]
+    # Defect 5: with 0 bytes free, HDF5's close failed too and MPI_Finalize crashed in
+    # H5F__close_cb (exit 139) after the right line. Now a reserve refuses the run at creation.
+    dd if=/dev/zero of="$TINY/fill" bs=4k >/dev/null 2>&1
+    expect_agreed "table -o .h5, 0 bytes free" "cannot write '$TINY/t.h5': No space left on device" \
+        "$TINY/t.h5" table --rows 1000 -o "$TINY/t.h5"
+    expect_agreed "arraystats --save, 0 bytes free" "cannot write '$TINY/a.h5': No space left on device" \
+        "$TINY/a.h5" arraystats --shape 30x30 --save "$TINY/a.h5"
+    expect_agreed "wordcount --counts .h5, 0 bytes free" "cannot write '$TINY/c.h5': No space left on device" \
+        "$TINY/c.h5" wordcount --counts "$TINY/c.h5" "$D/words.txt"
+    check "the full tmpfs holds only the filler afterwards" [ "$(ls -A "$TINY")" = fill ]
     umount "$TINY"
 else
     echo "# SKIP disk full partway: cannot mount a tmpfs (needs root)"
