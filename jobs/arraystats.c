@@ -31,6 +31,7 @@
 
 #include "mpikit/cli.h"
 #include "mpikit/error.h"
+#include "mpikit/fault.h"
 #include "mpikit/h5.h"
 #include "mpikit/job.h"
 #include "mpikit/partition.h"
@@ -202,7 +203,7 @@ int main(int argc, char **argv)
     uint64_t h = kr.count ? r1 - r0 : 0, w = kc.count ? c1 - c0 : 0;
 
     /* per-rank partials: column sums per chunk row, row sums per chunk column, chunk stats */
-    double *band = malloc((o.cr * (w ? w : 1)) * sizeof *band);
+    double *band = mk_fault_hit("arraystats.alloc") ? NULL : malloc((o.cr * (w ? w : 1)) * sizeof *band);
     double *colpart = calloc((kr.count ? kr.count : 1) * (w ? w : 1), sizeof *colpart);
     double *rowpart = calloc((kc.count ? kc.count : 1) * (h ? h : 1), sizeof *rowpart); /* [j][row] */
     stat4 *cstat = calloc((kr.count ? kr.count : 1) * (kc.count ? kc.count : 1), sizeof *cstat);

@@ -33,6 +33,7 @@
 #include "mpikit/checkpoint.h"
 #include "mpikit/cli.h"
 #include "mpikit/error.h"
+#include "mpikit/fault.h"
 #include "mpikit/h5.h"
 #include "mpikit/job.h"
 #include "mpikit/outfile.h"
@@ -125,7 +126,7 @@ static int write_counts_h5(const mk_job *job, const char *path, const mk_wordtab
     MPI_Allreduce(&mine, &total, 1, MPI_UINT64_T, MPI_SUM, job->comm);
     MPI_Allreduce(MPI_IN_PLACE, &width, 1, MPI_UINT64_T, MPI_MAX, job->comm);
     MPI_Bcast(&tokens, 1, MPI_UINT64_T, 0, job->comm);
-    char *words = calloc(n ? n : 1, width);
+    char *words = mk_fault_hit("wordcount.alloc") ? NULL : calloc(n ? n : 1, width);
     uint64_t *counts = malloc((n ? n : 1) * sizeof *counts);
     if (w == NULL || words == NULL || counts == NULL)
         mk_err_set(err, MK_EXIT_FAILURE, "out of memory for --counts");

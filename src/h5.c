@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "mpikit/fault.h"
 #include "mpikit/outfile.h"
 
 /* Every routine here that makes a collective HDF5 call agrees twice: on entry, so that a
@@ -87,7 +88,7 @@ static int make_temporary(mk_h5 *h, const char *path, mk_err *err)
         return -1;
     mk_outfile_remove_stale(path);
     snprintf(h->tmp, sizeof h->tmp, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(h->tmp);
+    int fd = mk_fault_hit("h5.mkstemp") ? (errno = ENOSPC, -1) : mkstemp(h->tmp);
     if (fd < 0) {
         h->tmp[0] = '\0';
         return mk_err_set(err, MK_EXIT_FAILURE, "cannot write '%s': %s", path, strerror(errno));
@@ -146,7 +147,8 @@ int mk_h5_create(mk_h5 *h, MPI_Comm comm, const char *path, mk_err *err)
         h->file = H5Fcreate(h->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     if (fapl >= 0)
         H5Pclose(fapl);
-    if (h->file < 0)
+    /* (a fault keeps the handle, as a call that took part and then failed: closed below by all) */
+    if (h->file < 0 || mk_fault_hit("h5.create"))
         mk_err_set(err, MK_EXIT_FAILURE, "cannot create HDF5 file '%s' (MPI-IO driver)", path);
     if (mk_err_agree(comm, err) != 0) {
         release_reserve(h);
@@ -189,7 +191,7 @@ int mk_h5_open(mk_h5 *h, MPI_Comm comm, const char *path, mk_err *err)
         h->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
         H5Pclose(fapl);
     }
-    if (h->file < 0)
+    if (h->file < 0 || mk_fault_hit("h5.open"))
         mk_err_set(err, MK_EXIT_FAILURE, "cannot open HDF5 file '%s' (damaged or truncated?)", path);
     if (mk_err_agree(comm, err) != 0) {
         if (h->file >= 0)
@@ -242,7 +244,7 @@ int mk_h5_commit(mk_h5 *h, const char *check_dataset, mk_err *err)
     release_reserve(h);
     herr_t rc = H5Fclose(h->file);
     h->file = -1;
-    if (rc < 0)
+    if (rc < 0 || mk_fault_hit("h5.close"))
         mk_err_set(err, MK_EXIT_FAILURE, "cannot write '%s': closing the HDF5 file failed", h->path);
     int closed = mk_err_agree(h->comm, err) == 0;
     if (closed && h->rank == 0) {
@@ -252,14 +254,14 @@ int mk_h5_commit(mk_h5 *h, const char *check_dataset, mk_err *err)
         hid_t d = -1;
         if (f >= 0 && check_dataset != NULL)
             d = H5Dopen2(f, check_dataset, H5P_DEFAULT);
-        if (f < 0 || (check_dataset != NULL && d < 0))
+        if (f < 0 || (check_dataset != NULL && d < 0) || mk_fault_hit("h5.verify"))
             mk_err_set(err, MK_EXIT_FAILURE, "cannot write '%s': the written file does not read back (disk full?)",
                        h->path);
         if (d >= 0)
             H5Dclose(d);
         if (f >= 0)
             H5Fclose(f);
-        if (err->code == 0 && rename(h->tmp, h->path) != 0)
+        if (err->code == 0 && (mk_fault_hit("h5.rename") ? (errno = EIO, -1) : rename(h->tmp, h->path)) != 0)
             mk_err_set(err, MK_EXIT_FAILURE, "cannot write '%s': %s", h->path, strerror(errno));
     }
     if (h->rank == 0 && err->code != 0)
@@ -280,7 +282,7 @@ static int write_attr(mk_h5 *h, const char *object, const char *name, hid_t type
     if (a >= 0)
         H5Aclose(a);
     H5Sclose(space);
-    if (rc < 0)
+    if (rc < 0 || mk_fault_hit("h5.attr"))
         mk_err_set(err, MK_EXIT_FAILURE, "cannot write attribute '%s' on '%s' in '%s'", name, object, h->path);
     return agreed(h, err);
 }
@@ -322,7 +324,7 @@ int mk_h5_provenance(mk_h5 *h, const char *program, int argc, char **argv, mk_er
     size_t len = 1;
     for (int i = 0; i < argc; i++)
         len += strlen(argv[i]) + 1;
-    char *cmd = malloc(len);
+    char *cmd = mk_fault_hit("h5.alloc") ? NULL : malloc(len);
     if (cmd == NULL)
         mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
     if (agreed(h, err) != 0) {
@@ -383,7 +385,7 @@ int mk_h5_dataset_create(mk_h5 *h, const char *name, hid_t type, int ndims, cons
     H5Pclose(lcpl);
     H5Pclose(dcpl);
     H5Sclose(space);
-    if (*dset < 0)
+    if (*dset < 0 || mk_fault_hit("h5.dataset_create"))
         mk_err_set(err, MK_EXIT_FAILURE, "cannot create dataset '%s' in '%s'", name, h->path);
     if (agreed(h, err) != 0) {
         if (*dset >= 0)
@@ -412,6 +414,10 @@ int mk_h5_dataset_open(mk_h5 *h, const char *name, mk_h5_kind kind, int ndims, u
     htri_t exists = H5Lexists(h->file, name, H5P_DEFAULT);
     if (exists > 0)
         *dset = H5Dopen2(h->file, name, H5P_DEFAULT);
+    if (*dset >= 0 && mk_fault_hit("h5.dataset_open")) {
+        H5Dclose(*dset);
+        *dset = -1;
+    }
     if (*dset < 0)
         return mk_err_set(err, MK_EXIT_FAILURE, "no dataset '%s' in '%s'", name, h->path);
     hid_t t = H5Dget_type(*dset);
@@ -491,7 +497,7 @@ static int transfer(mk_h5 *h, hid_t dset, hid_t memtype, const uint64_t *start, 
     H5Pclose(dxpl);
     H5Sclose(mspace);
     H5Sclose(fspace);
-    if (rc < 0) {
+    if (rc < 0 || mk_fault_hit(write ? "h5.write" : "h5.read")) {
         char name[256] = "?";
         H5Iget_name(dset, name, sizeof name);
         return mk_err_set(err, MK_EXIT_FAILURE, "cannot %s dataset '%s' in '%s'", write ? "write" : "read", name,

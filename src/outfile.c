@@ -8,6 +8,7 @@
  * of temporaries is needed. Elsewhere (NFS, or no /proc) it falls back to PATH.tmp-XXXXXX,
  * which a killed process cannot remove. */
 #include "mpikit/outfile.h"
+#include "mpikit/fault.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -77,7 +78,7 @@ int mk_outfile_begin(mk_outfile *of, const char *path, const char *what, mk_err 
         of->tmp[0] = '\0';
         return mk_err_set(err, MK_EXIT_FAILURE, "%s: path too long", what);
     }
-    int fd = open_unnamed(path);
+    int fd = mk_fault_hit("outfile.open") ? (errno = ENOSPC, -1) : open_unnamed(path);
     if (fd >= 0) {
         of->tmp[0] = '\0'; /* no name yet: the commit links it in */
     } else if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
@@ -134,7 +135,8 @@ int mk_outfile_commit(mk_outfile *of, const char *path, mk_err *err)
     int unnamed = of->fp != NULL && of->tmp[0] == '\0';
     int e = 0;
     /* The data must be on disk before the name is: a full disk shows up here, at the latest. */
-    int bad = of->fp == NULL || ferror(of->fp) || fflush(of->fp) != 0 || fsync(fileno(of->fp)) != 0;
+    int bad = of->fp == NULL || ferror(of->fp) || fflush(of->fp) != 0 || fsync(fileno(of->fp)) != 0 ||
+              (mk_fault_hit("outfile.sync") && (errno = ENOSPC));
     if (bad)
         e = errno;
     if (!bad && unnamed && link_unnamed(of, fileno(of->fp), path) != 0) {
@@ -146,7 +148,7 @@ int mk_outfile_commit(mk_outfile *of, const char *path, mk_err *err)
         e = errno;
     }
     of->fp = NULL;
-    if (!bad && rename(of->tmp, path) != 0) {
+    if (!bad && (mk_fault_hit("outfile.rename") ? (errno = EIO, -1) : rename(of->tmp, path)) != 0) {
         bad = 1;
         e = errno;
     }
@@ -249,7 +251,7 @@ int mk_outfile_reserve(const char *path, long bytes, int *fd, mk_err *err)
     int r = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (r < 0)
         return 0; /* no unnamed files here (or no directory: the writer reports that) */
-    int e = posix_fallocate(r, 0, bytes);
+    int e = mk_fault_hit("outfile.reserve") ? ENOSPC : posix_fallocate(r, 0, bytes);
     if (e == ENOSPC || e == EDQUOT) {
         close(r);
         return mk_err_set(err, MK_EXIT_FAILURE, "cannot write '%s': %s", path, strerror(e));
