@@ -17,7 +17,7 @@ OUT=$DIR/outs.h5
 "$TOOLS/bytes" text 11 200000 >"$IN"
 # the reference: wc's totals, and the tokens (letter runs, lowercased) counted by tr/sort/uniq
 read -r want_lines want_words want_bytes < <(wc "$IN" | awk '{ print $1, $2, $3 }')
-tr -cs 'A-Za-z' '\n' <"$IN" | tr 'A-Z' 'a-z' | grep -v '^$' | sort | uniq -c | awk '{ print $2 "\t" $1 }' | sort >"$TMP/ref"
+tr -cs '[:alpha:]' '\n' <"$IN" | tr '[:upper:]' '[:lower:]' | grep -v '^$' | sort | uniq -c | awk '{ print $2 "\t" $1 }' | sort >"$TMP/ref"
 
 for n in 2 3; do
     mpirun_n "$n" "$BIN/wordcount" --mode wc "$IN" >"$TMP/out" 2>"$TMP/err"
