@@ -12,7 +12,8 @@
 . "$(dirname "$0")/../lib.sh"
 FB=$ROOT/build/fault
 # The fault build is a separate tree; bring it up to date (incremental after the first time).
-if ! make -s -C "$ROOT" FAULTS=1 all >"$TMP/make.log" 2>&1; then
+# (BUILD and SANITIZE given explicitly: tests/run.sh exports those of the build under test)
+if ! make -s -C "$ROOT" FAULTS=1 SANITIZE=0 BUILD="$FB" all >"$TMP/make.log" 2>&1; then
     not_ok "make FAULTS=1 all failed"
     sed 's/^/#   /' "$TMP/make.log" | tail -n 5
     finish
