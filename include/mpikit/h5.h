@@ -76,7 +76,8 @@ typedef enum { MK_H5_NUMERIC, MK_H5_FLOAT, MK_H5_INTEGER, MK_H5_STRING } mk_h5_k
 int mk_h5_dataset_open(mk_h5 *h, const char *name, mk_h5_kind kind, int ndims, uint64_t *dims,
                        hid_t *dset, mk_err *err);
 
-/* Collective hyperslab I/O of [start, start + count) in each of the dataset's dims, converting
+/* Hyperslab I/O of [start, start + count) in each of the dataset's dims (collective calls: reads
+ * use collective MPI-IO, writes independent MPI-IO, see the comment in transfer()), converting
  * to/from memtype. A rank with nothing to move passes count with a 0 (it still takes part).
  * Buffers are row-major and dense (count[0] * count[1] elements). */
 int mk_h5_write_block(mk_h5 *h, hid_t dset, hid_t memtype, const uint64_t *start, const uint64_t *count,
