@@ -3,13 +3,14 @@
 # bench/arraystats.sh - arraystats (generate normals chunk by chunk, sum/mean/std and row and
 # column means) against dask on the same array, chunks and cores: the tutorial's
 # da.random.normal(...).mean(axis=0).compute() and all of arraystats' statistics in one compute.
-# SIZES (default "1000 20000"; QUICK: "1000 4000"), CHUNK (default 1000; N/10 below 10 chunks),
+# SIZES (default "1000 10000 20000", the issue's two sizes after a small warm-up size; QUICK:
+# "1000 4000"), CHUNK (default 1000; N/10 below 10 chunks),
 # BIG_REPS (reps of the largest size; default REPS; it has no warm-up run: the smaller size warms
 # the code paths).
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 peers=$BENCH_ROOT/bench/peers.py
-sizes=${SIZES:-$([ "$QUICK" = 1 ] && echo "1000 4000" || echo "1000 20000")}
+sizes=${SIZES:-$([ "$QUICK" = 1 ] && echo "1000 4000" || echo "1000 10000 20000")}
 chunk=${CHUNK:-1000}
 as_parse() { table_after ranks,bytes "$1" | awk -F, '{ print "inside_s", $3, "s"; print "rank_rss", $5, "MiB" }'; }
 last=${sizes##* }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2119 # case_run takes optional REPS, not the script's arguments
 # bench/wordcount.sh - wordcount against LC_ALL=C wc, the grep|tr|sort|uniq -c pipeline, Python's
-# Counter, the tutorial's Pool(n).map over the file's lines and an mpi4py version; then strong
+# Counter, the tutorial's Pool(n).map over the file's lines, an mpi4py version and a plain scalar C
+# counter (bench/wordfreq.c: mmap, table lowercase, FNV-1a, open addressing); then strong
 # scaling (the 1 GiB corpus, 1..4 ranks) and weak scaling (256 MiB per rank).
 #   inputs: t8.shakespeare.txt (5 MB), a MID_BYTES prefix of the big corpus (default 64 MiB: the
 #   Python peers take ~0.5 s per 5 MB), the BIG_BYTES corpus (default 1G; QUICK=1: 32M).
@@ -21,6 +22,7 @@ small=$(corpus_small) || small=$(corpus_prefix 5458199)
 if [ "$QUICK" = 1 ]; then mid_bytes=${MID_BYTES:-8388608}; else mid_bytes=${MID_BYTES:-67108864}; fi
 mid=$(corpus_prefix "$mid_bytes")
 cat "$small" "$mid" "$big" >/dev/null   # page cache warm
+wordfreq=$(bench_tool wordfreq) || exit 1
 
 # add_wordcount RANKS...: wc mode and frequency mode (wc + top 10) of the file $f
 add_wordcount() {
@@ -35,6 +37,7 @@ add_wordcount() {
 for f in "$small" "$mid"; do
     case_begin wordcount "$(basename "$f") ($(stat -c %s "$f") bytes)"
     case_add "LC_ALL=C wc" 1 - wc "$f"
+    case_add "plain C counter (bench/wordfreq.c)" 1 at_lines "$wordfreq" "$f"
     # the pipeline runs at ~10 MB/s: on the small file only
     [ "$f" = "$small" ] && case_add "grep|tr|sort|uniq -c" 1 - bash -c "$pipeline" pipeline "$f"
     add_wordcount 1 2
@@ -53,6 +56,7 @@ done
 f=$big
 case_begin wordcount "strong $(basename "$f") ($(stat -c %s "$f") bytes)"
 case_add "LC_ALL=C wc" 1 - wc "$f"
+case_add "plain C counter (bench/wordfreq.c)" 1 at_lines "$wordfreq" "$f"
 add_wordcount 1 2 3 4
 case_run
 

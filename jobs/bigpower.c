@@ -1,20 +1,22 @@
 /* bigpower - mean of N standard normals raised to the powers 1, 2, 12, 15 (the tutorial's
- * `Pool(4).map(lambda p: np.mean(a**p), [1, 2, 12, 15])` on a = np.random.randn(1e8)),
+ * `Pool(3).map(bigpower, [1, 2, 12, 15])`, each task drawing np.random.randn(1e8) ** p),
  * without ever holding the 800 MB array: normals are drawn from a counter-based RNG keyed
- * by (seed, global index) and streamed in fixed global blocks of 65536.
+ * by (seed, stream, global index) and streamed in fixed global blocks of 65536. By default
+ * power number k draws its own stream k (a fresh array per power, as the tutorial does);
+ * --shared-draws uses stream 0 for every power (N draws instead of N per power, correlated means).
  *
- *   usage: mpirun -n N bigpower [--n N] [--powers 1,2,12,15] [--split data|tasks]
+ *   usage: mpirun -n N bigpower [--n N] [--powers 1,2,12,15] [--split data|tasks] [--shared-draws]
  *
  *   global blocks   | b0 | b1 | b2 | b3 | b4 | b5 | b6 | b7 | ... | b(nb-1) |
  *
  *   --split data    every power over all ranks: rank r owns a contiguous run of blocks
  *                   |  rank 0   |  rank 1   |  rank 2   |  ...
- *                   each block: one normal draw, every power's sum     (MPI_Gatherv of
+ *                   each block: every power's sum, each from its stream (MPI_Gatherv of
  *                   block sums to rank 0, pairwise sum in block order)
  *
  *   --split tasks   one task per power, like Pool.map (mk_pool_map, static schedule):
  *                   power 1 -> rank 0   power 2 -> rank 1   power 12 -> ...
- *                   each task walks all nb blocks itself (draws every normal again)
+ *                   each task walks all nb blocks of its power's stream
  *
  *   rank 0          mean = pairwise_sum(block sums in block order) / N   per power
  *
@@ -48,6 +50,7 @@ typedef struct {
     int powers[MAX_POWERS];
     int npowers;
     int split;
+    int shared_draws;
     int format;
 } options;
 
@@ -62,6 +65,8 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         {"split", 's', MK_OPT_CHOICE, &o->split, "HOW",
          "data (default: every power's array split over all ranks) or tasks (one power per task)", 0, 0, 0, 0,
          "data|tasks"},
+        {"shared-draws", 0, MK_OPT_FLAG, &o->shared_draws, NULL,
+         "every power from the same N normals (cheaper; the means are correlated)", 0, 0, 0, 0, NULL},
         {"seed", 0, MK_OPT_INT, &o->seed, "S", "random seed (default 42)", 0, INT64_MAX, 0, 0, NULL},
         {"block", 0, MK_OPT_INT, &o->block, "B",
          "normals per summation block (default 65536; other values change the last bits)", 1, 1 << 24, 0, 0,
@@ -73,6 +78,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         .prog = "bigpower",
         .usage = "[options]",
         .summary = "Mean of N standard normals raised to each power, streamed in blocks (bounded memory),\n"
+                   "a fresh stream of normals per power (--shared-draws: one stream for all),\n"
                    "bit-identical for any number of ranks and either split.\n"
                    "Run it as: mpirun -n 4 bigpower --split tasks",
         .opts = opts,
@@ -118,8 +124,15 @@ static int split_data(const mk_job *job, const options *o, double *means, mk_err
     if (mk_err_agree(job->comm, err) != 0)
         goto done;
 
-    for (uint64_t b = 0; b < mine.count; b++)
-        mk_normals_block_sums((uint64_t)o->seed, n, block, mine.start + b, o->powers, np, local + b * (uint64_t)np);
+    for (uint64_t b = 0; b < mine.count; b++) {
+        double *row = local + b * (uint64_t)np;
+        if (o->shared_draws)  /* one draw of each normal serves every power */
+            mk_normals_block_sums((uint64_t)o->seed, 0, n, block, mine.start + b, o->powers, np, row);
+        else
+            for (int k = 0; k < np; k++)
+                mk_normals_block_sums((uint64_t)o->seed, mk_normals_stream(k, 0), n, block, mine.start + b,
+                                      &o->powers[k], 1, &row[k]);
+    }
     if (MPI_Gatherv(local, (int)mine.count * np, MPI_DOUBLE, all, counts, displs, MPI_DOUBLE, 0, job->comm) !=
         MPI_SUCCESS)
         mk_err_set(err, MK_EXIT_FAILURE, "MPI_Gatherv of the block sums failed");
@@ -149,8 +162,9 @@ static int power_task(uint64_t item, void *result, void *ctx)
     double *sums = malloc((size_t)nb * sizeof *sums);
     if (sums == NULL)
         return MK_EXIT_FAILURE;
+    uint32_t stream = mk_normals_stream((int)item, o->shared_draws);
     for (uint64_t b = 0; b < nb; b++)
-        mk_normals_block_sums((uint64_t)o->seed, n, block, b, &o->powers[item], 1, &sums[b]);
+        mk_normals_block_sums((uint64_t)o->seed, stream, n, block, b, &o->powers[item], 1, &sums[b]);
     double mean = mk_sum_pairwise(sums, nb, 1) / (double)n;
     memcpy(result, &mean, sizeof mean);
     free(sums);
@@ -186,11 +200,11 @@ static void report(FILE *out, const options *o, const double *means, int nranks,
         mk_table_f64(m, "%.17g", expected);
         mk_table_f64(m, "%.2f", z);
     }
-    /* Normals drawn: once per item with --split data, once per item and power with tasks. */
-    double drawn = (double)o->n * (o->split == SPLIT_TASKS ? o->npowers : 1);
+    /* Normals drawn: once per item and power, except --shared-draws --split data (once per item). */
+    double drawn = (double)o->n * (o->split == SPLIT_DATA && o->shared_draws ? 1 : o->npowers);
     const char *scols[] = {"n", "ranks", "split", "block", "seconds", "normals_per_s_per_rank",
-                           "peak_rss_MiB_max", "peak_rss_MiB_rank0"};
-    mk_table *s = mk_table_new("summary", "run (compute + gather, excluding MPI start-up)", 8, scols);
+                           "peak_rss_MiB_max", "peak_rss_MiB_rank0", "draws"};
+    mk_table *s = mk_table_new("summary", "run (compute + gather, excluding MPI start-up)", 9, scols);
     mk_table_i64(s, o->n);
     mk_table_i64(s, nranks);
     mk_table_str(s, o->split == SPLIT_TASKS ? "tasks" : "data");
@@ -199,6 +213,7 @@ static void report(FILE *out, const options *o, const double *means, int nranks,
     mk_table_f64(s, "%.4g", seconds > 0 ? drawn / seconds / nranks : 0.0);
     mk_table_f64(s, "%.1f", rss_max);
     mk_table_f64(s, "%.1f", rss_rank0);
+    mk_table_str(s, o->shared_draws ? "shared" : "fresh");
     mk_table *tables[] = {m, s};
     mk_tables_print(out, tables, 2, (mk_format)o->format);
     mk_table_free(m);

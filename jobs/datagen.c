@@ -5,7 +5,7 @@
  *
  *   rows        |  rank 0  |  rank 1  |  rank 2  |  rank 3  |   mk_block_range (array_split)
  *   table       A,B,C,D(row) = mk_rng_below(seed, row*4 + col, 100)     (same as `table --rows N`)
- *   array       x(i,j) = mk_rng_normal(seed, i*C + j)                  (same as `arraystats --shape`)
+ *   array       x(i,j) = mk_rng_std_normal(seed, 0, i*C + j)           (same as `arraystats --shape`)
  *                    |          |          |          |
  *   write       collective hyperslab writes (H5Pset_fapl_mpio), bands of chunk rows
  *                    v          v          v          v
@@ -162,8 +162,7 @@ int main(int argc, char **argv)
                                                                                           : rows.start + rows.count - r0)
                                            : 0;
                     for (uint64_t i = 0; i < n; i++)
-                        for (uint64_t j = 0; j < C; j++)
-                            band[i * C + j] = mk_rng_normal((uint64_t)o.seed, (r0 + i) * C + j);
+                        mk_rng_std_normals((uint64_t)o.seed, 0, (r0 + i) * C, C, band + i * C);
                     mk_h5_write_rows(&h, d, H5T_NATIVE_DOUBLE, n ? r0 : 0, n, band, &err);
                 }
                 H5Dclose(d);

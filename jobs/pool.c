@@ -53,7 +53,7 @@ typedef struct {
     int64_t seed;
     int schedule;
     int64_t chunksize;
-    int manager;          /* 0: computes, 1: serves */
+    int manager;          /* MANAGER_COMPUTES, MANAGER_SERVES or MANAGER_AUTO (until the rank count is known) */
     int64_t fail_at;      /* -1: no task fails */
     const char *gantt;
     int format;
@@ -72,11 +72,13 @@ typedef struct {
 } task_ctx;
 
 enum { TASK_FAILED = 3, TASK_UNRECORDED = 4 };
+/* --manager's choices, in the order of its choice string */
+enum { MANAGER_COMPUTES = 0, MANAGER_SERVES = 1, MANAGER_AUTO = 2 };
 
 static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *err)
 {
     *o = (options){.tasks = -1, .sleep = "uniform:0:1", .seed = 1, .schedule = MK_SCHED_DYNAMIC,
-                   .chunksize = 1, .manager = 1, .fail_at = -1, .checkpoint_every = 1};
+                   .chunksize = 1, .manager = MANAGER_AUTO, .fail_at = -1, .checkpoint_every = 1};
     const mk_option opts[] = {
         {"tasks", 'n', MK_OPT_INT, &o->tasks, "N", "number of tasks (default 16 'a'..'p')", 0, MAX_TASKS, 0, 0,
          NULL},
@@ -93,8 +95,9 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
          MAX_TASKS, 0, 0,
          NULL},
         {"manager", 0, MK_OPT_CHOICE, &o->manager, "ROLE",
-         "dynamic: rank 0 serves requests only (default; best for long tasks) or also computes", 0, 0, 0, 0,
-         "computes|serves"},
+         "dynamic: rank 0 also computes, or serves requests only (best for long tasks when workers are many); "
+         "default auto: computes below 4 ranks, serves from 4",
+         0, 0, 0, 0, "computes|serves|auto"},
         {"fail-at", 0, MK_OPT_INT, &o->fail_at, "I", "make task I fail (to see how a failure is reported)", 0,
          MAX_TASKS, 0, 0, NULL},
         {"gantt", 'g', MK_OPT_STRING, &o->gantt, "FILE.svg", "write a Gantt chart: one row per rank", 0, 0, 0, 0,
@@ -474,7 +477,7 @@ static void report(FILE *out, const options *o, const mk_pool_result *res, const
     mk_table_str(s, sched[o->schedule]);
     mk_table_u64(s, o->schedule == MK_SCHED_DYNAMIC ? chunk : 0);
     mk_table_str(s, o->schedule != MK_SCHED_DYNAMIC || res->nranks == 1 ? "-"
-                    : o->manager                                  ? "serves"
+                    : o->manager == MANAGER_SERVES                ? "serves"
                                                                        : "computes");
     mk_table_u64(s, n);
     mk_table_f64(s, "%.3f", total);
@@ -508,7 +511,7 @@ static uint64_t chunk_used(const options *o, uint64_t n, int nranks)
 {
     if (o->chunksize > 0)
         return (uint64_t)o->chunksize;
-    uint64_t parts = 4 * (uint64_t)(o->manager && nranks > 1 ? nranks - 1 : nranks);
+    uint64_t parts = 4 * (uint64_t)(o->manager == MANAGER_SERVES && nranks > 1 ? nranks - 1 : nranks);
     uint64_t c = n / parts + (n % parts != 0);
     return c > 0 ? c : 1;
 }
@@ -566,6 +569,10 @@ int main(int argc, char **argv)
                    (long long)o.tasks);
     if (mk_err_agree(job.comm, &err) != 0)
         mk_job_exit_error(&job, &err);
+    /* With 2 or 3 ranks a manager that only serves leaves 1 or 2 workers: rank 0's core would
+     * idle (Pool(2).map has 2 workers), so by default it computes there too. */
+    if (o.manager == MANAGER_AUTO)
+        o.manager = job.world_size < 4 ? MANAGER_COMPUTES : MANAGER_SERVES;
     if (o.checkpoint != NULL)
         install_stop_handlers();
 
@@ -625,7 +632,7 @@ int main(int argc, char **argv)
     mk_pool_options_init(&popt);
     popt.schedule = (mk_schedule)o.schedule;
     popt.chunksize = (uint64_t)o.chunksize;
-    popt.manager_computes = o.manager == 0;
+    popt.manager_computes = o.manager == MANAGER_COMPUTES;
     popt.progress = on_progress;
     popt.progress_ctx = &bar;
     popt.record_log = o.verbose || o.gantt != NULL;

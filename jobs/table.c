@@ -33,6 +33,7 @@
 #include "mpikit/outfile.h"
 #include "mpikit/partition.h"
 #include "mpikit/report.h"
+#include "mpikit/samefile.h"
 #include "mpikit/table.h"
 #include "mpikit/timing.h"
 
@@ -87,6 +88,9 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         o->apply = "K=2*A";
     if (rc == MK_CLI_OK && o->groupby != NULL && o->agg == NULL)
         o->agg = "count";
+    const char *inputs[] = {o->input};
+    if (rc == MK_CLI_OK && o->input != NULL && mk_output_not_input("--output", o->output, inputs, 1, err) != 0)
+        return MK_CLI_ERROR;
     return rc;
 }
 
@@ -164,6 +168,8 @@ int main(int argc, char **argv)
     mk_err_clear(&err);
     options o;
     int rc = parse_options(argc, argv, out, &o, &err);
+    if (rc != MK_CLI_EXIT && mk_err_agree(job.comm, &err) != 0) /* the output check stats files */
+        rc = MK_CLI_ERROR;
     mk_job_parsed(&job, rc, &err);
     mk_h5_quiet(o.debug);
     int root = job.world_rank == 0;

@@ -40,6 +40,7 @@
 #include "mpikit/partition.h"
 #include "mpikit/progress.h"
 #include "mpikit/report.h"
+#include "mpikit/samefile.h"
 #include "mpikit/textsplit.h"
 #include "mpikit/timing.h"
 #include "mpikit/wc.h"
@@ -110,54 +111,68 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, char ***f
     return mk_cli_parse(&cli, argc, argv, out, files, nfiles, err);
 }
 
-/* --counts FILE.h5: every rank writes its shard (no gather) as datasets `word` (fixed-length
- * strings) and `count`; the totals become attributes. Temporary name, renamed when complete. */
+/* --counts FILE.h5: every rank writes its shard (no gather), sorted, at its place in `count` and
+ * in two datasets that store the words compactly: `word_bytes`, every word's bytes back to back,
+ * and `word_offset` (distinct + 1 entries), so word i is word_bytes[word_offset[i] :
+ * word_offset[i + 1]]. Fixed-length strings padded every word to the longest one (a single
+ * 10,000-letter token made pg100's table 258 MB), and parallel HDF5 1.10 cannot write
+ * variable-length strings. The totals become attributes. Temporary name, renamed when complete. */
 static int write_counts_h5(const mk_job *job, const char *path, const mk_wordtable *shard, uint64_t tokens,
                            int argc, char **argv, mk_err *err)
 {
     size_t n = 0;
     mk_word_count *w = mk_wordtable_sorted(shard, 0, &n);
-    uint64_t mine = n, first = 0, total = 0, width = 2; /* longest word + its terminating NUL */
-    for (size_t i = 0; i < n; i++)
-        width = w[i].len + 1 > width ? w[i].len + 1 : width;
-    MPI_Exscan(&mine, &first, 1, MPI_UINT64_T, MPI_SUM, job->comm);
+    uint64_t mine[2] = {n, 0}, first[2] = {0, 0}, total[2] = {0, 0}; /* words, bytes */
+    for (size_t i = 0; w != NULL && i < n; i++)
+        mine[1] += w[i].len;
+    MPI_Exscan(mine, first, 2, MPI_UINT64_T, MPI_SUM, job->comm);
     if (job->world_rank == 0)
-        first = 0;
-    MPI_Allreduce(&mine, &total, 1, MPI_UINT64_T, MPI_SUM, job->comm);
-    MPI_Allreduce(MPI_IN_PLACE, &width, 1, MPI_UINT64_T, MPI_MAX, job->comm);
+        first[0] = first[1] = 0;
+    MPI_Allreduce(mine, total, 2, MPI_UINT64_T, MPI_SUM, job->comm);
     MPI_Bcast(&tokens, 1, MPI_UINT64_T, 0, job->comm);
-    char *words = mk_fault_hit("wordcount.alloc") ? NULL : calloc(n ? n : 1, width);
-    uint64_t *counts = malloc((n ? n : 1) * sizeof *counts);
-    if (w == NULL || words == NULL || counts == NULL)
+    /* the last rank also writes the end offset, word_offset[distinct] = total bytes */
+    uint64_t noffsets = n + (job->world_rank == job->world_size - 1);
+    char *bytes = mk_fault_hit("wordcount.alloc") ? NULL : malloc(mine[1] ? mine[1] : 1);
+    uint64_t *offsets = malloc((n + 1) * sizeof *offsets), *counts = malloc((n ? n : 1) * sizeof *counts);
+    if (w == NULL || bytes == NULL || offsets == NULL || counts == NULL)
         mk_err_set(err, MK_EXIT_FAILURE, "out of memory for --counts");
+    uint64_t pos = 0;
     for (size_t i = 0; err->code == 0 && i < n; i++) {
-        memcpy(words + i * width, w[i].word, w[i].len);
+        offsets[i] = first[1] + pos;
+        memcpy(bytes + pos, w[i].word, w[i].len);
+        pos += w[i].len;
         counts[i] = w[i].count;
     }
+    if (err->code == 0)
+        offsets[n] = first[1] + pos;
     free(w);
     mk_h5 h;
     if (mk_err_agree(job->comm, err) != 0 || mk_h5_create(&h, job->comm, path, err) != 0) {
-        free(words);
+        free(bytes);
+        free(offsets);
         free(counts);
         return -1;
     }
-    hid_t st = H5Tcopy(H5T_C_S1), dw = -1, dc = -1;
-    H5Tset_size(st, width);
-    H5Tset_strpad(st, H5T_STR_NULLTERM);
-    uint64_t dims[1] = {total};
+    hid_t db = -1, doff = -1, dc = -1;
+    uint64_t dims_bytes[1] = {total[1]}, dims_offsets[1] = {total[0] + 1}, dims_words[1] = {total[0]};
     if (mk_h5_provenance(&h, "wordcount", argc, argv, err) == 0 &&
-        mk_h5_attr_i64(&h, "/", "distinct", (int64_t)total, err) == 0 &&
+        mk_h5_attr_i64(&h, "/", "distinct", (int64_t)total[0], err) == 0 &&
         mk_h5_attr_i64(&h, "/", "tokens", (int64_t)tokens, err) == 0 &&
-        mk_h5_dataset_create(&h, "/word", st, 1, dims, NULL, &dw, err) == 0 &&
-        mk_h5_dataset_create(&h, "/count", H5T_STD_U64LE, 1, dims, NULL, &dc, err) == 0 &&
-        mk_h5_write_rows(&h, dw, st, first, n, words, err) == 0)
-        mk_h5_write_rows(&h, dc, H5T_NATIVE_UINT64, first, n, counts, err);
-    if (dw >= 0)
-        H5Dclose(dw);
-    if (dc >= 0)
-        H5Dclose(dc);
-    H5Tclose(st);
-    free(words);
+        mk_h5_attr_str(&h, "/", "layout", "word i = word_bytes[word_offset[i] : word_offset[i+1]], seen count[i] times",
+                       err) == 0 &&
+        mk_h5_dataset_create(&h, "/word_bytes", H5T_STD_U8LE, 1, dims_bytes, NULL, &db, err) == 0 &&
+        mk_h5_dataset_create(&h, "/word_offset", H5T_STD_U64LE, 1, dims_offsets, NULL, &doff, err) == 0 &&
+        mk_h5_dataset_create(&h, "/count", H5T_STD_U64LE, 1, dims_words, NULL, &dc, err) == 0 &&
+        /* an empty dataset has no storage to write to (no words, or no letters at all) */
+        (total[1] == 0 || mk_h5_write_rows(&h, db, H5T_NATIVE_UCHAR, first[1], mine[1], bytes, err) == 0) &&
+        mk_h5_write_rows(&h, doff, H5T_NATIVE_UINT64, first[0], noffsets, offsets, err) == 0 && total[0] > 0)
+        mk_h5_write_rows(&h, dc, H5T_NATIVE_UINT64, first[0], n, counts, err);
+    hid_t sets[3] = {db, doff, dc};
+    for (int i = 0; i < 3; i++)
+        if (sets[i] >= 0)
+            H5Dclose(sets[i]);
+    free(bytes);
+    free(offsets);
     free(counts);
     if (mk_err_agree(job->comm, err) != 0) {
         mk_h5_abandon(&h);
@@ -524,14 +539,12 @@ static void report(FILE *out, const options *o, const mk_fileset *fs, const mk_w
         if (o->top > 0) {
             const char *cols[] = {"rank", "word", "count"};
             mk_table *t = mk_table_new("top", title, 3, cols);
-            char word[256];
             for (size_t i = 0; i < ntop; i++) {
-                size_t n = top[i].len < sizeof word - 1 ? top[i].len : sizeof word - 1;
-                memcpy(word, top[i].word, n);
-                word[n] = '\0';
+                char *word = strndup(top[i].word, top[i].len); /* whole: long tokens differ past any cut */
                 mk_table_u64(t, i + 1);
-                mk_table_str(t, word);
+                mk_table_str(t, word != NULL ? word : "(out of memory)");
                 mk_table_u64(t, top[i].count);
+                free(word);
             }
             tables[nt++] = t;
         }
@@ -582,6 +595,10 @@ int main(int argc, char **argv)
         mk_job_end(&job);
     if (rc == MK_CLI_OK && o.counts_path != NULL && o.mode == MODE_WC)
         mk_err_set(&err, MK_EXIT_USAGE, "--counts needs word frequencies: not with --mode wc");
+    if (rc == MK_CLI_OK && err.code == 0)
+        mk_output_not_input("--counts", o.counts_path, (const char *const *)files, nfiles, &err);
+    if (rc == MK_CLI_OK)
+        mk_err_agree(job.comm, &err); /* the check stats files: a rank must not see another verdict */
     if (rc != MK_CLI_OK || err.code != 0) {
         free(files);
         mk_job_exit_error(&job, &err);

@@ -1,7 +1,7 @@
 /* checkpoint.c - per-rank state files committed by one metadata file written last.
  *
- *   save:  every rank  PATH.rankN.tmp -> PATH.rankN      (agree)
- *          rank 0      PATH.tmp       -> PATH             (agree)  <- the commit point
+ *   save:  every rank  (unnamed) -> PATH.rankN           (agree)
+ *          rank 0      (unnamed) -> PATH                 (agree)  <- the commit point
  *   load:  rank 0 reads PATH, checks identity; bcast generation; each rank reads its file
  *
  * A crash before the last rename leaves the previous checkpoint (or none) valid: its rank
@@ -16,7 +16,17 @@
  *   run:   every rank  appends [item | result | check] to PATH.rankN   (write(2); no MPI)
  *
  * A crash between the commit and a journal's reset leaves a journal of the old generation,
- * whose items the new PATH already holds: it is skipped, never mixed in. */
+ * whose items the new PATH already holds: it is skipped, never mixed in.
+ *
+ * Integrity: every byte of every file is covered by an FNV-1a-64 checksum (files written whole:
+ * one over the file; journals: one over the header and one per record), and a difference is
+ * refused with one line naming the file. FNV-1a catches every change of one byte for certain
+ * (each step is a bijection of the state) and other damage with probability 1 - 2^-64; it is no
+ * defence against someone who can write the files, only against disks, copies and kills.
+ *
+ * Links: every file is created unnamed or under a fresh O_EXCL name (mk_outfile) and renamed
+ * into place, so a symbolic link planted at PATH or PATH.rankN is replaced, never written
+ * through; files are read with O_NOFOLLOW, so a link there is refused, never read through. */
 #include "mpikit/checkpoint.h"
 
 #include <errno.h>
@@ -24,12 +34,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "mpikit/outfile.h"
 #include "mpikit/timing.h"
 
-static const char MAGIC[8] = "MKCKPT1\n";
+/* Format 2: header, body, checksum (format 1 had no checksum and is refused as foreign). */
+static const char MAGIC[8] = "MKCKPT2\n";
+enum { CKPT_HEAD = 40, CKPT_TAIL = 8 };   /* magic, generation, rank, ranks, body length | FNV-1a-64 */
+#define META_RANK UINT64_MAX              /* the "rank" of PATH itself */
+
+/* FNV-1a, 64 bit: detects torn or flipped bytes (not an adversary). */
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= c[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+#define FNV_START 0xcbf29ce484222325ull
 
 void mk_blob_init(mk_blob *b) { memset(b, 0, sizeof *b); }
 
@@ -81,38 +108,104 @@ uint64_t mk_blob_get_u64(mk_blob *b)
     return v;
 }
 
-static int write_file(const char *path, const void *a, size_t alen, const void *b, size_t blen, mk_err *err)
+/* One piece of a file being written. */
+typedef struct {
+    const void *p;
+    size_t n;
+} part;
+
+/* Write the parts to PATH as a whole: unnamed (or under a fresh O_EXCL name), fsynced, renamed
+ * over PATH, so neither a crash nor a symbolic link planted at PATH is ever written through. */
+static int write_file(const char *path, const part *parts, int nparts, const char *what, mk_err *err)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (f == NULL)
-        return mk_err_set(err, MK_EXIT_FAILURE, "cannot write checkpoint '%s': %s", tmp, strerror(errno));
-    int bad = fwrite(a, 1, alen, f) != alen || (blen > 0 && fwrite(b, 1, blen, f) != blen);
-    /* fsync before rename: a renamed checkpoint must hold its bytes after a crash. */
-    bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
+    mk_outfile of;
+    if (mk_outfile_begin(&of, path, what, err) != 0)
+        return -1;
+    int bad = 0;
+    for (int i = 0; i < nparts && !bad; i++)
+        bad = parts[i].n > 0 && fwrite(parts[i].p, 1, parts[i].n, of.fp) != parts[i].n;
+    if (bad) {
         int e = errno;
-        unlink(tmp);
+        mk_outfile_abandon(&of);
         return mk_err_set(err, MK_EXIT_FAILURE, "cannot write checkpoint '%s': %s", path, strerror(e));
     }
+    return mk_outfile_commit(&of, path, err);   /* fsync before the rename: the bytes outlive a crash */
+}
+
+/* Whether anything, a symbolic link included, is at PATH. */
+static int exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* Read PATH whole. A symbolic link is refused (O_NOFOLLOW): mpikit never makes one, so one
+ * there was planted; a FIFO or device is refused without blocking on it. */
+static int read_file(const char *path, mk_blob *into, mk_err *err)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    const char *why = NULL;
+    if (fd < 0)
+        why = errno == ELOOP ? "it is a symbolic link, which mpikit does not follow" : strerror(errno);
+    else if (fstat(fd, &st) != 0 || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)))
+        why = "not a regular file";
+    if (why != NULL) {
+        if (fd >= 0)
+            close(fd);
+        return mk_err_set(err, MK_EXIT_FAILURE, "cannot read checkpoint '%s': %s", path, why);
+    }
+    unsigned char buf[65536];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        mk_blob_put(into, buf, (size_t)n);
+    }
+    int bad = n < 0 || into->bad;
+    close(fd);
+    if (bad)
+        return mk_err_set(err, MK_EXIT_FAILURE, "cannot read checkpoint '%s'", path);
     return 0;
 }
 
-static int read_file(const char *path, mk_blob *into, mk_err *err)
+/* Write a checkpoint file: header (generation, whose file: a rank or META_RANK, of how many
+ * ranks), body, and the checksum of both. */
+static int write_sealed(const char *path, uint64_t generation, uint64_t rank, uint64_t nranks,
+                        const mk_blob *body, mk_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return mk_err_set(err, MK_EXIT_FAILURE, "cannot read checkpoint '%s': %s", path, strerror(errno));
-    unsigned char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        mk_blob_put(into, buf, n);
-    int bad = ferror(f) || into->bad;
-    fclose(f);
-    if (bad)
-        return mk_err_set(err, MK_EXIT_FAILURE, "cannot read checkpoint '%s'", path);
+    unsigned char head[CKPT_HEAD];
+    uint64_t fields[4] = {generation, rank, nranks, body->len};
+    memcpy(head, MAGIC, 8); /* NOLINT(bugprone-not-null-terminated-result): a binary header, not a string */
+    memcpy(head + 8, fields, sizeof fields);
+    uint64_t check = fnv1a(fnv1a(FNV_START, head, sizeof head), body->data, body->len);
+    part parts[3] = {{head, sizeof head}, {body->data, body->len}, {&check, sizeof check}};
+    return write_file(path, parts, 3, "checkpoint", err);
+}
+
+/* Read a checkpoint file and check every byte: on success b holds the body from b->pos to
+ * b->len, and fields = generation, rank, ranks. */
+static int read_sealed(const char *path, mk_blob *b, uint64_t fields[3], mk_err *err)
+{
+    if (read_file(path, b, err) != 0)
+        return -1;
+    if (b->len < 8 || memcmp(b->data, MAGIC, 8) != 0)
+        return mk_err_set(err, MK_EXIT_FAILURE, "'%s' is not an mpikit checkpoint", path);
+    uint64_t body = 0, stored = 0;
+    if (b->len >= CKPT_HEAD + CKPT_TAIL) {
+        memcpy(fields, b->data + 8, 3 * sizeof *fields);
+        memcpy(&body, b->data + 32, 8);
+        memcpy(&stored, b->data + b->len - CKPT_TAIL, 8);
+    }
+    if (b->len < CKPT_HEAD + CKPT_TAIL || body != b->len - CKPT_HEAD - CKPT_TAIL ||
+        stored != fnv1a(FNV_START, b->data, b->len - CKPT_TAIL))
+        return mk_err_set(err, MK_EXIT_FAILURE,
+                          "checkpoint '%s' is damaged (truncated or corrupted): remove the checkpoint to start over",
+                          path);
+    b->len -= CKPT_TAIL;
+    b->pos = CKPT_HEAD;
     return 0;
 }
 
@@ -123,8 +216,9 @@ static void rank_path(char *buf, size_t len, const char *path, int rank)
 
 int mk_checkpoint_save(MPI_Comm comm, const char *path, const mk_blob *identity, const mk_blob *mine, mk_err *err)
 {
-    int rank;
+    int rank, nranks;
     MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
     uint64_t generation = 0;
     if (rank == 0) {
         struct timespec ts;
@@ -134,40 +228,38 @@ int mk_checkpoint_save(MPI_Comm comm, const char *path, const mk_blob *identity,
     MPI_Bcast(&generation, 1, MPI_UINT64_T, 0, comm);
     char own[4200];
     rank_path(own, sizeof own, path, rank);
-    unsigned char head[16];
-    memcpy(head, MAGIC, 8); /* NOLINT(bugprone-not-null-terminated-result): a binary header, not a string */
-    memcpy(head + 8, &generation, 8);
     if (mine->bad)
         mk_err_set(err, MK_EXIT_FAILURE, "checkpoint: out of memory");
     else
-        write_file(own, head, sizeof head, mine->data, mine->len, err);
+        write_sealed(own, generation, (uint64_t)rank, (uint64_t)nranks, mine, err);
     if (mk_err_agree(comm, err) != 0)
         return -1;
     if (rank == 0)
-        write_file(path, head, sizeof head, identity->data, identity->len, err);
+        write_sealed(path, generation, META_RANK, (uint64_t)nranks, identity, err);
     return mk_err_agree(comm, err) == 0 ? 0 : -1;
 }
 
 int mk_checkpoint_load(MPI_Comm comm, const char *path, const mk_blob *identity, mk_blob *mine, int *found,
                        mk_err *err)
 {
-    int rank;
+    int rank, nranks;
     MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
     uint64_t head[2] = {0, 0};   /* found flag, generation */
-    if (rank == 0 && access(path, F_OK) == 0) {
+    if (rank == 0 && exists(path)) {
         mk_blob meta;
         mk_blob_init(&meta);
-        if (read_file(path, &meta, err) == 0) {
-            if (meta.len < 16 || memcmp(meta.data, MAGIC, 8) != 0)
-                mk_err_set(err, MK_EXIT_FAILURE, "'%s' is not an mpikit checkpoint", path);
-            else if (meta.len - 16 != identity->len || memcmp(meta.data + 16, identity->data, identity->len) != 0)
+        uint64_t fields[3];
+        if (read_sealed(path, &meta, fields, err) == 0) {
+            if (fields[1] != META_RANK || meta.len - meta.pos != identity->len ||
+                memcmp(meta.data + meta.pos, identity->data, identity->len) != 0)
                 mk_err_set(err, MK_EXIT_FAILURE,
                            "checkpoint '%s' was made by a different run (other files, file sizes, rank count "
                            "or options): rerun the same command, or remove the checkpoint",
                            path);
-            else { /* only a whole header has a generation (an empty file has no data at all) */
+            else {
                 head[0] = 1;
-                memcpy(&head[1], meta.data + 8, 8);
+                head[1] = fields[0];
             }
         }
         mk_blob_free(&meta);
@@ -180,14 +272,12 @@ int mk_checkpoint_load(MPI_Comm comm, const char *path, const mk_blob *identity,
         return 0;
     char own[4200];
     rank_path(own, sizeof own, path, rank);
-    if (read_file(own, mine, err) == 0) {
-        uint64_t generation;
-        if (mine->len < 16 || memcmp(mine->data, MAGIC, 8) != 0)
-            mk_err_set(err, MK_EXIT_FAILURE, "'%s' is not an mpikit checkpoint", own);
-        else if (memcpy(&generation, mine->data + 8, 8), generation != head[1])
-            mk_err_set(err, MK_EXIT_FAILURE, "'%s' belongs to another checkpoint than '%s'", own, path);
-        mine->pos = 16;
-    }
+    uint64_t fields[3];
+    /* the generation ties it to PATH, the rank to this rank: a file of another checkpoint or
+     * another rank's file copied here is refused, not mixed in */
+    if (read_sealed(own, mine, fields, err) == 0 &&
+        (fields[0] != head[1] || fields[1] != (uint64_t)rank || fields[2] != (uint64_t)nranks))
+        mk_err_set(err, MK_EXIT_FAILURE, "'%s' belongs to another checkpoint than '%s'", own, path);
     return mk_err_agree(comm, err) == 0 ? 0 : -1;
 }
 
@@ -205,20 +295,9 @@ void mk_checkpoint_remove(MPI_Comm comm, const char *path)
 
 /* ---- journals ---- */
 
-static const char JMAGIC[8] = "MKJRNL1\n";
-enum { JOURNAL_HEAD = 24 };   /* magic, generation, record size */
-
-/* FNV-1a, 64 bit: detects torn or flipped bytes (not an adversary). */
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= c[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-#define FNV_START 0xcbf29ce484222325ull
+/* Format 2: the rank journals' header has a checksum of its own (format 1's had none). */
+static const char JMAGIC[8] = "MKJRNL2\n";
+enum { JOURNAL_HEAD = 32 };   /* magic, generation, record size, FNV-1a-64 of those 24 bytes */
 
 static uint64_t record_check(uint64_t generation, uint64_t item, const void *result, size_t size)
 {
@@ -254,16 +333,21 @@ static int write_all(int fd, const void *p, size_t n)
 static int merge_journal(const char *jpath, uint64_t generation, uint64_t n, size_t size, unsigned char *done,
                          unsigned char *results, uint64_t *ndone, mk_err *err)
 {
-    if (access(jpath, F_OK) != 0)
+    if (!exists(jpath))
         return 0;   /* the rank never started its journal */
     mk_blob b;
     mk_blob_init(&b);
     int rc = read_file(jpath, &b, err);
-    if (rc == 0 && (b.len < JOURNAL_HEAD || memcmp(b.data, JMAGIC, 8) != 0))
-        rc = mk_err_set(err, MK_EXIT_FAILURE, "checkpoint journal '%s' is damaged (no header): remove the checkpoint to start over", jpath);
+    uint64_t hcheck = 0;
+    if (rc == 0 && b.len >= JOURNAL_HEAD)
+        memcpy(&hcheck, b.data + 24, 8);
+    if (rc == 0 && (b.len < JOURNAL_HEAD || memcmp(b.data, JMAGIC, 8) != 0 || hcheck != fnv1a(FNV_START, b.data, 24)))
+        rc = mk_err_set(err, MK_EXIT_FAILURE,
+                        "checkpoint journal '%s' is damaged (bad header): remove the checkpoint to start over", jpath);
     if (rc == 0) {
         b.pos = 8;
         uint64_t gen = mk_blob_get_u64(&b), rsize = mk_blob_get_u64(&b);
+        b.pos = JOURNAL_HEAD;
         if (gen == generation && rsize != size)
             rc = mk_err_set(err, MK_EXIT_FAILURE, "checkpoint journal '%s' is damaged (record size %llu)", jpath,
                             (unsigned long long)rsize);
@@ -376,10 +460,40 @@ static int commit_journal_meta(const char *path, const mk_blob *identity, uint64
             mk_blob_put(&b, results + i * size, size);
     }
     mk_blob_put_u64(&b, b.bad ? 0 : fnv1a(FNV_START, b.data, b.len));
+    part whole = {b.data, b.len};
     int rc = b.bad ? mk_err_set(err, MK_EXIT_FAILURE, "checkpoint: out of memory")
-                   : write_file(path, b.data, b.len, NULL, 0, err);
+                   : write_file(path, &whole, 1, "checkpoint", err);
     mk_blob_free(&b);
     return rc;
+}
+
+/* This rank's journal := a header of j->generation, as a new file renamed over the old one (never
+ * written through a link planted at its name); j->fd stays open on it for the records. */
+static int start_journal(mk_journal *j, mk_err *err)
+{
+    unsigned char h[JOURNAL_HEAD];
+    uint64_t rsize = j->record_size;
+    memcpy(h, JMAGIC, 8); /* NOLINT(bugprone-not-null-terminated-result): a binary header, not a string */
+    memcpy(h + 8, &j->generation, 8);
+    memcpy(h + 16, &rsize, 8);
+    uint64_t check = fnv1a(FNV_START, h, 24);
+    memcpy(h + 24, &check, 8);
+    mk_outfile of;
+    if (mk_outfile_begin(&of, j->path, "checkpoint journal", err) != 0)
+        return -1;
+    /* the records go to the same open file after the rename: a second descriptor outlives fclose */
+    if (fwrite(h, 1, sizeof h, of.fp) != sizeof h || fflush(of.fp) != 0 ||
+        (j->fd = fcntl(fileno(of.fp), F_DUPFD_CLOEXEC, 0)) < 0) {
+        int e = errno;
+        mk_outfile_abandon(&of);
+        return mk_err_set(err, MK_EXIT_FAILURE, "cannot write checkpoint journal '%s': %s", j->path, strerror(e));
+    }
+    if (mk_outfile_commit(&of, j->path, err) != 0) {
+        close(j->fd);
+        j->fd = -1;
+        return -1;
+    }
+    return 0;
 }
 
 int mk_journal_open(MPI_Comm comm, const char *path, const mk_blob *identity, uint64_t n, size_t record_size,
@@ -400,7 +514,7 @@ int mk_journal_open(MPI_Comm comm, const char *path, const mk_blob *identity, ui
     uint64_t head[3] = {0, 0, 0};
     if (rank == 0) {
         uint64_t jranks = 0;
-        head[0] = access(path, F_OK) == 0;
+        head[0] = exists(path);
         head[1] = new_generation();
         if (head[0])
             load_journal_meta(path, identity, n, record_size, done, results, &head[2], &jranks, err);
@@ -424,14 +538,7 @@ int mk_journal_open(MPI_Comm comm, const char *path, const mk_blob *identity, ui
         uint64_t len = n - off < (1u << 30) ? n - off : (1u << 30);
         MPI_Bcast(done + off, (int)len, MPI_BYTE, 0, comm);
     }
-    unsigned char h[JOURNAL_HEAD];
-    uint64_t rsize = record_size;
-    memcpy(h, JMAGIC, 8);
-    memcpy(h + 8, &j->generation, 8);
-    memcpy(h + 16, &rsize, 8);
-    j->fd = open(j->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (j->fd < 0 || write_all(j->fd, h, sizeof h) != 0 || fsync(j->fd) != 0)
-        mk_err_set(err, MK_EXIT_FAILURE, "cannot write checkpoint journal '%s': %s", j->path, strerror(errno));
+    start_journal(j, err);
     if (mk_err_agree(comm, err) != 0) {
         mk_journal_close(j);
         return -1;

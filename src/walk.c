@@ -583,11 +583,15 @@ int mk_walk_dir(mk_walker *w, const mk_walk_item *dir, mk_dirstack *subdirs, mk_
         int have_st = 0;
         if (kind == -2 || (f->follow && (kind == MK_WALK_LINK || kind == MK_WALK_DIR))) {
             int flags = f->follow ? 0 : AT_SYMLINK_NOFOLLOW;
-            if (fstatat(fd, name, &st, flags) != 0 &&
-                !(f->follow && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)) {
+            int e = fstatat(fd, name, &st, flags) == 0 ? 0 : errno;
+            /* find -L lists a dangling link as a link; any other failure, ELOOP from a cycle of
+             * links above all, is reported and the entry not listed (fts's FTS_SLNONE vs FTS_NS) */
+            if (e == ENOENT && f->follow && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                e = 0;
+            if (e != 0) {
                 w->totals.errors++;
                 mk_walk_join(child, dir->path, dir->len, name, nlen);
-                diag(w, child, strerror(errno));
+                diag(w, child, strerror(e));
                 continue;
             }
             have_st = 1;

@@ -21,15 +21,18 @@ void mk_blob_put_u64(mk_blob *b, uint64_t v);
 void mk_blob_get(mk_blob *b, void *p, size_t n);
 uint64_t mk_blob_get_u64(mk_blob *b);
 
-/* Save: each rank writes PATH.rank<N> (temporary name, then rename), then rank 0 writes
- * PATH holding `identity` (what run this is: files, ranks, options) and a fresh generation
- * number that every rank file also carries, so files of two checkpoints never mix.
- * Collective; errors agreed. `identity` matters on rank 0 only. */
+/* Save: each rank writes PATH.rank<N> (unnamed or under a fresh name, then renamed: a symbolic
+ * link planted at a name is replaced, never written through), then rank 0 writes PATH holding
+ * `identity` (what run this is: files, ranks, options) and a fresh generation number that every
+ * rank file also carries with its rank, so files of two checkpoints never mix. Every file ends
+ * with a checksum of all its bytes. Collective; errors agreed. `identity` matters on rank 0 only. */
 int mk_checkpoint_save(MPI_Comm comm, const char *path, const mk_blob *identity, const mk_blob *mine, mk_err *err);
 
 /* Load: when PATH exists, rank 0 checks that it was made by a run with the same identity
- * (else a clear error), and every rank reads its own file into `mine` (found = 1).
- * When PATH does not exist, found = 0. Collective; errors agreed. */
+ * (else a clear error), and every rank reads its own file into `mine` (found = 1; the state
+ * from mine->pos to mine->len). A file with any byte changed, missing or added, a symbolic
+ * link, or a rank file of another checkpoint or rank is refused with an error naming it.
+ * When nothing is at PATH, found = 0. Collective; errors agreed. */
 int mk_checkpoint_load(MPI_Comm comm, const char *path, const mk_blob *identity, mk_blob *mine, int *found,
                        mk_err *err);
 
@@ -39,8 +42,9 @@ void mk_checkpoint_remove(MPI_Comm comm, const char *path);
 /* ---- journals: which items of a task-parallel job are done, recorded as they finish ----
  *
  *   PATH        rank 0, renamed into place: identity, generation, the items done before this
- *               run with their results, and how many rank journals the run writes
- *   PATH.rankN  rank N appends one checksummed record (item, result) per finished task
+ *               run with their results, and how many rank journals the run writes; checksummed
+ *   PATH.rankN  a checksummed header, renamed into place; then rank N appends one checksummed
+ *               record (item, result) per finished task
  *
  * No collective while the tasks run: a rank killed with SIGKILL loses at most its unwritten
  * records (fewer than `every`) and the task it was running. */
@@ -60,8 +64,8 @@ typedef struct {
  * record is written at once (set j->every, j->every_seconds to batch). When PATH exists it
  * must come from a run with the same identity (else an MK_EXIT_USAGE error); every item it
  * and its rank journals record is flagged in done[] (n bytes, every rank) and, on rank 0, its
- * result copied to results + item * record_size. A damaged file is an error; the torn last
- * record a kill can leave is not. Then rank 0 commits the merged state under a new generation
+ * result copied to results + item * record_size. A damaged file (any byte changed, a cut
+ * header, a symbolic link) is an error naming it; the torn last record a kill can leave is not. Then rank 0 commits the merged state under a new generation
  * (journals of an older one are ignored), and each rank starts an empty journal. *ndone: how
  * many items were done before. Works at any rank count. Collective; errors agreed. */
 int mk_journal_open(MPI_Comm comm, const char *path, const mk_blob *identity, uint64_t n, size_t record_size,

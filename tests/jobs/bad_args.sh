@@ -53,6 +53,7 @@ bigpower --split both DATA
 bigpower --seed -1 $BIG 1Q
 bigpower --block 0 -1 $BIG 1K
 bigpower --format xml
+bigpower --shared-draws FLAG
 datagen --rows -1 $BIG 10X 2147483648
 datagen --shape 0x4 4x -1x4 4x4q $BIG
 datagen --chunks 0x2 2x -1x2 2x2q

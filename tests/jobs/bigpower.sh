@@ -28,6 +28,28 @@ for split in data tasks; do
     done
 done
 
+# --shared-draws: every power from stream 0, still the same bits at any rank count and split;
+# the first power reads stream 0 either way, the others get their own (fresh) draws by default.
+mpirun_n 1 "$BP" --n $N --shared-draws --format csv >"$TMP/out" 2>"$TMP/err"
+means "$TMP/out" >"$TMP/shared"
+check "--shared-draws summary says shared" grep -q ',shared$' "$TMP/out"
+for case in 2:tasks 3:data; do
+    mpirun_n "${case%%:*}" "$BP" --n $N --shared-draws --split "${case#*:}" --format csv >"$TMP/out" 2>"$TMP/err"
+    means "$TMP/out" >"$TMP/got"
+    same_file "--shared-draws at ${case%%:*} ranks --split ${case#*:}: same bits" "$TMP/shared" "$TMP/got"
+done
+check "power 1 (stream 0): the same mean fresh or shared" \
+    [ "$(sed -n 2p "$TMP/ref")" = "$(sed -n 2p "$TMP/shared")" ]
+check "powers 2, 12, 15 each differ fresh vs shared" \
+    [ "$(paste -d' ' <(sed -n '3,5p' "$TMP/ref" | cut -d, -f2) <(sed -n '3,5p' "$TMP/shared" | cut -d, -f2) | awk '$1 == $2' | wc -l)" = 0 ]
+# The same power listed twice: two independent samples by default, one with --shared-draws.
+mpirun_n 2 "$BP" --n 100000 --powers 2,2 --format csv >"$TMP/out" 2>"$TMP/err"
+check "--powers 2,2: two different means (fresh draws)" \
+    [ "$(means "$TMP/out" | awk -F, 'NR > 1 { print $2 }' | sort -u | wc -l)" = 2 ]
+mpirun_n 2 "$BP" --n 100000 --powers 2,2 --shared-draws --format csv >"$TMP/out" 2>"$TMP/err"
+check "--powers 2,2 --shared-draws: one mean" \
+    [ "$(means "$TMP/out" | awk -F, 'NR > 1 { print $2 }' | sort -u | wc -l)" = 1 ]
+
 # Short last block, other powers, other seed: still equal across rank counts and splits.
 mpirun_n 1 "$BP" --n 100003 --powers 0,3,4 --seed 7 --format csv >"$TMP/out" 2>"$TMP/err"
 means "$TMP/out" >"$TMP/ref2"

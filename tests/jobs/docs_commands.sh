@@ -115,7 +115,7 @@ bad_opts=$(awk -F'\t' -v root="$ROOT/" '
         cmd = $5; gsub(/\001/, " ", cmd); p = $2; sub(root, "", p)
         while (match(cmd, /build\/bin\/[a-z0-9_]+/)) {
             job = substr(cmd, RSTART + 10, RLENGTH - 10); cmd = substr(cmd, RSTART + RLENGTH)
-            # this program's arguments end at a pipe, ;, &, >, a launcher's "--" or the next program
+            # the arguments of this program end at a pipe, a semicolon, an ampersand, a redirection, the "--" of a launcher or the next program
             args = cmd; sub(/[|;&>].*/, "", args); sub(/ -- .*/, "", args); sub(/build\/bin\/.*/, "", args)
             if (!(job in jobs)) { printf "%s:%s: no program build/bin/%s\n", p, $3, job; continue }
             n = split(args, w, /[ \t=]+/)

@@ -88,7 +88,7 @@ MPIKIT_INJECT_SLOW_CHUNK_US=100000 kill_rank "wordcount --counts csv" 3 2 1 "$D/
 MPIKIT_INJECT_SLOW_CHUNK_US=100000 kill_rank "wordcount --counts h5" 3 1 1 "$D/c.h5" maybe \
     wordcount --chunk-size 64K --counts "$D/c.h5" "$D/big.txt"
 kill_rank "pool --gantt" 3 2 1 "$D/g.svg" none pool -n 12 --sleep const:0.5 --gantt "$D/g.svg"
-kill_rank "table -o csv" 3 2 1 "$D/t-out.csv" none table -n 3000000 -o "$D/t-out.csv"
+kill_rank "table -o csv" 3 2 0.5 "$D/t-out.csv" none table -n 12000000 -o "$D/t-out.csv"
 kill_rank "table -o h5" 3 1 0.5 "$D/t-out.h5" maybe table -n 6000000 -o "$D/t-out.h5"
 kill_rank "arraystats --save" 3 2 1 "$D/a.h5" maybe arraystats -s 6000x6000 -c 500x500 -o "$D/a.h5"
 kill_rank "textgen" 3 1 1 "$D/t.txt" maybe textgen --bytes 512M -o "$D/t.txt"

@@ -189,6 +189,49 @@ for s in $STRATEGIES; do
     done
 done
 
+# A cycle of symbolic links (la -> lb -> la, a link to itself): find -L says "Too many levels of
+# symbolic links" once per such entry, does not list it, lists the rest (a dangling link too) and
+# exits 1 (issue 13, defect 10: findfiles listed them as links and exited 0).
+C=$TMP/cycle
+mkdir -p "$C/sub/deeper"
+: >"$C/f.py"
+: >"$C/sub/g.py"
+ln -s lb "$C/la"
+ln -s la "$C/lb"
+ln -s self "$C/sub/self"
+ln -s ../sub/deeper/x "$C/sub/deeper/x"
+ln -s nowhere "$C/sub/dangling"
+ln -s sub "$C/to-sub"
+for args in "" "--type l" "--name l*"; do
+    set -f # the words of args are options; the glob is find's and findfiles', not the shell's
+    # shellcheck disable=SC2086
+    find -L "$C" ${args/--/-} -print0 >"$TMP/want2" 2>"$TMP/find.err"
+    find_rc=$?
+    sort -z -o "$TMP/want2" "$TMP/want2"
+    sed 's/^find: //' "$TMP/find.err" | sort >"$TMP/want.err"
+    # every strategy in turn; the filtered variants at one rank count each unless MPIKIT_TEST_FULL=1
+    ranks="1 2 3"
+    [ -n "$args" ] && [ "$TEST_FULL" != 1 ] && ranks=$((${#args} % 2 + 2))
+    i=0
+    for n in $ranks; do
+        s=$(echo "$STRATEGIES" | cut -d' ' -f$((i % 3 + 1)))
+        i=$((i + 1))
+        # shellcheck disable=SC2086
+        mpirun_n "$n" "$FF" --strategy "$s" --follow --print0 $args "$C" >"$TMP/got" 2>"$TMP/err"
+        rc=$?
+        grep '^findfiles: ' "$TMP/err" | sed 's/^findfiles: //' | sort >"$TMP/got.err"
+        if [ "$rc:$find_rc" = 1:1 ] && cmp -s "$TMP/want2" "$TMP/got" && cmp -s "$TMP/want.err" "$TMP/got.err" &&
+            [ "$(wc -l <"$TMP/want.err")" = 4 ]; then
+            ok "--follow${args:+ $args}, link cycles, $s at $n ranks: same paths, same 4 error lines as find -L, exit 1"
+        else
+            not_ok "--follow${args:+ $args}, link cycles, $s at $n ranks: exit $rc (find: $find_rc), $(count0 <"$TMP/got") of $(count0 <"$TMP/want2") paths"
+            diff "$TMP/want.err" "$TMP/got.err" | head -6 | sed 's/^/#   /'
+            diff <(tr '\0' '\n' <"$TMP/want2") <(tr '\0' '\n' <"$TMP/got") | head -6 | sed 's/^/#   /'
+        fi
+    done
+    set +f
+done
+
 # ---- output formats ------------------------------------------------------------------------
 mpirun_n 3 "$FF" --format json --stats --name '*.py' --type f "$T" >"$TMP/out.json" 2>/dev/null
 python3 - "$TMP/out.json" "$TMP/want" <<'EOF' >"$TMP/py" 2>&1

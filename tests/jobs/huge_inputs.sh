@@ -24,6 +24,15 @@ h5vals() {
         tr ',' '\n' | sed 's/^ *//; /^$/d; s/"//g'
 }
 
+# "word,count" lines of wordcount's --counts .h5, where word i = word_bytes[word_offset[i] :
+# word_offset[i + 1]] (the bytes dumped raw, then cut at the offsets).
+h5words() {
+    h5dump -d /word_bytes -b -o "$1.bytes" "$1" >/dev/null
+    paste -d, <(h5vals "$1" /word_offset | head -n -1) <(h5vals "$1" /word_offset | tail -n +2) \
+        <(h5vals "$1" /count) |
+        awk -F, -v bytes="$1.bytes" 'BEGIN { getline s <bytes } { print substr(s, $1 + 1, $2 - $1) "," $3 }'
+}
+
 free_bytes() { df -P -B1 "$1" | awk 'NR == 2 { print $4 }'; }
 
 echo "# ${SECONDS}s"
@@ -168,7 +177,7 @@ for n in 1 3; do
     split_env mpirun_n "$n" "$WC" --top 0 --counts "$D/c.h5" "$D/words.txt" >/dev/null 2>"$TMP/err"
     {
         echo "word,count"
-        paste -d, <(h5vals "$D/c.h5" /word) <(h5vals "$D/c.h5" /count) | sort -t, -k2,2nr -k1,1
+        h5words "$D/c.h5" | sort -t, -k2,2nr -k1,1
     } >"$TMP/counts.out"
     same_file "wordcount --counts .h5, split writes, $n ranks: every word and count" "$TMP/counts.ref" "$TMP/counts.out"
     CASES=$((CASES + 1))

@@ -35,9 +35,10 @@ for n in 2 3; do
     rc=$?
     /usr/bin/python3 - "$OUT" >"$TMP/got" 2>>"$TMP/err" <<'EOF'
 import sys, h5py
-with h5py.File(sys.argv[1], "r") as f:
-    for w, c in sorted(zip(f["word"][:], f["count"][:])):
-        print(w.decode("latin-1") + "\t" + str(int(c)))
+with h5py.File(sys.argv[1], "r") as f:  # words: word_bytes[word_offset[i]:word_offset[i + 1]]
+    b, off, cnt = f["word_bytes"][:].tobytes(), f["word_offset"][:], f["count"][:]
+    for i, c in enumerate(cnt):
+        print(b[off[i]:off[i + 1]].decode("latin-1") + "\t" + str(int(c)))
 EOF
     sort "$TMP/got" -o "$TMP/got"
     if [ "$rc" = 0 ] && [ -s "$TMP/got" ] && cmp -s "$TMP/ref" "$TMP/got"; then

@@ -2,7 +2,7 @@
 # shellcheck source=tests/lib.sh
 # pool: the map's unit tests at several rank counts, then the job: results in order for every
 # schedule and rank count, the per-task log and the Gantt chart, fastcore's 10 x 1 s on 8 ranks
-# within 2% of 2 s, a failing task, and bad arguments (one line from rank 0, exit 2).
+# in two rounds, a failing task, and bad arguments (one line from rank 0, exit 2).
 . "$(dirname "$0")/../lib.sh"
 POOL=$BIN/pool
 D=$TMP/pool
@@ -88,8 +88,10 @@ check "gantt: no temporary left" [ -z "$(find "$D" -name 'g.svg.tmp-*')" ]
 for sched in static dynamic; do
     mpirun_n 8 "$POOL" --tasks 10 --sleep const:1 --schedule "$sched" --format csv >"$TMP/out" 2>"$TMP/err"
     span=$(csv_table ranks, "$TMP/out" | cut -d, -f10)
-    check "fastcore 10 x 1 s on 8 ranks, $sched: makespan ${span:-?} s within 2% of 2 s" \
-        awk -v s="${span:-99}" 'BEGIN { exit !(s >= 1.99 && s <= 2.04) }'
+    # Two rounds of 1 s: never under 2 s (the sleeps happened), and well under three rounds
+    # (the tasks were spread; the margin absorbs a loaded machine: this is not a timing test).
+    check "fastcore 10 x 1 s on 8 ranks, $sched: makespan ${span:-?} s is two rounds (>= 1.99, < 2.9 s)" \
+        awk -v s="${span:-99}" 'BEGIN { exit !(s >= 1.99 && s < 2.9) }'
 done
 
 # A failing task: exit 1, one line naming the item, at 1 and 3 ranks, for each schedule.

@@ -218,7 +218,7 @@ printf '\xff' | dd of="$ck" bs=1 seek=$((size / 2)) conv=notrunc status=none
 refused "checkpoint with a flipped byte" 1 "is damaged" 2 "${ARGS[@]}" --checkpoint "$ck"
 printf 'results: A B C\n' >"$ck"
 refused "not a checkpoint" 1 "is not an mpikit task checkpoint" 2 "${ARGS[@]}" --checkpoint "$ck"
-printf 'MKCKPT1\n0123456789abcdef' >"$ck"
+printf 'MKCKPT2\n0123456789abcdef' >"$ck"
 refused "a wordcount checkpoint" 1 "is not an mpikit task checkpoint" 2 "${ARGS[@]}" --checkpoint "$ck"
 : >"$ck"
 refused "empty checkpoint" 1 "is not an mpikit task checkpoint" 2 "${ARGS[@]}" --checkpoint "$ck"
@@ -226,11 +226,15 @@ cp "$TMP/meta.saved" "$ck"
 j=$(find "$TMP" -maxdepth 1 -name "ck-x.rank*" -printf "%s %p\n" | sort -n | tail -n 1 | cut -d" " -f2-)   # the longest journal: it holds records
 cp "$j" "$TMP/journal.saved"
 jsize=$(stat -c %s "$j")
-printf '\xff' | dd of="$j" bs=1 seek=$((24 + 8)) conv=notrunc status=none   # the first record's name
+printf '\xff' | dd of="$j" bs=1 seek=$((32 + 8)) conv=notrunc status=none   # the first record's name
 refused "journal with a damaged record" 1 "is damaged at record 0" 2 "${ARGS[@]}" --checkpoint "$ck"
 cp "$TMP/meta.saved" "$ck"
 head -c 10 "$TMP/journal.saved" >"$j"
-refused "journal cut inside its header" 1 "is damaged (no header)" 2 "${ARGS[@]}" --checkpoint "$ck"
+refused "journal cut inside its header" 1 "is damaged (bad header)" 2 "${ARGS[@]}" --checkpoint "$ck"
+cp "$TMP/journal.saved" "$j"
+g=$(od -An -tu1 -j 9 -N1 "$j" | tr -d ' ')   # a byte of its generation (once, silently skipped), complemented
+printf '%b' "\\$(printf '%03o' $((255 - g)))" | dd of="$j" bs=1 seek=9 conv=notrunc status=none
+refused "journal with a damaged header" 1 "is damaged (bad header)" 2 "${ARGS[@]}" --checkpoint "$ck"
 mkdir -p "$TMP/ckdir"
 refused "checkpoint is a directory" 1 "cannot read checkpoint" 2 "${ARGS[@]}" --checkpoint "$TMP/ckdir"
 refused "checkpoint in a missing directory" 1 "cannot write checkpoint" 2 "${ARGS[@]}" --checkpoint "$TMP/no/such/ck"
@@ -239,8 +243,8 @@ refused "checkpoint in a missing directory" 1 "cannot write checkpoint" 2 "${ARG
 # and its task runs again.
 cp "$TMP/meta.saved" "$ck"
 head -c "$((jsize - 5))" "$TMP/journal.saved" >"$j"
-records=$(((jsize - 24) / 40))   # 24-byte header; item + 24-byte name + check = 40 bytes a record
-others=$(find "$TMP" -maxdepth 1 -name 'ck-x.rank*' ! -path "$j" -exec stat -c %s {} + | awk '{ s += ($1 - 24) / 40 } END { print s + 0 }')
+records=$(((jsize - 32) / 40))   # 32-byte header; item + 24-byte name + check = 40 bytes a record
+others=$(find "$TMP" -maxdepth 1 -name 'ck-x.rank*' ! -path "$j" -exec stat -c %s {} + | awk '{ s += ($1 - 32) / 40 } END { print s + 0 }')
 : >"$TMP/tr"
 MPIKIT_TRACE_TASKS=$TMP/tr mpirun_n 2 "$POOL" "${ARGS[@]}" --checkpoint "$ck" >"$TMP/out" 2>"$TMP/err"
 rc=$?

@@ -171,7 +171,7 @@ static void test_torn_tail_and_damage(void **state)
     if (rank() == 0) { /* flip a byte of the first record's payload */
         FILE *f = fopen(own, "r+b");
         assert_non_null(f);
-        assert_int_equal(fseek(f, 24 + 8, SEEK_SET), 0);
+        assert_int_equal(fseek(f, 32 + 8, SEEK_SET), 0);   /* 32-byte header, 8-byte item */
         fputc(0xee, f);
         fclose(f);
     }

@@ -54,14 +54,14 @@ static void test_block_sums_paths_agree(void **state)
     const int powers[4] = {1, 2, 12, 15};
     for (uint64_t b = 0; b < 3; b++) {
         double four[4], one;
-        mk_normals_block_sums(7, 2500, 1000, b, powers, 4, four);
+        mk_normals_block_sums(7, 3, 2500, 1000, b, powers, 4, four);
         for (int k = 0; k < 4; k++) {
-            mk_normals_block_sums(7, 2500, 1000, b, &powers[k], 1, &one);
+            mk_normals_block_sums(7, 3, 2500, 1000, b, &powers[k], 1, &one);
             assert_memory_equal(&one, &four[k], sizeof one);
         }
     }
     double past[4];
-    mk_normals_block_sums(7, 2500, 1000, 3, powers, 4, past);  /* beyond n: zeros */
+    mk_normals_block_sums(7, 3, 2500, 1000, 3, powers, 4, past);  /* beyond n: zeros */
     for (int k = 0; k < 4; k++)
         assert_true(past[k] == 0.0);
 }
@@ -73,22 +73,38 @@ static void test_means_against_naive(void **state)
     (void)state;
     enum { N = 300001 };
     const int powers[5] = {0, 1, 2, 12, 15};
-    double means[5];
-    assert_int_equal(mk_normals_means(42, N, 4096, powers, 5, means), 0);
-    for (int k = 0; k < 5; k++) {
-        double naive = 0, mag = 0;
-        for (uint64_t i = 0; i < N; i++) {
-            double y = mk_normals_ipow(mk_rng_normal(42, i), powers[k]);
-            naive += y;
-            mag += fabs(y);
+    for (int shared = 0; shared <= 1; shared++) {
+        double means[5];
+        assert_int_equal(mk_normals_means(42, N, 4096, powers, 5, shared, means), 0);
+        for (int k = 0; k < 5; k++) {
+            double naive = 0, mag = 0;
+            uint32_t stream = shared ? 0 : (uint32_t)k;  /* fresh draws: power number k reads stream k */
+            for (uint64_t i = 0; i < N; i++) {
+                double y = mk_normals_ipow(mk_rng_std_normal(42, stream, i), powers[k]);
+                naive += y;
+                mag += fabs(y);
+            }
+            naive /= N;
+            assert_true(fabs(means[k] - naive) <= 1e-12 * mag / N);
         }
-        naive /= N;
-        assert_true(fabs(means[k] - naive) <= 1e-12 * mag / N);
+        assert_true(means[0] == 1.0);
+        /* The sample moments are near the true ones (|z| < 5). */
+        assert_true(fabs(means[1]) < 5 * sqrt(1.0 / N));
+        assert_true(fabs(means[2] - 1.0) < 5 * sqrt(2.0 / N));
     }
-    assert_true(means[0] == 1.0);
-    /* The sample moments are near the true ones (|z| < 5). */
-    assert_true(fabs(means[1]) < 5 * sqrt(1.0 / N));
-    assert_true(fabs(means[2] - 1.0) < 5 * sqrt(2.0 / N));
+}
+
+/* Fresh draws: the same power twice gives two different samples; shared draws give one. */
+static void test_fresh_and_shared_draws(void **state)
+{
+    (void)state;
+    const int powers[2] = {2, 2};
+    double fresh[2], shared[2];
+    assert_int_equal(mk_normals_means(5, 100000, 4096, powers, 2, 0, fresh), 0);
+    assert_int_equal(mk_normals_means(5, 100000, 4096, powers, 2, 1, shared), 0);
+    assert_true(fresh[0] != fresh[1]);
+    assert_memory_equal(&shared[0], &shared[1], sizeof shared[0]);
+    assert_memory_equal(&shared[0], &fresh[0], sizeof shared[0]);  /* stream 0 either way */
 }
 
 /* The summation order is fixed by the block grid: recomputing any partition of the blocks
@@ -99,14 +115,15 @@ static void test_partition_independent(void **state)
     enum { N = 50000, B = 1024 };
     const int powers[2] = {2, 15};
     double ref[2];
-    assert_int_equal(mk_normals_means(3, N, B, powers, 2, ref), 0);
+    assert_int_equal(mk_normals_means(3, N, B, powers, 2, 0, ref), 0);
     uint64_t nb = mk_normals_nblocks(N, B);
     static double sums[64 * 2];
     for (int ranks = 1; ranks <= 7; ranks++) {
         memset(sums, 0, sizeof sums);
         for (int r = ranks - 1; r >= 0; r--)  /* any order of ranks */
             for (uint64_t b = nb * (uint64_t)r / (uint64_t)ranks; b < nb * (uint64_t)(r + 1) / (uint64_t)ranks; b++)
-                mk_normals_block_sums(3, N, B, b, powers, 2, sums + 2 * b);
+                for (int k = 0; k < 2; k++)
+                    mk_normals_block_sums(3, mk_normals_stream(k, 0), N, B, b, &powers[k], 1, sums + 2 * b + k);
         for (int k = 0; k < 2; k++) {
             double m = mk_sum_pairwise(sums + k, nb, 2) / N;
             assert_memory_equal(&m, &ref[k], sizeof m);
@@ -153,6 +170,7 @@ int main(void)
         cmocka_unit_test(test_block_sums_paths_agree),
         cmocka_unit_test(test_means_against_naive),
         cmocka_unit_test(test_partition_independent),
+        cmocka_unit_test(test_fresh_and_shared_draws),
         cmocka_unit_test(test_moments),
         cmocka_unit_test(test_parse_powers),
     };

@@ -4,6 +4,9 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "mpikit/rng.h"
@@ -159,9 +162,264 @@ static void test_normal_moments(void **state)
     assert_true(fabs(var - 1.0) < 0.01);
 }
 
-int main(void)
+/* ---- Philox4x32-10 and the ziggurat normals ---- */
+
+/* The known-answer vectors of the Random123 library (kat_vectors, "philox4x32 7" and
+ * "philox4x32 10" lines: counter, key, expected output), as published with Salmon et al. 2011. */
+static void test_philox_known_answers(void **state)
 {
+    (void)state;
+    static const struct {
+        int rounds;
+        uint32_t ctr[4], key[2], want[4];
+    } kat[] = {
+        {7, {0, 0, 0, 0}, {0, 0}, {0x5f6fb709, 0x0d893f64, 0x4f121f81, 0x4f730a48}},
+        {7, {~0u, ~0u, ~0u, ~0u}, {~0u, ~0u}, {0x5207ddc2, 0x45165e59, 0x4d8ee751, 0x8c52f662}},
+        {7, {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, {0xa4093822, 0x299f31d0},
+         {0x4dfccaba, 0x190a87f0, 0xc47362ba, 0xb6b5242a}},
+        {10, {0, 0, 0, 0}, {0, 0}, {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}},
+        {10, {~0u, ~0u, ~0u, ~0u}, {~0u, ~0u}, {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}},
+        {10, {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, {0xa4093822, 0x299f31d0},
+         {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
+    };
+    for (size_t t = 0; t < sizeof kat / sizeof kat[0]; t++) {
+        uint32_t out[4];
+        mk_philox4x32(kat[t].ctr, kat[t].key, kat[t].rounds, out);
+        for (int k = 0; k < 4; k++)
+            assert_int_equal(out[k], kat[t].want[k]);
+    }
+}
+
+/* The ziggurat, recomputed in long double: every layer has area V = r f(r) + the tail mass. */
+typedef struct {
+    uint64_t ki[256];
+    long double wi[256], fi[256];
+} zig_tables;
+
+static void zig_regenerate(zig_tables *t)
+{
+    const long double r = 3.6541528853610087963519472518L, scale = 0x1p52L;
+    long double fr = expl(-0.5L * r * r);
+    long double v = r * fr + sqrtl(acosl(-1.0L) / 2) * erfcl(r / sqrtl(2.0L));
+    long double x[256];
+    x[255] = r;
+    for (int i = 254; i >= 1; i--)  /* the layer below x[i+1] has area v: f(x[i]) = f(x[i+1]) + v / x[i+1] */
+        x[i] = sqrtl(-2.0L * logl(expl(-0.5L * x[i + 1] * x[i + 1]) + v / x[i + 1]));
+    x[0] = 0;
+    for (int i = 0; i < 256; i++) {
+        t->ki[i] = (uint64_t)llroundl(i == 0 ? r * fr / v * scale : x[i - 1] / x[i] * scale);
+        t->wi[i] = i == 0 ? v / fr / scale : x[i] / scale;
+        t->fi[i] = i == 0 ? 1.0L : expl(-0.5L * x[i] * x[i]);
+    }
+}
+
+static void print_tables(void)
+{
+    zig_tables t;
+    zig_regenerate(&t);
+    printf("const uint64_t mk_zig_ki[256] = {\n");
+    for (int i = 0; i < 256; i++)
+        printf("%s0x%013llxu,%s", i % 4 == 0 ? "    " : "", (unsigned long long)t.ki[i], i % 4 == 3 ? "\n" : " ");
+    const long double *rows[2] = {t.wi, t.fi};
+    const char *names[2] = {"mk_zig_wi", "mk_zig_fi"};
+    for (int a = 0; a < 2; a++) {
+        printf("};\n\nconst double %s[256] = {\n", names[a]);
+        for (int i = 0; i < 256; i++)
+            printf("%s%a,%s", i % 3 == 0 ? "    " : "", (double)rows[a][i], (i % 3 == 2 || i == 255) ? "\n" : " ");
+    }
+    printf("};\n");
+}
+
+/* The constants in src/rng_tables.c against the regeneration: a ki off by more than rounding
+ * or a layer edge off by more than a few ulps would bias the distribution. */
+static void test_ziggurat_tables(void **state)
+{
+    (void)state;
+    zig_tables t;
+    zig_regenerate(&t);
+    assert_int_equal(mk_zig_ki[1], 0);
+    for (int i = 0; i < 256; i++) {
+        uint64_t d = mk_zig_ki[i] > t.ki[i] ? mk_zig_ki[i] - t.ki[i] : t.ki[i] - mk_zig_ki[i];
+        assert_true(d <= 2);
+        assert_true(fabsl(mk_zig_wi[i] - t.wi[i]) <= 0x1p-50L * t.wi[i]);
+        assert_true(fabsl(mk_zig_fi[i] - t.fi[i]) <= 0x1p-50L * t.fi[i]);
+        if (i > 0)  /* layers strictly ascending, heights strictly descending */
+            assert_true(mk_zig_wi[i] > (i > 1 ? mk_zig_wi[i - 1] : 0) && mk_zig_fi[i] < mk_zig_fi[i - 1]);
+    }
+    assert_true(mk_zig_wi[255] * 0x1p52 == MK_ZIG_R);
+}
+
+/* Every kernel this CPU runs gives the bits of the one-at-a-time function, for odd and even
+ * starts, lengths around the 512-block batch, and a range crossing block 2^32 (index 2^33). */
+static void test_std_normals_kernels_agree(void **state)
+{
+    (void)state;
+    enum { N = 3001 };
+    static double want[N], got[N];
+    const uint64_t starts[] = {0, 1, 1023, 1024, ((uint64_t)1 << 33) - 1500, UINT64_MAX / 3};
+    const size_t lengths[] = {0, 1, 2, 3, 1023, 1024, 1025, N};
+    const char *kernels[] = {"scalar", "avx2", "avx512"};
+    int ran = 0;
+    for (size_t s = 0; s < sizeof starts / sizeof starts[0]; s++) {
+        for (size_t i = 0; i < N; i++)
+            want[i] = mk_rng_std_normal(77, 5, starts[s] + i);
+        for (size_t k = 0; k < 3; k++)
+            for (size_t l = 0; l < sizeof lengths / sizeof lengths[0]; l++) {
+                memset(got, 0, sizeof got);
+                if (mk_rng_std_normals_with(kernels[k], 77, 5, starts[s], lengths[l], got) != 0)
+                    continue;  /* this CPU lacks the kernel */
+                ran++;
+                if (lengths[l] > 0)
+                    assert_memory_equal(got, want, lengths[l] * sizeof got[0]);
+                if (lengths[l] < N)  /* nothing written past the end */
+                    assert_true(got[lengths[l]] == 0.0);
+            }
+    }
+    assert_true(ran >= 6 * 8);  /* at least the scalar kernel ran everywhere */
+    mk_rng_std_normals(77, 5, 1, N, got);  /* the default kernel */
+    for (size_t i = 0; i < N; i++)
+        assert_true(got[i] == mk_rng_std_normal(77, 5, 1 + i));
+    assert_int_equal(mk_rng_std_normals_with("sse9", 77, 5, 0, 1, got), -1);
+}
+
+/* Pinned values: a change to the counter layout, the tables or the ziggurat shows here. */
+static void test_std_normal_pinned(void **state)
+{
+    (void)state;
+    static const double want[] = {
+        0x1.d84268f627622p-1, 0x1.5a7e164df2b47p+0, -0x1.1983f70cd82e3p-1, 0x1.cb8688a8cce52p-1,
+        0x1.dcaaecc25b117p-3, -0x1.4a5c4932b11a7p-2, 0x1.112c2d21f5145p-1, -0x1.2e64f7820535fp-5,
+    };
+    for (uint64_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        assert_true(mk_rng_std_normal(42, 0, i) == want[i]);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double normal_cdf(double x)
+{
+    return 0.5 * erfc(-x / sqrt(2.0));
+}
+
+/* sqrt(n) times the Kolmogorov-Smirnov distance of x[0..n-1] (sorted in place) from the normal
+ * CDF: asymptotically Kolmogorov-distributed, P(> 1.95) = 1e-3. */
+static double ks_statistic(double *x, size_t n)
+{
+    qsort(x, n, sizeof *x, cmp_double);
+    double d = 0;
+    for (size_t i = 0; i < n; i++) {
+        double f = normal_cdf(x[i]), lo = f - (double)i / (double)n, hi = (double)(i + 1) / (double)n - f;
+        d = fmax(d, fmax(lo, hi));
+    }
+    return sqrt((double)n) * d;
+}
+
+/* 10^6 normals of one stream: moments, a Kolmogorov-Smirnov test against the normal CDF and a
+ * chi-square test on 200 equiprobable bins. Each bound is beyond the 1e-4 quantile of its
+ * statistic, so a correct generator fails with probability < 1e-3 (and a fixed seed makes that
+ * a fixed outcome), while a biased one (a wrong table entry, a missing tail) fails. */
+static void test_std_normal_distribution(void **state)
+{
+    (void)state;
+    double *x = malloc(DRAWS * sizeof *x);
+    assert_non_null(x);
+    mk_rng_std_normals(2026, 1, 0, DRAWS, x);
+    double s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+    enum { BINS = 200 };
+    uint64_t bins[BINS] = {0};
+    for (size_t i = 0; i < DRAWS; i++) {
+        double z = x[i], z2 = z * z;
+        assert_true(isfinite(z));
+        s1 += z, s2 += z2, s3 += z2 * z, s4 += z2 * z2;
+        int b = (int)(normal_cdf(z) * BINS);
+        bins[b < BINS ? b : BINS - 1]++;
+    }
+    /* standard errors at 1e6: mean 1e-3, E[x^2] 1.4e-3, E[x^3] 3.9e-3, E[x^4] 9.8e-3; bounds 5 sigma */
+    assert_true(fabs(s1 / DRAWS) < 0.005);
+    assert_true(fabs(s2 / DRAWS - 1.0) < 0.0071);
+    assert_true(fabs(s3 / DRAWS) < 0.0194);
+    assert_true(fabs(s4 / DRAWS - 3.0) < 0.049);
+    /* chi-square, 199 degrees of freedom: mean 199, sd 19.9; 1e-4 quantile about 283 */
+    double chi2 = 0, expected = (double)DRAWS / BINS;
+    for (int b = 0; b < BINS; b++) {
+        double d = (double)bins[b] - expected;
+        chi2 += d * d / expected;
+    }
+    assert_true(chi2 < 283.0);
+    assert_true(ks_statistic(x, DRAWS) < 1.95);
+    /* and at smaller sample sizes, other streams (a bias can show at one n and not another) */
+    for (uint32_t n = 1000, stream = 10; n < DRAWS; n *= 10, stream++) {
+        mk_rng_std_normals(2026, stream, 0, n, x);
+        assert_true(ks_statistic(x, n) < 1.95);
+    }
+    free(x);
+}
+
+/* The tail path (|x| > r = 3.654, 0.026 % of draws) and the far tail, on 10^8 draws
+ * (about 0.3 s): counts within 5 sigma of n P(|x| > t); beyond 5 sigma about 57 are expected. */
+static void test_std_normal_tails(void **state)
+{
+    (void)state;
+    enum { TAIL_DRAWS = 100000000, CHUNK = 1 << 16 };
+    static double x[CHUNK];
+    const double t[4] = {3.0, MK_ZIG_R, 4.5, 5.0};
+    uint64_t count[4] = {0};
+    double biggest = 0;
+    for (uint64_t first = 0; first < TAIL_DRAWS; first += CHUNK) {
+        mk_rng_std_normals(9, 2, first, CHUNK, x);
+        for (size_t i = 0; i < CHUNK; i++) {
+            double a = fabs(x[i]);
+            biggest = fmax(biggest, a);
+            if (a > t[0])  /* (rare: keeps the loop cheap) */
+                for (int k = 0; k < 4; k++)
+                    count[k] += a > t[k];
+        }
+    }
+    uint64_t drawn = (uint64_t)TAIL_DRAWS / CHUNK * CHUNK;  /* whole chunks */
+    double n = (double)drawn;
+    for (int k = 0; k < 4; k++) {
+        double mean = n * erfc(t[k] / sqrt(2.0));
+        assert_true(fabs((double)count[k] - mean) < 5 * sqrt(mean));
+    }
+    assert_true(biggest > 5.0 && biggest < 7.5);
+}
+
+/* Streams of one seed are different sequences, uncorrelated (|r| < 5 / sqrt(n)). */
+static void test_std_normal_streams(void **state)
+{
+    (void)state;
+    enum { N = 200000 };
+    static double a[N], b[N];
+    mk_rng_std_normals(42, 0, 0, N, a);
+    mk_rng_std_normals(42, 1, 0, N, b);
+    double sab = 0;
+    for (size_t i = 0; i < N; i++)
+        sab += a[i] * b[i];
+    assert_true(fabs(sab / N) < 5 / sqrt((double)N));
+    assert_true(a[0] != b[0] && a[1] != b[1]);
+    mk_rng_std_normals(43, 0, 0, N, b);
+    assert_true(a[0] != b[0]);
+}
+
+int main(int argc, char **argv)
+{
+    /* test_rng --print-tables: the generator of src/rng_tables.c's constants */
+    if (argc == 2 && strcmp(argv[1], "--print-tables") == 0) {
+        print_tables();
+        return 0;
+    }
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_philox_known_answers),
+        cmocka_unit_test(test_ziggurat_tables),
+        cmocka_unit_test(test_std_normals_kernels_agree),
+        cmocka_unit_test(test_std_normal_pinned),
+        cmocka_unit_test(test_std_normal_distribution),
+        cmocka_unit_test(test_std_normal_tails),
+        cmocka_unit_test(test_std_normal_streams),
         cmocka_unit_test(test_known_values),
         cmocka_unit_test(test_deterministic_and_keyed),
         cmocka_unit_test(test_rank_split_independent),

@@ -314,6 +314,51 @@ static void test_follow_loop(void **state)
     assert_int_equal(system(cmd), 0); /* NOLINT(cert-env33-c): a test's own fixed command */
 }
 
+/* A cycle of links (la -> lb -> la) under --follow: stat gives ELOOP. Like find -L: counted as an
+ * error, reported on diag, not listed; a dangling link beside it is still listed as a link. */
+static void test_follow_link_cycle(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/mk-walk-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/la", root);
+    assert_int_equal(symlink("lb", p), 0);
+    snprintf(p, sizeof p, "%s/lb", root);
+    assert_int_equal(symlink("la", p), 0);
+    snprintf(p, sizeof p, "%s/dangling", root);
+    assert_int_equal(symlink("nowhere", p), 0);
+    mk_walk_filter f = {NULL, MK_WALK_ANY, 0, UINT64_MAX, 1};
+    char diag[1024] = "";
+    FILE *d = fmemopen(diag, sizeof diag, "w");
+    assert_non_null(d);
+    mk_walker w;
+    mk_walker_init(&w, &f, "test", d, 1);
+    mk_err err;
+    mk_walk_item it;
+    assert_int_equal(mk_walk_root_item(&w, root, &it, &err), 0);
+    mk_dirstack s;
+    mk_dirstack_init(&s);
+    mk_pathlist m;
+    mk_pathlist_init(&m);
+    assert_int_equal(mk_walk_dir(&w, &it, &s, &m, NULL, NULL), 0);
+    fclose(d);
+    assert_int_equal(w.totals.errors, 2);
+    assert_int_equal(w.totals.matched, 1);
+    snprintf(p, sizeof p, "%s/dangling", root);
+    assert_string_equal(m.data, p);
+    snprintf(p, sizeof p, "test: '%s/la': Too many levels of symbolic links\n", root);
+    assert_non_null(strstr(diag, p));
+    snprintf(p, sizeof p, "test: '%s/lb': Too many levels of symbolic links\n", root);
+    assert_non_null(strstr(diag, p));
+    mk_walk_item_free(&it);
+    mk_dirstack_free(&s);
+    mk_pathlist_free(&m);
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0); /* NOLINT(cert-env33-c): a test's own fixed command */
+}
+
 static void test_long_path(void **state)
 {
     (void)state;
@@ -357,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_pathlist),
         cmocka_unit_test(test_walk_dir),
         cmocka_unit_test(test_follow_loop),
+        cmocka_unit_test(test_follow_link_cycle),
         cmocka_unit_test(test_long_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
