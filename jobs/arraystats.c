@@ -33,6 +33,7 @@
 
 #include "mpikit/cli.h"
 #include "mpikit/error.h"
+#include "mpikit/fault.h"
 #include "mpikit/h5.h"
 #include "mpikit/job.h"
 #include "mpikit/partition.h"
@@ -277,7 +278,7 @@ int main(int argc, char **argv)
     /* per-rank partials: column sums per chunk row, row sums per chunk column, chunk stats.
      * The band holds a chunk row only when it is read or saved; generated data needs one row. */
     uint64_t band_rows = o.input != NULL || o.save != NULL ? o.cr : 1;
-    double *band = malloc((band_rows * (w ? w : 1)) * sizeof *band);
+    double *band = mk_fault_hit("arraystats.alloc") ? NULL : malloc((band_rows * (w ? w : 1)) * sizeof *band);
     double *colpart = calloc((kr.count ? kr.count : 1) * (w ? w : 1), sizeof *colpart);
     double *rowpart = calloc((kc.count ? kc.count : 1) * (h ? h : 1), sizeof *rowpart); /* [j][row] */
     stat4 *cstat = calloc((kr.count ? kr.count : 1) * (kc.count ? kc.count : 1), sizeof *cstat);
@@ -339,9 +340,39 @@ int main(int argc, char **argv)
     MPI_Comm_rank(colcomm, &crank);
     MPI_Comm_size(rowcomm, &rsize);
     MPI_Comm_rank(rowcomm, &rrank);
+    /* Every buffer of the reduce phase is allocated before its first collective, at the sizes
+     * the gathers will fill (a grid column holds all CR chunk rows of its w columns, a grid row
+     * all CC chunk columns of its h rows), so that a failed allocation on any rank is agreed on
+     * instead of crashing or stalling a gather. */
+    int root = job.world_rank == 0;
     double *colsum = calloc(w ? w : 1, sizeof *colsum), *rowsum = calloc(h ? h : 1, sizeof *rowsum);
-    double *colall = NULL, *rowall = NULL;
     int *cnt = calloc((size_t)job.world_size, sizeof *cnt), *dsp = calloc((size_t)job.world_size, sizeof *dsp);
+    int *offs = calloc((size_t)job.world_size, sizeof *offs);
+    double *colgather = crank == 0 ? malloc((CR * w > 0 ? CR * w : 1) * sizeof *colgather) : NULL;
+    double *rowgather = rrank == 0 ? malloc((CC * h > 0 ? CC * h : 1) * sizeof *rowgather) : NULL;
+    double *colall = root ? malloc(o.C * sizeof *colall) : NULL, *rowall = root ? malloc(o.R * sizeof *rowall) : NULL;
+    uint64_t *metas = root ? malloc(4 * sizeof *metas * (size_t)job.world_size) : NULL;
+    stat4 *statall = root ? malloc(CR * CC * sizeof *statall) : NULL, *chunk_grid = root ? calloc(CR * CC, sizeof *chunk_grid) : NULL;
+    if (mk_fault_hit("arraystats.alloc") || colsum == NULL || rowsum == NULL || cnt == NULL || dsp == NULL ||
+        offs == NULL || (crank == 0 && colgather == NULL) || (rrank == 0 && rowgather == NULL) ||
+        (root && (colall == NULL || rowall == NULL || metas == NULL || statall == NULL || chunk_grid == NULL)))
+        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory for the reduction (%llux%llu chunks)", (unsigned long long)CR,
+                   (unsigned long long)CC);
+    if (mk_err_agree(job.comm, &err) != 0) {
+        free(colsum);
+        free(rowsum);
+        free(cnt);
+        free(dsp);
+        free(offs);
+        free(colgather);
+        free(rowgather);
+        free(colall);
+        free(rowall);
+        free(metas);
+        free(statall);
+        free(chunk_grid);
+        goto fail;
+    }
     {
         int mine = (int)(kr.count * w);
         MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, colcomm);
@@ -350,13 +381,12 @@ int main(int argc, char **argv)
             dsp[i] = (int)tot;
             tot += (uint64_t)cnt[i];
         }
-        double *all = crank == 0 ? malloc((tot ? tot : 1) * sizeof *all) : NULL;
+        double *all = colgather; /* tot == CR * w */
         MPI_Gatherv(colpart, mine, MPI_DOUBLE, all, cnt, dsp, MPI_DOUBLE, 0, colcomm);
         if (crank == 0)
             for (uint64_t b = 0; b < CR; b++)
                 for (uint64_t j = 0; j < w; j++)
                     colsum[j] += all[b * w + j];
-        free(all);
     }
     /* axis=1: the same over the row communicator, in chunk-column order */
     {
@@ -367,24 +397,20 @@ int main(int argc, char **argv)
             dsp[i] = (int)tot;
             tot += (uint64_t)cnt[i];
         }
-        double *all = rrank == 0 ? malloc((tot ? tot : 1) * sizeof *all) : NULL;
+        double *all = rowgather; /* tot == CC * h */
         MPI_Gatherv(rowpart, mine, MPI_DOUBLE, all, cnt, dsp, MPI_DOUBLE, 0, rowcomm);
         if (rrank == 0)
             for (uint64_t j = 0; j < CC; j++)
                 for (uint64_t i = 0; i < h; i++)
                     rowsum[i] += all[j * h + i];
-        free(all);
     }
     /* means to world rank 0: the roots of the sub-communicators hold disjoint ranges */
     {
         int mine = crank == 0 ? (int)w : 0, off = (int)c0;
-        int *offs = calloc((size_t)job.world_size, sizeof *offs);
         MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, job.comm);
         MPI_Gather(&off, 1, MPI_INT, offs, 1, MPI_INT, 0, job.comm);
         for (uint64_t j = 0; j < w; j++)
             colsum[j] /= (double)o.R;
-        if (job.world_rank == 0)
-            colall = malloc(o.C * sizeof *colall);
         MPI_Gatherv(colsum, mine, MPI_DOUBLE, colall, cnt, offs, MPI_DOUBLE, 0, job.comm);
         mine = rrank == 0 ? (int)h : 0;
         off = (int)r0;
@@ -392,17 +418,13 @@ int main(int argc, char **argv)
         MPI_Gather(&off, 1, MPI_INT, offs, 1, MPI_INT, 0, job.comm);
         for (uint64_t i = 0; i < h; i++)
             rowsum[i] /= (double)o.C;
-        if (job.world_rank == 0)
-            rowall = malloc(o.R * sizeof *rowall);
         MPI_Gatherv(rowsum, mine, MPI_DOUBLE, rowall, cnt, offs, MPI_DOUBLE, 0, job.comm);
-        free(offs);
     }
     /* total: every chunk's stats to rank 0, placed by chunk index, merged in chunk order */
     stat4 total = {0, 0, 0, 0};
     {
         uint64_t myc = kr.count * kc.count;
         uint64_t meta[4] = {kr.start, kr.count, kc.start, kc.count};
-        uint64_t *metas = job.world_rank == 0 ? malloc(4 * sizeof *metas * (size_t)job.world_size) : NULL;
         MPI_Gather(meta, 4, MPI_UINT64_T, metas, 4, MPI_UINT64_T, 0, job.comm);
         int mine = (int)(4 * myc);
         MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, job.comm);
@@ -412,22 +434,18 @@ int main(int argc, char **argv)
                 dsp[i] = (int)tot;
                 tot += (uint64_t)cnt[i];
             }
-        stat4 *all = job.world_rank == 0 ? malloc((tot ? tot : 1) * sizeof(double)) : NULL;
+        stat4 *all = statall; /* tot == 4 * CR * CC doubles */
         MPI_Gatherv(cstat, mine, MPI_DOUBLE, all, cnt, dsp, MPI_DOUBLE, 0, job.comm);
         if (job.world_rank == 0) {
-            stat4 *grid = calloc(CR * CC, sizeof *grid);
             for (int i = 0; i < job.world_size; i++) {
                 const uint64_t *m = metas + 4 * i;
                 for (uint64_t a = 0; a < m[1]; a++)
                     for (uint64_t b = 0; b < m[3]; b++)
-                        grid[(m[0] + a) * CC + m[2] + b] = all[dsp[i] / 4 + a * m[3] + b];
+                        chunk_grid[(m[0] + a) * CC + m[2] + b] = all[dsp[i] / 4 + a * m[3] + b];
             }
             for (uint64_t k = 0; k < CR * CC; k++)
-                total = merge(total, grid[k]);
-            free(grid);
+                total = merge(total, chunk_grid[k]);
         }
-        free(all);
-        free(metas);
     }
     double std = total.n > 0 ? sqrt(total.m2 / total.n) : 0;
     MPI_Bcast(&total, 4, MPI_DOUBLE, 0, job.comm);
@@ -510,6 +528,12 @@ int main(int argc, char **argv)
     }
     free(colall);
     free(rowall);
+    free(colgather);
+    free(rowgather);
+    free(metas);
+    free(statall);
+    free(chunk_grid);
+    free(offs);
     free(colsum);
     free(rowsum);
     free(cnt);

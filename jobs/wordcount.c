@@ -33,6 +33,7 @@
 #include "mpikit/checkpoint.h"
 #include "mpikit/cli.h"
 #include "mpikit/error.h"
+#include "mpikit/fault.h"
 #include "mpikit/h5.h"
 #include "mpikit/job.h"
 #include "mpikit/outfile.h"
@@ -158,7 +159,7 @@ static int write_counts_h5(const mk_job *job, const char *path, const mk_wordtab
     MPI_Bcast(&tokens, 1, MPI_UINT64_T, 0, job->comm);
     /* the last rank also writes the end offset, word_offset[distinct] = total bytes */
     uint64_t noffsets = n + (job->world_rank == job->world_size - 1);
-    char *bytes = malloc(mine[1] ? mine[1] : 1);
+    char *bytes = mk_fault_hit("wordcount.alloc") ? NULL : malloc(mine[1] ? mine[1] : 1);
     uint64_t *offsets = malloc((n + 1) * sizeof *offsets), *counts = malloc((n ? n : 1) * sizeof *counts);
     if (w == NULL || bytes == NULL || offsets == NULL || counts == NULL)
         mk_err_set(err, MK_EXIT_FAILURE, "out of memory for --counts");

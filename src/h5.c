@@ -9,7 +9,20 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "mpikit/fault.h"
 #include "mpikit/outfile.h"
+
+/* Every routine here that makes a collective HDF5 call agrees twice: on entry, so that a
+ * failure any rank met since the last agreement (an allocation, a local check, an earlier
+ * call whose result was ignored) stops every rank before the collective instead of leaving
+ * the others waiting in it; and on return, so that the result is the same on every rank and a
+ * caller's `if (... != 0) break;` takes the same branch everywhere. An HDF5 call that fails on
+ * one rank (a damaged chunk, a full disk) has still taken part in its MPI collectives, so the
+ * agreement after it is reached by all. The cost is one MPI_Allreduce of an int per agreement. */
+static int agreed(const mk_h5 *h, mk_err *err)
+{
+    return mk_err_agree(h->comm, err) == 0 ? 0 : -1;
+}
 
 void mk_h5_quiet(int debug)
 {
@@ -51,6 +64,8 @@ static int init_handle(mk_h5 *h, MPI_Comm comm, const char *path, mk_err *err)
 {
     memset(h, 0, sizeof *h);
     h->file = -1;
+    h->lock_fd = -1;
+    h->reserve_fd = -1;
     h->comm = comm;
     MPI_Comm_rank(comm, &h->rank);
     MPI_Comm_size(comm, &h->size);
@@ -58,6 +73,55 @@ static int init_handle(mk_h5 *h, MPI_Comm comm, const char *path, mk_err *err)
         return mk_err_set(err, MK_EXIT_FAILURE, "path too long: '%.64s...'", path);
     strcpy(h->path, path);
     return 0;
+}
+
+/* Disk kept free (by rank 0, in an unnamed file beside the output) until the file is closed.
+ * HDF5 1.10 writes its metadata when the file closes; when that write fails too (a disk with
+ * nothing left after the data failed), the file stays half-closed in HDF5's table and
+ * MPI_Finalize then crashes in H5F__close_cb (exit 139). Our outputs' metadata is a few KiB. */
+enum { H5_CLOSE_RESERVE = 128 * 1024 };
+
+/* Rank 0: remove what killed runs left, make and lock the temporary, reserve the close's room. */
+static int make_temporary(mk_h5 *h, const char *path, mk_err *err)
+{
+    if (mk_outfile_check_target(path, "output", err) != 0)
+        return -1;
+    mk_outfile_remove_stale(path);
+    snprintf(h->tmp, sizeof h->tmp, "%s.tmp-XXXXXX", path);
+    int fd = mk_fault_hit("h5.mkstemp") ? (errno = ENOSPC, -1) : mkstemp(h->tmp);
+    if (fd < 0) {
+        h->tmp[0] = '\0';
+        return mk_err_set(err, MK_EXIT_FAILURE, "cannot write '%s': %s", path, strerror(errno));
+    }
+    /* mkstemp makes 0600; the output should get the usual 0666 & ~umask */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    mk_outfile_lock(fd); /* best effort: without it a later run only skips this file */
+    h->lock_fd = fd;
+    if (mk_outfile_reserve(path, H5_CLOSE_RESERVE, &h->reserve_fd, err) != 0) {
+        unlink(h->tmp);
+        h->tmp[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* Rank 0: give the reserved disk back (before a close that may need it). */
+static void release_reserve(mk_h5 *h)
+{
+    if (h->reserve_fd >= 0)
+        close(h->reserve_fd);
+    h->reserve_fd = -1;
+}
+
+/* Rank 0: the temporary is renamed or removed; drop the reserve and the writer lock. */
+static void release_temporary(mk_h5 *h)
+{
+    release_reserve(h);
+    if (h->lock_fd >= 0)
+        close(h->lock_fd);
+    h->lock_fd = -1;
 }
 
 int mk_h5_create(mk_h5 *h, MPI_Comm comm, const char *path, mk_err *err)
@@ -68,38 +132,32 @@ int mk_h5_create(mk_h5 *h, MPI_Comm comm, const char *path, mk_err *err)
     }
     h->writing = 1;
     /* Rank 0 reserves a unique temporary beside the target (same file system, so rename is atomic). */
-    if (h->rank == 0 && mk_outfile_check_target(path, "output", err) != 0) {
+    if (h->rank == 0 && make_temporary(h, path, err) != 0)
+        release_temporary(h);
+    if (mk_err_agree(comm, err) != 0) {
+        if (h->rank == 0 && h->tmp[0] != '\0')
+            unlink(h->tmp);
+        release_temporary(h);
         h->tmp[0] = '\0';
-    } else if (h->rank == 0) {
-        snprintf(h->tmp, sizeof h->tmp, "%s.tmp-XXXXXX", path);
-        int fd = mkstemp(h->tmp);
-        if (fd < 0) {
-            mk_err_set(err, MK_EXIT_FAILURE, "cannot write '%s': %s", path, strerror(errno));
-            h->tmp[0] = '\0';
-        } else {
-            /* mkstemp makes 0600; the output should get the usual 0666 & ~umask */
-            mode_t mask = umask(0);
-            umask(mask);
-            fchmod(fd, 0666 & ~mask);
-            close(fd);
-        }
-    }
-    if (mk_err_agree(comm, err) != 0)
         return -1;
+    }
     MPI_Bcast(h->tmp, (int)sizeof h->tmp, MPI_CHAR, 0, comm);
     hid_t fapl = mpio_fapl(comm);
     if (fapl >= 0)
         h->file = H5Fcreate(h->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     if (fapl >= 0)
         H5Pclose(fapl);
-    if (h->file < 0)
+    /* (a fault keeps the handle, as a call that took part and then failed: closed below by all) */
+    if (h->file < 0 || mk_fault_hit("h5.create"))
         mk_err_set(err, MK_EXIT_FAILURE, "cannot create HDF5 file '%s' (MPI-IO driver)", path);
     if (mk_err_agree(comm, err) != 0) {
+        release_reserve(h);
         if (h->file >= 0)
             H5Fclose(h->file);
         h->file = -1;
         if (h->rank == 0)
             unlink(h->tmp);
+        release_temporary(h);
         h->tmp[0] = '\0';
         return -1;
     }
@@ -133,7 +191,7 @@ int mk_h5_open(mk_h5 *h, MPI_Comm comm, const char *path, mk_err *err)
         h->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
         H5Pclose(fapl);
     }
-    if (h->file < 0)
+    if (h->file < 0 || mk_fault_hit("h5.open"))
         mk_err_set(err, MK_EXIT_FAILURE, "cannot open HDF5 file '%s' (damaged or truncated?)", path);
     if (mk_err_agree(comm, err) != 0) {
         if (h->file >= 0)
@@ -157,6 +215,7 @@ void mk_h5_abandon(mk_h5 *h)
      * clean-up at MPI_Finalize. The temporary is discarded anyway: free its blocks first, so the
      * flush has room. */
     if (h->file >= 0 && h->writing && h->tmp[0] != '\0') {
+        release_reserve(h);
         MPI_Barrier(h->comm);
         if (h->rank == 0 && truncate(h->tmp, 0) != 0) {
             /* nothing better to do: the file is deleted below in any case */
@@ -171,34 +230,43 @@ void mk_h5_abandon(mk_h5 *h)
         if (h->rank == 0)
             unlink(h->tmp);
     }
+    if (h->writing)
+        release_temporary(h);
     h->tmp[0] = '\0';
 }
 
 int mk_h5_commit(mk_h5 *h, const char *check_dataset, mk_err *err)
 {
+    if (agreed(h, err) != 0) {
+        mk_h5_abandon(h);
+        return -1;
+    }
+    release_reserve(h);
     herr_t rc = H5Fclose(h->file);
     h->file = -1;
-    if (rc < 0)
+    if (rc < 0 || mk_fault_hit("h5.close"))
         mk_err_set(err, MK_EXIT_FAILURE, "cannot write '%s': closing the HDF5 file failed", h->path);
-    if (mk_err_agree(h->comm, err) == 0 && h->rank == 0) {
+    int closed = mk_err_agree(h->comm, err) == 0;
+    if (closed && h->rank == 0) {
         /* MPI-IO may report success on a full disk: reopen with a serial driver. HDF5 refuses a
          * file shorter than its end-of-allocation mark, and the named dataset must be there. */
         hid_t f = H5Fopen(h->tmp, H5F_ACC_RDONLY, H5P_DEFAULT);
         hid_t d = -1;
         if (f >= 0 && check_dataset != NULL)
             d = H5Dopen2(f, check_dataset, H5P_DEFAULT);
-        if (f < 0 || (check_dataset != NULL && d < 0))
+        if (f < 0 || (check_dataset != NULL && d < 0) || mk_fault_hit("h5.verify"))
             mk_err_set(err, MK_EXIT_FAILURE, "cannot write '%s': the written file does not read back (disk full?)",
                        h->path);
         if (d >= 0)
             H5Dclose(d);
         if (f >= 0)
             H5Fclose(f);
-        if (err->code == 0 && rename(h->tmp, h->path) != 0)
+        if (err->code == 0 && (mk_fault_hit("h5.rename") ? (errno = EIO, -1) : rename(h->tmp, h->path)) != 0)
             mk_err_set(err, MK_EXIT_FAILURE, "cannot write '%s': %s", h->path, strerror(errno));
-        if (err->code != 0)
-            unlink(h->tmp);
     }
+    if (h->rank == 0 && err->code != 0)
+        unlink(h->tmp);
+    release_temporary(h);
     h->tmp[0] = '\0';
     return mk_err_agree(h->comm, err) == 0 ? 0 : -1;
 }
@@ -206,6 +274,8 @@ int mk_h5_commit(mk_h5 *h, const char *check_dataset, mk_err *err)
 static int write_attr_n(mk_h5 *h, const char *object, const char *name, hid_t type, int n, const void *value,
                         mk_err *err)
 {
+    if (agreed(h, err) != 0)
+        return -1;
     hsize_t dims[1] = {(hsize_t)n};
     hid_t space = n < 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, NULL);
     hid_t a = H5Acreate_by_name(h->file, object, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -213,10 +283,9 @@ static int write_attr_n(mk_h5 *h, const char *object, const char *name, hid_t ty
     if (a >= 0)
         H5Aclose(a);
     H5Sclose(space);
-    if (rc < 0)
-        return mk_err_set(err, MK_EXIT_FAILURE, "cannot write attribute '%s' on '%s' in '%s'", name, object,
-                          h->path);
-    return 0;
+    if (rc < 0 || mk_fault_hit("h5.attr"))
+        mk_err_set(err, MK_EXIT_FAILURE, "cannot write attribute '%s' on '%s' in '%s'", name, object, h->path);
+    return agreed(h, err);
 }
 
 static int write_attr(mk_h5 *h, const char *object, const char *name, hid_t type, const void *value,
@@ -278,9 +347,13 @@ int mk_h5_provenance(mk_h5 *h, const char *program, int argc, char **argv, mk_er
     size_t len = 1;
     for (int i = 0; i < argc; i++)
         len += strlen(argv[i]) + 1;
-    char *cmd = malloc(len);
+    char *cmd = mk_fault_hit("h5.alloc") ? NULL : malloc(len);
     if (cmd == NULL)
-        return mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+        mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+    if (agreed(h, err) != 0) {
+        free(cmd);
+        return -1;
+    }
     cmd[0] = '\0';
     for (int i = 0; i < argc; i++) {
         if (i > 0)
@@ -308,6 +381,9 @@ int mk_h5_provenance(mk_h5 *h, const char *program, int argc, char **argv, mk_er
 int mk_h5_dataset_create(mk_h5 *h, const char *name, hid_t type, int ndims, const uint64_t *dims,
                          const uint64_t *chunk, hid_t *dset, mk_err *err)
 {
+    *dset = -1;
+    if (agreed(h, err) != 0)
+        return -1;
     hsize_t d[2], c[2];
     int any_zero = 0;
     for (int i = 0; i < ndims; i++) {
@@ -332,8 +408,14 @@ int mk_h5_dataset_create(mk_h5 *h, const char *name, hid_t type, int ndims, cons
     H5Pclose(lcpl);
     H5Pclose(dcpl);
     H5Sclose(space);
-    if (*dset < 0)
-        return mk_err_set(err, MK_EXIT_FAILURE, "cannot create dataset '%s' in '%s'", name, h->path);
+    if (*dset < 0 || mk_fault_hit("h5.dataset_create"))
+        mk_err_set(err, MK_EXIT_FAILURE, "cannot create dataset '%s' in '%s'", name, h->path);
+    if (agreed(h, err) != 0) {
+        if (*dset >= 0)
+            H5Dclose(*dset);
+        *dset = -1;
+        return -1;
+    }
     return 0;
 }
 
@@ -355,6 +437,10 @@ int mk_h5_dataset_open(mk_h5 *h, const char *name, mk_h5_kind kind, int ndims, u
     htri_t exists = H5Lexists(h->file, name, H5P_DEFAULT);
     if (exists > 0)
         *dset = H5Dopen2(h->file, name, H5P_DEFAULT);
+    if (*dset >= 0 && mk_fault_hit("h5.dataset_open")) {
+        H5Dclose(*dset);
+        *dset = -1;
+    }
     if (*dset < 0)
         return mk_err_set(err, MK_EXIT_FAILURE, "no dataset '%s' in '%s'", name, h->path);
     hid_t t = H5Dget_type(*dset);
@@ -421,14 +507,20 @@ static int transfer(mk_h5 *h, hid_t dset, hid_t memtype, const uint64_t *start, 
         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, s, NULL, c, NULL);
         mspace = H5Screate_simple(1, &n, NULL);
     }
+    /* Writes are independent: Open MPI 4.1.4's collective writer (fcoll/vulcan) loses a
+     * write error of its aggregator. On a full 1 MiB tmpfs at 3 ranks, arraystats --save ended
+     * with exit 0 and a file with 29882 zeros where data should be. An independent write
+     * returns ENOSPC to the rank that met it, and the agreement after the call spreads it
+     * (the measured cost on one node is nil: each rank writes whole contiguous rows or chunks).
+     * Reads stay collective. */
     hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
-    H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+    H5Pset_dxpl_mpio(dxpl, write ? H5FD_MPIO_INDEPENDENT : H5FD_MPIO_COLLECTIVE);
     herr_t rc = write ? H5Dwrite(dset, memtype, mspace, fspace, dxpl, buf)
                       : H5Dread(dset, memtype, mspace, fspace, dxpl, buf);
     H5Pclose(dxpl);
     H5Sclose(mspace);
     H5Sclose(fspace);
-    if (rc < 0) {
+    if (rc < 0 || mk_fault_hit(write ? "h5.write" : "h5.read")) {
         char name[256] = "?";
         H5Iget_name(dset, name, sizeof name);
         return mk_err_set(err, MK_EXIT_FAILURE, "cannot %s dataset '%s' in '%s'", write ? "write" : "read", name,
@@ -489,16 +581,26 @@ static int block_io(mk_h5 *h, hid_t dset, hid_t memtype, const uint64_t *start, 
     return rc;
 }
 
+/* block_io between the two agreements (see agreed()). */
+static int agreed_block_io(mk_h5 *h, hid_t dset, hid_t memtype, const uint64_t *start, const uint64_t *count,
+                           void *buf, int write, mk_err *err)
+{
+    if (agreed(h, err) != 0)
+        return -1;
+    block_io(h, dset, memtype, start, count, buf, write, err);
+    return agreed(h, err);
+}
+
 int mk_h5_write_block(mk_h5 *h, hid_t dset, hid_t memtype, const uint64_t *start, const uint64_t *count,
                       const void *buf, mk_err *err)
 {
-    return block_io(h, dset, memtype, start, count, (void *)(uintptr_t)buf, 1, err);
+    return agreed_block_io(h, dset, memtype, start, count, (void *)(uintptr_t)buf, 1, err);
 }
 
 int mk_h5_read_block(mk_h5 *h, hid_t dset, hid_t memtype, const uint64_t *start, const uint64_t *count,
                      void *buf, mk_err *err)
 {
-    return block_io(h, dset, memtype, start, count, buf, 0, err);
+    return agreed_block_io(h, dset, memtype, start, count, buf, 0, err);
 }
 
 static int rows_io(mk_h5 *h, hid_t dset, hid_t memtype, uint64_t row0, uint64_t nrows, void *buf, int write,
@@ -510,10 +612,12 @@ static int rows_io(mk_h5 *h, hid_t dset, hid_t memtype, uint64_t row0, uint64_t 
     if (nd == 1 || nd == 2)
         H5Sget_simple_extent_dims(space, d, NULL);
     H5Sclose(space);
-    if (nd != 1 && nd != 2)
-        return mk_err_set(err, MK_EXIT_FAILURE, "rows of a %d-D dataset in '%s'", nd, h->path);
+    if (nd != 1 && nd != 2) {
+        mk_err_set(err, MK_EXIT_FAILURE, "rows of a %d-D dataset in '%s'", nd, h->path);
+        return agreed(h, err);
+    }
     uint64_t start[2] = {row0, 0}, count[2] = {nrows, nd == 2 ? d[1] : 1};
-    return block_io(h, dset, memtype, start, count, buf, write, err);
+    return agreed_block_io(h, dset, memtype, start, count, buf, write, err);
 }
 
 int mk_h5_write_rows(mk_h5 *h, hid_t dset, hid_t memtype, uint64_t row0, uint64_t nrows, const void *buf,

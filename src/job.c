@@ -31,12 +31,24 @@ int mk_check_launch(int world_size, mk_err *err)
     return 0;
 }
 
+/* Open MPI 4.1's sharedfp/lockedfile component formats the file's path into a fixed buffer
+ * while MPI_File_open merely asks whether it could serve the file: any path of 245 bytes or
+ * more aborts the process ("buffer overflow detected"), HDF5 files included. mpikit never uses
+ * shared file pointers, so the component is left out before MPI_Init reads its parameters
+ * (measured: 300- and 1050-byte paths then work at 2 and 3 ranks). A setting the user made
+ * (OMPI_MCA_sharedfp in the environment) is kept. */
+static void avoid_lockedfile_sharedfp(void)
+{
+    setenv("OMPI_MCA_sharedfp", "^lockedfile", 0);
+}
+
 /* required < 0: plain MPI_Init. */
 static void begin(mk_job *job, const char *prog, int *argc, char ***argv, int required, int *provided)
 {
     memset(job, 0, sizeof *job);
     job->prog = prog;
     double t0 = mk_now();
+    avoid_lockedfile_sharedfp();
     if (required < 0)
         MPI_Init(argc, argv);
     else

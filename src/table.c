@@ -1033,9 +1033,11 @@ int mk_frame_read_h5(mk_h5 *h, mk_frame *f, mk_err *err)
     for (int c = 0; c < l.n; c++)
         np[c] = l.names[c];
     int rc = mk_frame_init(f, l.n, np, rows, err);
+    /* Every rank makes every read call, even after its own allocation failed: the call agrees
+     * on entry, so all ranks learn of the failure there instead of waiting in a collective. */
     for (int c = 0; c < l.n; c++) {
-        if (rc == 0)
-            rc = mk_h5_read_rows(h, d[c], H5T_NATIVE_DOUBLE, 0, rows, f->cols[c], err);
+        if (mk_h5_read_rows(h, d[c], H5T_NATIVE_DOUBLE, 0, rows, rc == 0 ? f->cols[c] : NULL, err) != 0)
+            rc = -1;
         H5Dclose(d[c]);
     }
     if (rc != 0)

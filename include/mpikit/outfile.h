@@ -21,4 +21,19 @@ int mk_outfile_commit(mk_outfile *of, const char *path, mk_err *err);
 /* Close and remove the temporary, if any (safe to call at any point, or twice). */
 void mk_outfile_abandon(mk_outfile *of);
 
+/* Named temporaries (PATH.tmp-XXXXXX, the MPI-IO writers'): the writer holds a lock on its
+ * temporary for as long as it writes (an OFD lock, which the kernel drops when the process dies,
+ * SIGKILL included), so a later run can tell a killed run's leftover from a live writer's file. */
+
+/* Take the writer's lock on the open temporary fd. 0, or -1 with errno. */
+int mk_outfile_lock(int fd);
+/* Remove every PATH.tmp-XXXXXX beside PATH that no process holds locked and that was last
+ * modified at least 2 s ago: what a killed run left. Returns how many were removed. */
+int mk_outfile_remove_stale(const char *path);
+/* Reserve `bytes` of disk beside PATH in an unnamed file (O_TMPFILE): *fd receives it (-1 where
+ * unnamed files are not supported: nothing reserved). Closing *fd gives the space back, so a
+ * writer that fills the disk still has room to close its files cleanly. -1 with err when the
+ * space is not there. */
+int mk_outfile_reserve(const char *path, long bytes, int *fd, mk_err *err);
+
 #endif
