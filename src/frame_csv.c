@@ -19,12 +19,14 @@ int mk_csv_is_na(const char *s, size_t n)
     static const char *const na[] = {"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
                                      "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None",
                                      "n/a", "nan", "null"};
+    static const unsigned char len[] = {4, 8, 3, 7, 8, 4, 4, 6, 7, 4, 3, 2, 4, 3, 4, 3, 3, 4};
     if (n == 0)
         return 1;
-    if (n > 8)
+    /* every cell is asked: most are answered by their length or first byte */
+    if (n > 8 || !(s[0] == '#' || s[0] == '-' || s[0] == '1' || s[0] == '<' || s[0] == 'N' || s[0] == 'n'))
         return 0;
     for (size_t i = 0; i < sizeof na / sizeof na[0]; i++)
-        if (strlen(na[i]) == n && memcmp(na[i], s, n) == 0)
+        if (len[i] == n && memcmp(na[i], s, n) == 0)
             return 1;
     return 0;
 }
@@ -266,7 +268,7 @@ static int read_header(cursor *c, char names[][MK_FRAME_NAME_MAX], mk_err *err)
     if (rc < 0)
         return -1;
     if (rc == 0)
-        return mk_err_set(err, MK_EXIT_FAILURE, "%s:1: empty file (expected a header of column names)", c->path);
+        return mk_err_set(err, MK_EXIT_FAILURE, "%s:1: empty header (expected column names)", c->path);
     if (nf > CSV_MAX_FIELDS)
         return mk_err_set(err, MK_EXIT_FAILURE, "%s:1: more than %d columns", c->path, MK_FRAME_MAX_COLS);
     for (int i = 0; i < nf; i++) {
@@ -451,6 +453,27 @@ typedef struct {
     uint64_t lo, hi, first, end;
 } share;
 
+/* Append n bytes of the file (from base + len) to s->buf, a block at a time, each checked for a
+ * NUL at once: a huge binary or sparse file stops at its first block, and the buffer only grows
+ * as far as the bytes read (so it is never larger than the share or the record that ends it). */
+static int read_checked(int fd, const char *path, share *s, uint64_t n, mk_err *err)
+{
+    const uint64_t block = 4u << 20;
+    uint64_t want = s->len + n;
+    while (s->len < want) {
+        uint64_t step = want - s->len < block ? want - s->len : block;
+        char *nb = realloc(s->buf, s->len + step + 1);
+        if (nb == NULL)
+            return mk_err_set(err, MK_EXIT_FAILURE, "out of memory reading '%s'", path);
+        s->buf = nb;
+        if (read_at(fd, path, s->buf + s->len, s->base + s->len, step, err) != 0 ||
+            no_nul(path, s->buf + s->len, step, s->base + s->len, err) != 0)
+            return -1;
+        s->len += step;
+    }
+    return 0;
+}
+
 static int read_share(MPI_Comm comm, int fd, const char *path, uint64_t size, share *s, mk_err *err)
 {
     int rank, nranks;
@@ -460,12 +483,8 @@ static int read_share(MPI_Comm comm, int fd, const char *path, uint64_t size, sh
     s->lo = r.start;
     s->hi = r.start + r.count;
     s->base = s->lo > 0 ? s->lo - 1 : 0;
-    s->len = s->hi - s->base;
-    s->buf = malloc(s->len + 1);
-    if (s->buf == NULL)
+    if (read_checked(fd, path, s, s->hi - s->base, err) == 0 && s->buf == NULL && (s->buf = malloc(1)) == NULL)
         mk_err_set(err, MK_EXIT_FAILURE, "out of memory reading '%s'", path);
-    else
-        read_at(fd, path, s->buf, s->base, s->len, err);
     /* quotes before lo decide whether lo is inside a quoted field: an exclusive scan */
     uint64_t quotes = 0, before = 0;
     for (uint64_t i = s->lo - s->base; err->code == 0 && i < s->len; i++)
@@ -515,18 +534,8 @@ static int extend_share(MPI_Comm comm, int fd, const char *path, uint64_t size, 
     free(his);
     if (rank > 0 && s->first >= s->hi)
         s->end = s->first = s->hi; /* no record starts here */
-    if (s->end > s->base + s->len) {
-        char *nb = realloc(s->buf, s->end - s->base + 1);
-        if (nb == NULL)
-            mk_err_set(err, MK_EXIT_FAILURE, "out of memory reading '%s'", path);
-        else {
-            s->buf = nb;
-            if (read_at(fd, path, s->buf + s->len, s->base + s->len, s->end - s->base - s->len, err) == 0)
-                s->len = s->end - s->base;
-        }
-    }
-    if (err->code == 0)
-        no_nul(path, s->buf + (s->first - s->base), s->end - s->first, s->first, err);
+    if (s->end > s->base + s->len)
+        read_checked(fd, path, s, s->end - s->base - s->len, err);
     return mk_err_agree(comm, err);
 }
 

@@ -754,7 +754,9 @@ int mk_frame_read_h5(mk_h5 *h, mk_frame *f, mk_err *err)
         np[c] = l.names[c];
     int rc = mk_frame_init(f, l.n, np, rows, err);
     for (int c = 0; c < l.n; c++) {
-        if (rc == 0)
+        /* 0 rows: nothing to read, and a dataset without storage (h5py's empty contiguous
+         * dataset) fails an MPI-IO read of nothing (issue 13 #12) */
+        if (rc == 0 && rows > 0)
             rc = mk_h5_read_rows(h, d[c], H5T_NATIVE_DOUBLE, 0, rows, f->cols[c], err);
         H5Dclose(d[c]);
     }

@@ -242,6 +242,10 @@ EOF
         *) echo "#   $line" ;;
         esac
     done <"$TMP/verdicts"
+    # issue 13 #12: an HDF5 table whose datasets have 0 rows (h5py: contiguous, no storage)
+    "$PY" -c "import h5py, numpy as np; f = h5py.File('$D/zero.h5', 'w'); f['A'] = np.zeros(0, 'i8'); f['B'] = np.zeros(0); f.close()"
+    mpirun_n 2 "$TB" --input "$D/zero.h5" -o "$D/zero.csv" >/dev/null 2>"$TMP/err" || sed 's/^/#   /' "$TMP/err"
+    check "HDF5 table with 0-row datasets (h5py) reads as 0 rows" cmp -s "$D/zero.csv" <(printf 'A,B,K\n')
     check "pandas checked every run ($i files x 2)" [ "$(grep -c '^\(not \)\?ok - ' "$TMP/verdicts")" = $((2 * i)) ]
 fi
 

@@ -198,7 +198,7 @@ static void test_csv_real(void **state)
     assert_null(f.strs[1][3]);
     assert_true(f.cols[2][0] == 1.5 && isnan(f.cols[2][1]) && isnan(f.cols[2][2]) && isinf(f.cols[2][3]));
     char *buf = write_to_string(&f);
-    assert_string_equal(buf, "Unnamed: 0,na;me,x\n0,\"Smith; \"\"J\"\"\nline 2\",1.5\n1,plain,\n2,,\n3,,-inf\n");
+    assert_string_equal(buf, "Unnamed: 0,\"na;me\",x\n0,\"Smith; \"\"J\"\"\nline 2\",1.5\n1,plain,\n2,,\n3,,-inf\n");
     /* what the writer wrote reads back to the same frame (NaN and inf included: issue 13 #14) */
     mk_frame g;
     assert_int_equal(read_csv_text(buf, &g, &err), 0);
@@ -265,7 +265,7 @@ static void test_csv_errors(void **state)
     csv_error("A,B\n1,2\n3,\"unclosed\n4,5\n", ":3: unclosed quote");
     csv_error("A,B\n1,ab\"c\n", ":2: quote inside an unquoted field");
     csv_error("A,B\n1,\"ab\"c\n", ":2: text after a closing quote");
-    csv_error("", "empty file");
+    csv_error("", "empty header");
     csv_error("A,A\n1,2\n", "duplicate column name 'A'");
     mk_frame f;
     mk_err err;
