@@ -195,8 +195,11 @@ static int groups_add_rows(groups *g, const mk_frame *f, int keycol, const mk_ag
             const char *k = f->strs[keycol][r];
             if (k == NULL)
                 continue; /* a missing key: dropped, as groupby(dropna=True) */
-            size_t n = strlen(k);
-            gi = groups_find(g, hash_str(k, n), 0, k, n);
+            uint64_t h = 0xcbf29ce484222325ULL; /* hash_str and strlen in one pass */
+            size_t n = 0;
+            for (; k[n] != '\0'; n++)
+                h = (h ^ (unsigned char)k[n]) * 0x100000001b3ULL;
+            gi = groups_find(g, mix(h), 0, k, n);
         } else {
             double k = f->cols[keycol][r];
             if (isnan(k))
