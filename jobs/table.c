@@ -318,6 +318,23 @@ static int no_groups(const mk_frame *local, const plan *pl, mk_frame *empty, mk_
     return 0;
 }
 
+/* To HDF5, rank 0 writes the (few) groups; the others take part with none. */
+static int write_groups_h5(const mk_job *job, const options *o, const plan *pl, const mk_frame *local,
+                           const mk_frame *groups, int argc, char **argv, mk_err *err)
+{
+    uint64_t ng = groups->nrows;
+    MPI_Bcast(&ng, 1, MPI_UINT64_T, 0, job->comm);
+    mk_frame empty; /* the groups' columns, no rows, on the other ranks */
+    memset(&empty, 0, sizeof empty);
+    if (job->world_rank != 0)
+        no_groups(local, pl, &empty, err);
+    const mk_frame *mine = job->world_rank == 0 ? groups : &empty;
+    int rc = mk_err_agree(job->comm, err) != 0 || h5_numeric_only(mine, o->output, err) != 0 ||
+             write_h5(job, o->output, mine, 0, ng, argc, argv, err) != 0;
+    mk_frame_free(&empty);
+    return rc ? -1 : 0;
+}
+
 static void print_head(FILE *out, const mk_frame *f, int64_t k, mk_format fmt, const char *title)
 {
     const char *cols[MK_FRAME_MAX_COLS];
@@ -419,23 +436,13 @@ int main(int argc, char **argv)
                        write_h5(&job, o.output, &rh.local, rh.row0, rh.nrows, argc, argv, &err) != 0))
             goto fail;
         mk_timing_stop(&tm, ph_h5);
-    } else { /* groupby; to HDF5 rank 0 writes the (few) groups, the others take part with none */
+    } else {
         mk_timing_start(&tm, ph_group);
         if (groupby(&job, &pl, &rh.local, &groups, &err) != 0)
             goto fail;
         mk_timing_stop(&tm, ph_group);
-        uint64_t ng = groups.nrows;
-        MPI_Bcast(&ng, 1, MPI_UINT64_T, 0, job.comm);
-        mk_frame empty; /* the groups' columns, no rows, on the other ranks */
-        memset(&empty, 0, sizeof empty);
-        if (h5_out && job.world_rank != 0)
-            no_groups(&rh.local, &pl, &empty, &err);
-        if (h5_out && (mk_err_agree(job.comm, &err) != 0 ||
-                       h5_numeric_only(job.world_rank == 0 ? &groups : &empty, o.output, &err) != 0 ||
-                       write_h5(&job, o.output, job.world_rank == 0 ? &groups : &empty, 0, ng, argc, argv, &err) != 0))
+        if (h5_out && write_groups_h5(&job, &o, &pl, &rh.local, &groups, argc, argv, &err) != 0)
             goto fail;
-        if (h5_out && job.world_rank != 0)
-            mk_frame_free(&empty);
     }
     if (job.world_rank == 0 && o.output != NULL && !h5_out)
         write_csv_file(o.output, result, &err);
