@@ -268,6 +268,69 @@ static int ragged(const cursor *c, uint64_t line, int found, mk_err *err)
                       (unsigned long long)line, c->ncols, found);
 }
 
+/* pandas' renaming of repeated names (its C parser): the second A becomes A.1, or A.2 when the
+ * header also has an A.1, and so on. A small dictionary of counts, at most 2 entries a column. */
+typedef struct {
+    int n;
+    char key[2 * MK_FRAME_MAX_COLS][MK_FRAME_NAME_MAX];
+    int count[2 * MK_FRAME_MAX_COLS];
+} name_counts;
+
+static int *count_of(name_counts *d, const char *name)
+{
+    for (int i = 0; i < d->n; i++)
+        if (strcmp(d->key[i], name) == 0)
+            return &d->count[i];
+    if (d->n == 2 * MK_FRAME_MAX_COLS)
+        return NULL;
+    strcpy(d->key[d->n], name);
+    d->count[d->n] = 0;
+    return &d->count[d->n++];
+}
+
+static int in_header(char names[][MK_FRAME_NAME_MAX], int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Rename repeated names in place; -1 when a new name would be too long. */
+static int dedupe_names(char names[][MK_FRAME_NAME_MAX], int n)
+{
+    name_counts d;
+    char orig[MK_FRAME_MAX_COLS][MK_FRAME_NAME_MAX];
+    memcpy(orig, names, (size_t)n * MK_FRAME_NAME_MAX);
+    d.n = 0;
+    for (int i = 0; i < n; i++) {
+        char col[MK_FRAME_NAME_MAX];
+        strcpy(col, orig[i]);
+        int *c = count_of(&d, col);
+        if (c == NULL)
+            return -1;
+        int cur = *c;
+        while (cur > 0) {
+            if ((c = count_of(&d, orig[i])) == NULL)
+                return -1;
+            *c = cur + 1;
+            if (snprintf(col, sizeof col, "%s.%d", orig[i], cur) >= (int)sizeof col)
+                return -1;
+            if (in_header(orig, n, col))
+                cur++;
+            else if ((c = count_of(&d, col)) == NULL)
+                return -1;
+            else
+                cur = *c;
+        }
+        strcpy(names[i], col);
+        if ((c = count_of(&d, col)) == NULL)
+            return -1;
+        *c = cur + 1;
+    }
+    return 0;
+}
+
 /* The header record: names (an empty one becomes "Unnamed: N", as pandas names an index column). */
 static int read_header(cursor *c, char names[][MK_FRAME_NAME_MAX], mk_err *err)
 {
@@ -290,10 +353,9 @@ static int read_header(cursor *c, char names[][MK_FRAME_NAME_MAX], mk_err *err)
                               name, MK_FRAME_NAME_MAX - 1);
         else
             memcpy(names[i], name, f.n + 1);
-        for (int j = 0; j < i; j++)
-            if (strcmp(names[j], names[i]) == 0)
-                return mk_err_set(err, MK_EXIT_FAILURE, "%s:1: duplicate column name '%s'", c->path, names[i]);
     }
+    if (dedupe_names(names, nf) != 0)
+        return mk_err_set(err, MK_EXIT_FAILURE, "%s:1: repeated column names too long to rename", c->path);
     c->ncols = nf;
     return 0;
 }

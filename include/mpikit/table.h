@@ -55,7 +55,7 @@ void mk_frame_fill_random(mk_frame *f, uint64_t seed, uint64_t row0);
  * RFC 4180 as pandas reads it: fields separated by `sep` (',' ';' or tab; 0 = detect from the
  * header line), records end at LF or CRLF, a field in double quotes may hold separators, line
  * ends and "" (one quote); a UTF-8 BOM is skipped; blank lines are skipped; an empty header name
- * becomes "Unnamed: N" (pandas' index column). A column is numeric when every non-missing cell
+ * becomes "Unnamed: N" (pandas' index column) and a repeated one A.1, A.2, ... (as pandas). A column is numeric when every non-missing cell
  * is a decimal number or inf, else text (kept byte for byte). Missing: an empty cell and
  * pandas' default NA strings (NA, NaN, nan, null, NULL, None, N/A, n/a, #N/A, <NA>, ...).
  * A quote inside an unquoted field, text after a closing quote, an unclosed quote and a row

@@ -168,8 +168,8 @@ with open(f'{d}/h2.csv', 'wb') as f:                            # BOM, ';', CRLF
         g = '"' + g.replace('"', '""') + '"' if (';' in g or '"' in g) else g
         v = ['1.5', '', 'NaN', 'null', str(i), '-2e3'][i % 6]
         f.write(f'{g};{v};{i % 7}\r\n'.encode())
-with open(f'{d}/h3.csv', 'w') as f:                              # tab, one row, a trailing newline missing
-    f.write('k\tv\nonly\t4.25')
+with open(f'{d}/h3.csv', 'w') as f:                              # tab, one row, no final newline, repeated names
+    f.write('k\tv\tv\tv.1\nonly\t4.25\t1\t2')
 EOF
     # file|sep|key|aggs|apply
     cat >"$D/cases" <<EOF
