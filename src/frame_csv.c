@@ -25,6 +25,8 @@ int mk_csv_is_na(const char *s, size_t n)
     /* every cell is asked: most are answered by their length or first byte */
     if (n > 8 || !(s[0] == '#' || s[0] == '-' || s[0] == '1' || s[0] == '<' || s[0] == 'N' || s[0] == 'n'))
         return 0;
+    if ((s[0] == '1' && (n < 2 || s[1] != '.')) || (s[0] == '-' && (n < 2 || (s[1] != '1' && s[1] != 'N' && s[1] != 'n'))))
+        return 0; /* a number */
     for (size_t i = 0; i < sizeof na / sizeof na[0]; i++)
         if (len[i] == n && memcmp(na[i], s, n) == 0)
             return 1;
@@ -59,7 +61,8 @@ int mk_csv_number(const char *s, size_t n, double *v)
     int neg = 0;
     if (p < end && (*p == '+' || *p == '-'))
         neg = *p++ == '-';
-    if (lower_eq(p, (size_t)(end - p), "inf") || lower_eq(p, (size_t)(end - p), "infinity")) {
+    if (p < end && (*p | 0x20) == 'i' &&
+        (lower_eq(p, (size_t)(end - p), "inf") || lower_eq(p, (size_t)(end - p), "infinity"))) {
         *v = neg ? -INFINITY : INFINITY;
         return 1;
     }
@@ -162,7 +165,16 @@ typedef struct {
     char *p, *end;  /* the records still to read */
     uint64_t line;  /* the line number of *p */
     int skip_blank; /* blank lines are no records */
+    unsigned char stop[256]; /* the bytes that end an unquoted run: sep, '\n', '"' */
 } cursor;
+
+/* The separator is known: the bytes the tokenizer stops at. */
+static void cursor_set_sep(cursor *c, char sep)
+{
+    c->sep = sep;
+    memset(c->stop, 0, sizeof c->stop);
+    c->stop[(unsigned char)sep] = c->stop['\n'] = c->stop['"'] = 1;
+}
 
 enum { CSV_MAX_FIELDS = MK_FRAME_MAX_COLS };
 
@@ -214,7 +226,7 @@ static int next_record(cursor *c, field *fs, int *nf, mk_err *err)
                 return csv_error(c, c->line, err, "text after a closing quote (a quoted field must end at a separator)");
         } else {
             char *q = p;
-            while (q < end && *q != sep && *q != '\n' && *q != '"')
+            while (q < end && !c->stop[(unsigned char)*q])
                 q++;
             if (q < end && *q == '"')
                 return csv_error(c, c->line, err, "quote inside an unquoted field (quote the whole field, \"\" for a quote)");
@@ -374,11 +386,12 @@ static int pass_numbers(cursor c, mk_frame *f, int *text, mk_err *err)
         if (nf != c.ncols)
             return ragged(&c, line, nf, err);
         for (int k = 0; k < nf; k++) {
+            /* a number first: most cells are, and no NA string reads as a number */
             double v = NAN;
-            if (text[k] || mk_csv_is_na(fs[k].s, fs[k].n))
+            if (!text[k] && (fs[k].quoted == 2 || !mk_csv_number(fs[k].s, fs[k].n, &v))) {
                 v = NAN;
-            else if (fs[k].quoted == 2 || !mk_csv_number(fs[k].s, fs[k].n, &v))
-                text[k] = 1;
+                text[k] = !mk_csv_is_na(fs[k].s, fs[k].n);
+            }
             f->cols[k][row] = v;
         }
         row++;
@@ -500,9 +513,8 @@ int mk_frame_read_csv(const char *path, const mk_csv_opts *opts, mk_frame *f, mk
         rc = no_nul(path, buf, size, 0, err);
     buf[size] = '\0';
     uint64_t bom = bom_length(buf, size);
-    cursor c = {path, opts && opts->sep ? opts->sep : 0, 0, buf + bom, buf + size, 1, 1};
-    if (c.sep == 0)
-        c.sep = mk_csv_detect_sep(c.p, (size_t)(c.end - c.p));
+    cursor c = {path, opts && opts->sep ? opts->sep : 0, 0, buf + bom, buf + size, 1, 1, {0}};
+    cursor_set_sep(&c, c.sep ? c.sep : mk_csv_detect_sep(c.p, (size_t)(c.end - c.p)));
     char names[MK_FRAME_MAX_COLS][MK_FRAME_NAME_MAX];
     int text[MK_FRAME_MAX_COLS] = {0};
     if (rc == 0)
@@ -616,13 +628,13 @@ static int share_header(MPI_Comm comm, cursor *c, char names[][MK_FRAME_NAME_MAX
     int rank;
     MPI_Comm_rank(comm, &rank);
     if (rank == 0) {
-        if (c->sep == 0)
-            c->sep = mk_csv_detect_sep(c->p, (size_t)(c->end - c->p));
+        cursor_set_sep(c, c->sep ? c->sep : mk_csv_detect_sep(c->p, (size_t)(c->end - c->p)));
         read_header(c, names, err);
     }
     if (mk_err_agree(comm, err) != 0)
         return -1;
     MPI_Bcast(&c->sep, 1, MPI_CHAR, 0, comm);
+    cursor_set_sep(c, c->sep);
     MPI_Bcast(&c->ncols, 1, MPI_INT, 0, comm);
     MPI_Bcast(names, c->ncols * MK_FRAME_NAME_MAX, MPI_CHAR, 0, comm);
     return 0;
@@ -638,7 +650,7 @@ static cursor share_cursor(MPI_Comm comm, const char *path, const mk_csv_opts *o
     nl = count_byte(s->buf + (s->first - s->base), s->end - s->first, '\n');
     MPI_Exscan(&nl, &lines_before, 1, MPI_UINT64_T, MPI_SUM, comm);
     return (cursor){path, opts && opts->sep ? opts->sep : 0, 0, s->buf + (s->first - s->base),
-                    s->buf + (s->end - s->base), 1 + (rank == 0 ? 0 : lines_before), 1};
+                    s->buf + (s->end - s->base), 1 + (rank == 0 ? 0 : lines_before), 1, {0}};
 }
 
 int mk_frame_read_csv_par(MPI_Comm comm, const char *path, const mk_csv_opts *opts, mk_frame *local,

@@ -13,15 +13,18 @@ typedef struct {
     double n, sum, comp, mean, m2, min, max;
 } moments;
 
-static void moments_add(moments *m, double x)
+/* Add one value; mean and M2 (a division each) only when a std or var needs them. */
+static void moments_add(moments *m, double x, int spread)
 {
     m->n += 1;
     double t = m->sum + x; /* Neumaier: the low bits lost by the sum go to comp */
     m->comp += fabs(m->sum) >= fabs(x) ? (m->sum - t) + x : (x - t) + m->sum;
     m->sum = t;
-    double d = x - m->mean;
-    m->mean += d / m->n;
-    m->m2 += d * (x - m->mean);
+    if (spread) {
+        double d = x - m->mean;
+        m->mean += d / m->n;
+        m->m2 += d * (x - m->mean);
+    }
     if (m->n == 1 || x < m->min)
         m->min = x;
     if (m->n == 1 || x > m->max)
@@ -216,7 +219,7 @@ static int groups_add_rows(groups *g, const mk_frame *f, int keycol, const mk_ag
             else if (mk_frame_is_text(f, c))
                 m[a].n += f->strs[c][r] != NULL;
             else if (!isnan(f->cols[c][r]))
-                moments_add(&m[a], f->cols[c][r]);
+                moments_add(&m[a], f->cols[c][r], aggs[a].kind == MK_AGG_STD || aggs[a].kind == MK_AGG_VAR);
         }
     }
     return 0;
