@@ -374,7 +374,7 @@ static int read_header(cursor *c, char names[][MK_FRAME_NAME_MAX], mk_err *err)
 
 /* Pass 1 over this rank's records: numbers into f's (numeric) columns, text[c] set for a column
  * with a cell that is neither a number nor missing. f has room for every record. */
-static int pass_numbers(cursor c, mk_frame *f, int *text, mk_err *err)
+static int pass_numbers(cursor c, mk_frame *f, int *text, char ***raw, mk_err *err)
 {
     field fs[CSV_MAX_FIELDS];
     int nf, rc;
@@ -391,7 +391,13 @@ static int pass_numbers(cursor c, mk_frame *f, int *text, mk_err *err)
             if (!text[k] && (fs[k].quoted == 2 || !mk_csv_number(fs[k].s, fs[k].n, &v))) {
                 v = NAN;
                 text[k] = !mk_csv_is_na(fs[k].s, fs[k].n);
+                /* text from the first row: keep where each cell starts, so that the strings
+                 * need no second pass of the tokenizer (finish_frame) */
+                if (text[k] && row == 0 && (raw[k] = malloc(f->nrows * sizeof(char *))) == NULL)
+                    return mk_err_set(err, MK_EXIT_FAILURE, "out of memory reading '%s'", c.path);
             }
+            if (raw[k] != NULL)
+                raw[k][row] = fs[k].quoted ? fs[k].s - 1 : fs[k].s;
             f->cols[k][row] = v;
         }
         row++;
@@ -419,7 +425,8 @@ static int pass_text(cursor c, mk_frame *f, const int *text, mk_err *err)
 
 /* Records in [p, end) (a buffer with one writable byte past end) into `f` with columns `names`;
  * text[] is this rank's verdict so far. Pass 2 is left to the caller (after agreement). */
-static int parse_numbers(cursor *c, char names[][MK_FRAME_NAME_MAX], mk_frame *f, int *text, mk_err *err)
+static int parse_numbers(cursor *c, char names[][MK_FRAME_NAME_MAX], mk_frame *f, int *text, char ***raw,
+                         mk_err *err)
 {
     uint64_t cap = 1 + count_byte(c->p, (uint64_t)(c->end - c->p), '\n');
     const char *np[MK_FRAME_MAX_COLS];
@@ -427,7 +434,7 @@ static int parse_numbers(cursor *c, char names[][MK_FRAME_NAME_MAX], mk_frame *f
         np[i] = names[i];
     if (mk_frame_init(f, c->ncols, np, cap, err) != 0)
         return -1;
-    return pass_numbers(*c, f, text, err);
+    return pass_numbers(*c, f, text, raw, err);
 }
 
 /* ---- reading ---- */
@@ -478,21 +485,76 @@ static uint64_t bom_length(const char *buf, uint64_t n)
     return n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 }
 
-/* Text verdicts applied: text columns filled, the buffer kept as their storage (or freed). */
-static int finish_frame(cursor c, mk_frame *f, const int *text, char *buf, mk_err *err)
+/* The text of the cell that starts at p (its opening quote, if quoted), unescaped in place and
+ * NUL-terminated; NULL for a missing value. The record was checked by the tokenizer. */
+static const char *cell_at(const cursor *c, char *p)
 {
-    int any = 0;
-    for (int k = 0; k < c.ncols; k++)
+    field f = {p, 0, 0};
+    if (*p == '"') {
+        f.quoted = 1;
+        for (char *q = p + 1;;) {
+            char *qq = memchr(q, '"', (size_t)(c->end - q));
+            if (qq == NULL) /* not reached: the tokenizer found the closing quote */
+                return NULL;
+            if (qq + 1 < c->end && qq[1] == '"') {
+                f.quoted = 2;
+                q = qq + 2;
+                continue;
+            }
+            f.s = p + 1;
+            f.n = (size_t)(qq - (p + 1));
+            break;
+        }
+    } else {
+        char *q = p;
+        while (q < c->end && !c->stop[(unsigned char)*q])
+            q++;
+        f.n = (size_t)(q - p);
+        if ((q == c->end || *q == '\n') && f.n > 0 && p[f.n - 1] == '\r')
+            f.n--;
+    }
+    return mk_csv_is_na(f.s, f.n) ? NULL : unescape_in_place(&f);
+}
+
+static void free_raw(char ***raw, int ncols)
+{
+    for (int k = 0; k < ncols; k++) {
+        free(raw[k]);
+        raw[k] = NULL;
+    }
+}
+
+/* Text verdicts applied: text columns filled, the buffer kept as their storage (or freed).
+ * When every text column was text from this rank's first row, its cells' starts are known
+ * (raw) and become the strings; else a second pass of the tokenizer finds them. */
+static int finish_frame(cursor c, mk_frame *f, const int *text, char *buf, char ***raw, mk_err *err)
+{
+    int any = 0, known = 1;
+    for (int k = 0; k < c.ncols; k++) {
         any |= text[k];
-    if (!any) {
-        free(buf);
-        return 0;
+        known &= !text[k] || raw[k] != NULL || f->nrows == 0;
     }
-    if (mk_frame_adopt(f, buf) != 0) {
+    if (!any || mk_frame_adopt(f, buf) != 0) {
         free(buf);
-        return mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+        free_raw(raw, c.ncols);
+        return any ? mk_err_set(err, MK_EXIT_FAILURE, "out of memory") : 0;
     }
-    return pass_text(c, f, text, err);
+    if (!known || f->nrows == 0) {
+        free_raw(raw, c.ncols);
+        return pass_text(c, f, text, err);
+    }
+    for (int k = 0; k < c.ncols; k++) {
+        if (!text[k])
+            continue;
+        for (uint64_t r = 0; r < f->nrows; r++)
+            raw[k][r] = (char *)cell_at(&c, raw[k][r]);
+        free(f->cols[k]);
+        f->cols[k] = NULL;
+        f->strs[k] = (const char **)raw[k];
+        raw[k] = NULL;
+    }
+    free_raw(raw, c.ncols);
+    return 0;
 }
 
 int mk_frame_read_csv(const char *path, const mk_csv_opts *opts, mk_frame *f, mk_err *err)
@@ -519,10 +581,12 @@ int mk_frame_read_csv(const char *path, const mk_csv_opts *opts, mk_frame *f, mk
     int text[MK_FRAME_MAX_COLS] = {0};
     if (rc == 0)
         rc = read_header(&c, names, err);
+    char **raw[MK_FRAME_MAX_COLS] = {NULL};
     if (rc == 0)
-        rc = parse_numbers(&c, names, f, text, err);
+        rc = parse_numbers(&c, names, f, text, raw, err);
     if (rc == 0)
-        return finish_frame(c, f, text, buf, err) == 0 ? 0 : (mk_frame_free(f), -1);
+        return finish_frame(c, f, text, buf, raw, err) == 0 ? 0 : (mk_frame_free(f), -1);
+    free_raw(raw, MK_FRAME_MAX_COLS);
     free(buf);
     mk_frame_free(f);
     return -1;
@@ -675,14 +739,16 @@ int mk_frame_read_csv_par(MPI_Comm comm, const char *path, const mk_csv_opts *op
         free(s.buf);
         return -1;
     }
-    parse_numbers(&c, names, local, text, err);
+    char **raw[MK_FRAME_MAX_COLS] = {NULL};
+    parse_numbers(&c, names, local, text, raw, err);
     if (mk_err_agree(comm, err) != 0) {
+        free_raw(raw, MK_FRAME_MAX_COLS);
         free(s.buf);
         mk_frame_free(local);
         return -1;
     }
     MPI_Allreduce(text, all_text, c.ncols, MPI_INT, MPI_MAX, comm);
-    finish_frame(c, local, all_text, s.buf, err);
+    finish_frame(c, local, all_text, s.buf, raw, err);
     if (mk_err_agree(comm, err) != 0) {
         mk_frame_free(local);
         return -1;
