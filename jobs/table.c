@@ -3,20 +3,24 @@
  *   usage: mpirun -n 4 table [--rows 100 | --input t.csv|t.h5] [--partitions 7] [--apply 'K=2*A']
  *                            [--groupby B --agg sum:A,mean:C,count] [-o out.csv|out.h5]
  *
- *   rank 0     load: generate (seeded A,B,C,D in 0..99), read CSV, or read HDF5 columns
+ *   load       --input t.csv: every rank preads its byte range; an exclusive scan of quote
+ *              counts tells each rank whether its range starts inside a quoted field, so each
+ *              finds its first record exactly and parses the records starting in its range
+ *              (rank r holds global rows row0..row0+n, in rank order); column types agreed
+ *              otherwise rank 0 generates (seeded A,B,C,D in 0..99) or reads HDF5 columns and
  *   split      numpy.array_split into P partitions; rank r takes partitions
  *              mk_block_range(P, ranks, r), i.e. one run of consecutive rows
  *                 | p0 p1 | p2 p3 | p4 p5 | p6 |          P = 7 on 4 ranks
  *   scatter    MPI_Scatterv, one column at a time
- *   apply      each partition: K = expression over its columns (a compiled, safe
- *              language: + - * / ( ) numbers and column names only)
+ *   apply      each partition (the part of it on this rank): K = expression over its columns
+ *              (a compiled, safe language: + - * / ( ) numbers and column names only)
  *   combine    (a) concat: MPI_Gatherv back to rank 0, in row order
  *              (b) parallel write: every rank writes its rows straight into the
  *                  HDF5 column datasets (collective hyperslabs), no gather
- *   groupby    hash shuffle: row -> rank hash(key) % ranks (MPI_Alltoallv); each group
- *              lives on one rank, which aggregates it; rows arrive in global row order,
- *              so sums equal the serial groupby bit for bit
- *   check      rank 0 also runs the serial version and compares; times of all three reported
+ *   groupby    combiner: each rank aggregates its rows into partial aggregates per key
+ *              (count, sum, mean+M2, min, max); the partials move to rank hash(key) % ranks
+ *              (MPI_Alltoallv, as many records as groups), which merges them; the groups are
+ *              gathered to rank 0 and sorted by key
  */
 #include <errno.h>
 #include <math.h>
@@ -42,7 +46,7 @@
 
 typedef struct {
     int64_t rows, seed, partitions, head;
-    const char *input, *apply, *groupby, *agg, *output;
+    const char *input, *apply, *groupby, *agg, *output, *sep;
     int format, timing, verbose, debug, table;
 } options;
 
@@ -53,16 +57,18 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         {"rows", 'n', MK_OPT_INT, &o->rows, "N", "generated table of N rows (default 100)", 0, INT32_MAX, 0, 0, NULL},
         {"seed", 0, MK_OPT_INT, &o->seed, "S", "random stream of the generated table (default 1)", 0, INT64_MAX, 0,
          0, NULL},
-        {"input", 'i', MK_OPT_STRING, &o->input, "FILE", "read a table: .csv (header + numbers) or .h5 (columns)",
-         0, 0, 0, 0, NULL},
+        {"input", 'i', MK_OPT_STRING, &o->input, "FILE",
+         "read a table: .csv (read in parallel; numbers and text) or .h5 (columns)", 0, 0, 0, 0, NULL},
+        {"sep", 0, MK_OPT_STRING, &o->sep, "C", "CSV separator: , ; or tab (default: detected from the header)", 0,
+         0, 0, 0, NULL},
         {"partitions", 'p', MK_OPT_INT, &o->partitions, "P", "array_split partitions (default: the rank count)", 1,
          1 << 20, 0, 0, NULL},
         {"apply", 'a', MK_OPT_STRING, &o->apply, "NAME=EXPR",
          "add a column (default K=2*A unless --groupby): + - * / ( ), numbers, columns", 0, 0, 0, 0, NULL},
-        {"groupby", 'g', MK_OPT_STRING, &o->groupby, "COL", "group rows by a column (hash shuffle)", 0, 0, 0, 0,
+        {"groupby", 'g', MK_OPT_STRING, &o->groupby, "COL", "group rows by a column (numbers or text)", 0, 0, 0, 0,
          NULL},
-        {"agg", 0, MK_OPT_STRING, &o->agg, "SPEC", "aggregations, e.g. sum:A,mean:C,count (default count)", 0, 0, 0,
-         0, NULL},
+        {"agg", 0, MK_OPT_STRING, &o->agg, "SPEC",
+         "aggregations: sum mean count min max std var, e.g. sum:A,mean:C,count (default count)", 0, 0, 0, 0, NULL},
         {"output", 'o', MK_OPT_STRING, &o->output, "FILE", "write the result: .csv or .h5 (column datasets)", 0, 0,
          0, 0, NULL},
         {"head", 0, MK_OPT_INT, &o->head, "K", "rows of the result to print (default: text 5, csv/json all)", 0,
@@ -77,9 +83,10 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
     const mk_cli cli = {
         .prog = "table",
         .usage = "[options]",
-        .summary = "Split a table into partitions over the ranks (MPI_Scatterv), add a computed column,\n"
-                   "and combine by gathering to rank 0 and by a direct parallel HDF5 write; or groupby-\n"
-                   "aggregate with a hash shuffle. Run it as: mpirun -n 4 table --partitions 7",
+        .summary = "Split a table into partitions over the ranks, add a computed column, and combine by\n"
+                   "gathering to rank 0 and by a direct parallel HDF5 write; or groupby-aggregate with\n"
+                   "partial aggregates shuffled to the key's owner. CSV input is read in parallel.\n"
+                   "Run it as: mpirun -n 4 table --partitions 7",
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
         .min_positional = 0,
@@ -94,6 +101,9 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         o->head = o->format == MK_FMT_TEXT ? 5 : INT64_MAX;
     if (rc == MK_CLI_OK && o->agg != NULL && o->groupby == NULL)
         return mk_err_set(err, MK_EXIT_USAGE, "--agg needs --groupby");
+    if (rc == MK_CLI_OK && o->sep != NULL && strcmp(o->sep, ",") != 0 && strcmp(o->sep, ";") != 0 &&
+        strcmp(o->sep, "\t") != 0 && strcmp(o->sep, "tab") != 0 && strcmp(o->sep, "\\t") != 0)
+        return mk_err_set(err, MK_EXIT_USAGE, "--sep '%s': expected ',', ';' or tab", o->sep);
     if (rc == MK_CLI_OK && o->apply == NULL && o->groupby == NULL)
         o->apply = "K=2*A";
     if (rc == MK_CLI_OK && o->groupby != NULL && o->agg == NULL)
@@ -104,7 +114,13 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
     return rc;
 }
 
-/* Rank 0 loads the whole table (the "split" happens from there). */
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Rank 0 loads the whole table (generated or HDF5); the "split" happens from there. */
 static int load(const options *o, mk_frame *f, mk_err *err)
 {
     if (o->input == NULL) {
@@ -114,9 +130,6 @@ static int load(const options *o, mk_frame *f, mk_err *err)
         mk_frame_fill_random(f, (uint64_t)o->seed, 0);
         return 0;
     }
-    size_t n = strlen(o->input);
-    if (n > 4 && strcmp(o->input + n - 4, ".csv") == 0)
-        return mk_frame_read_csv(o->input, f, err);
     if (!mk_h5_is_h5_path(o->input))
         return mk_err_set(err, MK_EXIT_USAGE, "--input '%s': expected a .csv, .h5 or .hdf5 file", o->input);
     mk_h5 h;
@@ -125,6 +138,131 @@ static int load(const options *o, mk_frame *f, mk_err *err)
     int rc = mk_frame_read_h5(&h, f, err);
     mk_h5_close(&h);
     return rc;
+}
+
+/* The rows of this rank: global rows [*row0, *row0 + local->nrows) of *nrows. */
+typedef struct {
+    mk_frame local;
+    uint64_t row0, nrows;
+    int P;
+    mk_range parts; /* the partitions that have rows here */
+} rows_here;
+
+/* Partitions with a row in [row0, row0 + n): array_split of nrows into P. */
+static mk_range parts_of(uint64_t nrows, int P, uint64_t row0, uint64_t n)
+{
+    mk_range r = {0, 0};
+    for (int p = 0; p < P && n > 0; p++) {
+        mk_range pr = mk_block_range(nrows, P, p);
+        if (pr.count > 0 && pr.start < row0 + n && pr.start + pr.count > row0) {
+            if (r.count == 0)
+                r.start = (uint64_t)p;
+            r.count = (uint64_t)p + 1 - r.start;
+        }
+    }
+    return r;
+}
+
+/* load + split: a CSV file read in parallel, or rank 0's table scattered in partitions. */
+static int read_rows(const mk_job *job, const options *o, mk_timing *tm, rows_here *rh, mk_err *err)
+{
+    int ph_load = mk_timing_phase(tm, "load"), ph_scatter = mk_timing_phase(tm, "scatter");
+    rh->P = o->partitions > 0 ? (int)o->partitions : job->world_size;
+    mk_timing_start(tm, ph_load);
+    if (o->input != NULL && has_suffix(o->input, ".csv")) {
+        mk_csv_opts copts = {o->sep == NULL ? 0 : o->sep[0] == ';' ? ';' : o->sep[0] == ',' ? ',' : '\t'};
+        int rc = mk_frame_read_csv_par(job->comm, o->input, &copts, &rh->local, &rh->row0, &rh->nrows, err);
+        mk_timing_stop(tm, ph_load);
+        rh->parts = parts_of(rh->nrows, rh->P, rh->row0, rh->local.nrows);
+        return rc;
+    }
+    mk_frame full;
+    memset(&full, 0, sizeof full);
+    if (job->world_rank == 0)
+        load(o, &full, err);
+    mk_timing_stop(tm, ph_load);
+    if (mk_err_agree(job->comm, err) != 0)
+        return -1;
+    rh->nrows = full.nrows;
+    MPI_Bcast(&rh->nrows, 1, MPI_UINT64_T, 0, job->comm);
+    /* split: P partitions (array_split), consecutive partitions per rank */
+    int *counts = calloc((size_t)job->world_size, sizeof *counts);
+    int *displs = calloc((size_t)job->world_size, sizeof *displs);
+    if (counts == NULL || displs == NULL || rh->nrows > INT32_MAX)
+        mk_err_set(err, MK_EXIT_FAILURE, "out of memory (or over 2^31 rows) splitting the table");
+    for (int r = 0; err->code == 0 && r < job->world_size; r++) {
+        mk_range parts = mk_block_range((uint64_t)rh->P, job->world_size, r);
+        uint64_t first = parts.count ? mk_block_range(rh->nrows, rh->P, (int)parts.start).start : 0;
+        mk_range last = parts.count ? mk_block_range(rh->nrows, rh->P, (int)(parts.start + parts.count - 1))
+                                    : (mk_range){0, 0};
+        counts[r] = (int)(parts.count ? last.start + last.count - first : 0);
+        displs[r] = (int)first;
+    }
+    mk_timing_start(tm, ph_scatter);
+    int rc = mk_err_agree(job->comm, err) != 0 ? -1
+             : mk_frame_scatter(job->comm, 0, &full, counts, displs, &rh->local, err);
+    mk_timing_stop(tm, ph_scatter);
+    if (rc == 0) {
+        rh->row0 = (uint64_t)displs[job->world_rank];
+        rh->parts = mk_block_range((uint64_t)rh->P, job->world_size, job->world_rank);
+    }
+    mk_frame_free(&full);
+    free(counts);
+    free(displs);
+    return rc;
+}
+
+/* What to compute, compiled against the columns (the same verdict on every rank). */
+typedef struct {
+    mk_expr *expr;
+    char newcol[MK_FRAME_NAME_MAX];
+    mk_agg aggs[MK_FRAME_MAX_COLS - 1];
+    int naggs, keycol;
+} plan;
+
+static int compile_plan(const options *o, const mk_frame *local, plan *pl, mk_err *err)
+{
+    const char *etext = NULL;
+    if (o->apply != NULL && mk_assign_split(o->apply, pl->newcol, sizeof pl->newcol, &etext, err) == 0 &&
+        mk_expr_compile(etext, local, &pl->expr, err) != 0) {
+        /* the expression parser does not know which option its text came from; its messages
+         * quote at most 60 bytes of the expression, so the reason always fits */
+        char why[MK_ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err->msg);
+        mk_err_set(err, err->code, "--apply: %.*s", MK_ERR_MSG_MAX - 20, why);
+    }
+    if (err->code != 0 || o->groupby == NULL)
+        return err->code ? -1 : 0;
+    /* the key and the aggregations may use the new column (numeric) */
+    mk_frame names_only = *local;
+    names_only.arena = NULL;
+    if (pl->expr != NULL && mk_frame_find(&names_only, pl->newcol) < 0 && names_only.ncols < MK_FRAME_MAX_COLS) {
+        strcpy(names_only.names[names_only.ncols], pl->newcol);
+        names_only.strs[names_only.ncols++] = NULL;
+    }
+    pl->keycol = mk_frame_find(&names_only, o->groupby);
+    if (pl->keycol < 0)
+        return mk_err_set(err, MK_EXIT_USAGE, "--groupby: unknown column '%s'", o->groupby);
+    return mk_agg_parse(o->agg, &names_only, pl->aggs, MK_FRAME_MAX_COLS - 1, &pl->naggs, err);
+}
+
+/* apply: the new column, partition by partition (the part of each partition on this rank). */
+static int apply_parts(const plan *pl, rows_here *rh, mk_err *err)
+{
+    int k = mk_frame_add_column(&rh->local, pl->newcol, err);
+    for (uint64_t p = rh->parts.start; k >= 0 && p < rh->parts.start + rh->parts.count; p++) {
+        mk_range pr = mk_block_range(rh->nrows, rh->P, (int)p);
+        uint64_t lo = pr.start > rh->row0 ? pr.start - rh->row0 : 0;
+        uint64_t hi = pr.start + pr.count - rh->row0 < rh->local.nrows ? pr.start + pr.count - rh->row0
+                                                                          : rh->local.nrows;
+        mk_frame view = rh->local;
+        for (int c = 0; c < view.ncols; c++)
+            if (!mk_frame_is_text(&view, c))
+                view.cols[c] = rh->local.cols[c] + lo;
+        if (mk_expr_eval(pl->expr, &view, hi - lo, rh->local.cols[k] + lo) != 0)
+            return mk_err_set(err, MK_EXIT_FAILURE, "out of memory evaluating the expression");
+    }
+    return k < 0 ? -1 : 0;
 }
 
 static int write_csv_file(const char *path, const mk_frame *f, mk_err *err)
@@ -139,21 +277,76 @@ static int write_csv_file(const char *path, const mk_frame *f, mk_err *err)
     return mk_outfile_commit(&of, path, err);
 }
 
-/* Whether two frames hold the same names and values bit for bit. */
-static int same_frame(const mk_frame *a, const mk_frame *b)
+/* HDF5 output holds numeric columns only. Same verdict on every rank (same columns). */
+static int h5_numeric_only(const mk_frame *f, const char *path, mk_err *err)
 {
-    if (a->ncols != b->ncols || a->nrows != b->nrows)
-        return 0;
-    for (int c = 0; c < a->ncols; c++) {
-        if (strcmp(a->names[c], b->names[c]) != 0)
-            return 0;
-        for (uint64_t r = 0; r < a->nrows; r++)
-            /* NOLINTNEXTLINE(bugprone-suspicious-memory-comparison,cert-exp42-c,cert-flp37-c): bits on purpose */
-            if (memcmp(&a->cols[c][r], &b->cols[c][r], sizeof(double)) != 0 &&
-                !(isnan(a->cols[c][r]) && isnan(b->cols[c][r])))
-                return 0;
+    for (int c = 0; c < f->ncols; c++)
+        if (mk_frame_is_text(f, c))
+            return mk_err_set(err, MK_EXIT_USAGE, "--output '%s': column '%s' is text; HDF5 output holds numbers "
+                              "only (write a .csv)", path, f->names[c]);
+    return 0;
+}
+
+/* combine (b): every rank writes its rows [row0, row0 + rows) of total into the HDF5 columns. */
+static int write_h5(const mk_job *job, const char *path, const mk_frame *f, uint64_t row0, uint64_t total,
+                    int argc, char **argv, mk_err *err)
+{
+    mk_h5 h;
+    if (mk_h5_create(&h, job->comm, path, err) != 0)
+        return -1;
+    if (mk_h5_provenance(&h, "table", argc, argv, err) != 0 || mk_frame_write_h5(&h, f, row0, total, 0, err) != 0 ||
+        mk_err_agree(job->comm, err) != 0) {
+        mk_err_agree(job->comm, err);
+        mk_h5_abandon(&h);
+        return -1;
     }
-    return 1;
+    char first[MK_FRAME_NAME_MAX + 1];
+    snprintf(first, sizeof first, "/%s", f->names[0]);
+    return mk_h5_commit(&h, first, err);
+}
+
+/* groupby: partial aggregates shuffled to their key's owner, the (few) groups to rank 0, sorted. */
+static int groupby(const mk_job *job, const plan *pl, const mk_frame *local, mk_frame *groups, mk_err *err)
+{
+    mk_frame mine;
+    if (mk_groupby_shuffle(job->comm, local, pl->keycol, pl->aggs, pl->naggs, &mine, err) != 0)
+        return -1;
+    int rc = mk_frame_gather(job->comm, 0, &mine, groups, err);
+    if (rc == 0 && job->world_rank == 0)
+        mk_frame_sort(groups, 0, err);
+    mk_frame_free(&mine);
+    return rc != 0 ? -1 : mk_err_agree(job->comm, err);
+}
+
+/* The columns of a groupby result, without rows. */
+static int no_groups(const mk_frame *local, const plan *pl, mk_frame *empty, mk_err *err)
+{
+    memset(empty, 0, sizeof *empty);
+    const char *key = local->names[pl->keycol];
+    if ((mk_frame_is_text(local, pl->keycol) ? mk_frame_add_text_column(empty, key, err)
+                                              : mk_frame_add_column(empty, key, err)) < 0)
+        return -1;
+    for (int a = 0; a < pl->naggs; a++)
+        if (mk_frame_add_column(empty, pl->aggs[a].name, err) < 0)
+            return -1;
+    return 0;
+}
+
+/* To HDF5, rank 0 writes the (few) groups; the others take part with none. */
+static int write_groups_h5(const mk_job *job, const options *o, const plan *pl, const mk_frame *local,
+                           const mk_frame *groups, int argc, char **argv, mk_err *err)
+{
+    uint64_t ng = groups->nrows;
+    MPI_Bcast(&ng, 1, MPI_UINT64_T, 0, job->comm);
+    mk_frame empty; /* the groups' columns, no rows, on the other ranks */
+    memset(&empty, 0, sizeof empty);
+    if (job->world_rank != 0)
+        no_groups(local, pl, &empty, err);
+    const mk_frame *mine = job->world_rank == 0 ? groups : &empty;
+    int rc = mk_err_agree(job->comm, err) != 0 || h5_numeric_only(mine, o->output, err) != 0 ||
+             write_h5(job, o->output, mine, 0, ng, argc, argv, err) != 0;
+    mk_frame_free(&empty);
+    return rc ? -1 : 0;
 }
 
 /* The first k rows of the result, in text rounded for people (CSV and JSON are exact). */
@@ -163,15 +356,26 @@ static mk_table *head_table(const mk_frame *f, int64_t k, const char *title)
     for (int c = 0; c < f->ncols; c++)
         cols[c] = f->names[c];
     mk_table *t = mk_table_new("result", title, f->ncols, cols);
+    char num[40];
     for (uint64_t r = 0; t != NULL && r < f->nrows && (int64_t)r < k; r++)
-        for (int c = 0; c < f->ncols; c++)
-            mk_table_f64(t, "%.10g", f->cols[c][r] == 0 ? 0.0 : f->cols[c][r]);
+        for (int c = 0; c < f->ncols; c++) {
+            if (mk_frame_is_text(f, c)) {
+                mk_table_str(t, f->strs[c][r] ? f->strs[c][r] : "NaN");
+                continue;
+            }
+            mk_format_double(num, sizeof num, f->cols[c][r]);
+            mk_table_str(t, num[0] ? num : "NaN");
+        }
     return t;
 }
 
-static void report(FILE *out, const options *o, const mk_frame *result, const mk_timing_stats *ts,
-                   const char *title)
+static void report(FILE *out, const options *o, const mk_frame *result, const rows_here *rh, int ranks,
+                   const mk_timing_stats *ts)
 {
+    char title[256];
+    snprintf(title, sizeof title, "%s: %llu rows x %d columns (%d partitions on %d ranks; first %lld shown)",
+             o->groupby ? "groupby" : "result", (unsigned long long)result->nrows, result->ncols, rh->P, ranks,
+             (long long)(o->head < (int64_t)result->nrows ? o->head : (int64_t)result->nrows));
     mk_table *tables[2];
     int nt = 0;
     /* --head 0 leaves the text without rows; CSV and JSON keep the (empty) table's columns. */
@@ -182,6 +386,19 @@ static void report(FILE *out, const options *o, const mk_frame *result, const mk
     (void)mk_report_print(out, tables, nt, (mk_format)o->format, TABLE_TABLES, o->table);
     for (int i = 0; i < nt; i++)
         mk_table_free(tables[i]);
+}
+
+static void print_verbose(const mk_job *job, const rows_here *rh, int format)
+{
+    char line[256];
+    snprintf(line, sizeof line, "rank %d: partitions %llu..%llu, rows %llu..%llu (%llu rows)\n", job->world_rank,
+             (unsigned long long)rh->parts.start, (unsigned long long)(rh->parts.start + rh->parts.count),
+             (unsigned long long)rh->row0, (unsigned long long)(rh->row0 + rh->local.nrows),
+             (unsigned long long)rh->local.nrows);
+    if (rh->parts.count == 0)
+        snprintf(line, sizeof line, "rank %d: no partitions\n", job->world_rank);
+    /* Diagnostics: on stdout only where they cannot break a CSV or JSON document. */
+    mk_print_ordered(job->comm, format == MK_FMT_TEXT ? stdout : stderr, line);
 }
 
 int main(int argc, char **argv)
@@ -197,237 +414,71 @@ int main(int argc, char **argv)
         rc = MK_CLI_ERROR;
     mk_job_parsed(&job, rc, &err);
     mk_h5_quiet(o.debug);
-    int root = job.world_rank == 0;
     int h5_out = o.output != NULL && mk_h5_is_h5_path(o.output);
-    if (o.output != NULL && !h5_out && (strlen(o.output) < 4 || strcmp(o.output + strlen(o.output) - 4, ".csv") != 0)) {
+    if (o.output != NULL && !h5_out && !has_suffix(o.output, ".csv"))
         mk_err_set(&err, MK_EXIT_USAGE, "--output '%s': expected a .csv, .h5 or .hdf5 file", o.output);
+    if (err.code != 0)
         mk_job_exit_error(&job, &err);
-    }
 
     mk_timing tm;
     mk_timing_init(&tm);
-    int ph_load = mk_timing_phase(&tm, "load (rank 0)"), ph_scatter = mk_timing_phase(&tm, "scatter");
-    int ph_apply = mk_timing_phase(&tm, "apply");
-    int ph_gather = mk_timing_phase(&tm, "combine: gather to rank 0");
-    int ph_h5 = mk_timing_phase(&tm, "combine: parallel HDF5 write");
-    int ph_shuffle = mk_timing_phase(&tm, "groupby: shuffle+aggregate");
-    int ph_serial = mk_timing_phase(&tm, "serial on rank 0 (check)");
-
-    /* load on rank 0 */
-    mk_frame full, local, all, serial, groups;
-    memset(&full, 0, sizeof full);
+    rows_here rh;
+    memset(&rh, 0, sizeof rh);
+    plan pl;
+    memset(&pl, 0, sizeof pl);
+    mk_frame all, groups, *result = o.groupby ? &groups : &all;
     memset(&all, 0, sizeof all);
-    memset(&serial, 0, sizeof serial);
     memset(&groups, 0, sizeof groups);
-    mk_timing_start(&tm, ph_load);
-    if (root)
-        load(&o, &full, &err);
-    mk_timing_stop(&tm, ph_load);
-    if (mk_err_agree(job.comm, &err) != 0)
-        mk_job_exit_error(&job, &err);
-    uint64_t nrows = full.nrows;
-    MPI_Bcast(&nrows, 1, MPI_UINT64_T, 0, job.comm);
-
-    /* split: P partitions (array_split), consecutive partitions per rank */
-    int P = o.partitions > 0 ? (int)o.partitions : job.world_size;
-    int *counts = calloc((size_t)job.world_size, sizeof *counts), *displs = calloc((size_t)job.world_size, sizeof *displs);
-    for (int r = 0; r < job.world_size; r++) {
-        mk_range parts = mk_block_range((uint64_t)P, job.world_size, r);
-        uint64_t first = parts.count ? mk_block_range(nrows, P, (int)parts.start).start : 0;
-        uint64_t end = first;
-        for (uint64_t p = parts.start; p < parts.start + parts.count; p++) {
-            mk_range pr = mk_block_range(nrows, P, (int)p);
-            end = pr.start + pr.count;
-        }
-        counts[r] = (int)(end - first);
-        displs[r] = (int)first;
-    }
-    mk_timing_start(&tm, ph_scatter);
-    if (mk_frame_scatter(job.comm, 0, &full, counts, displs, &local, &err) != 0)
-        mk_job_exit_error(&job, &err);
-    mk_timing_stop(&tm, ph_scatter);
-    uint64_t row0 = (uint64_t)displs[job.world_rank];
-    mk_range myparts = mk_block_range((uint64_t)P, job.world_size, job.world_rank);
-
-    /* compile the expression and the aggregations (same verdict on every rank) */
-    mk_expr *expr = NULL;
-    char newcol[MK_FRAME_NAME_MAX] = "";
-    const char *etext = NULL;
-    if (o.apply != NULL && mk_assign_split(o.apply, newcol, sizeof newcol, &etext, &err) == 0 &&
-        mk_expr_compile(etext, &local, &expr, &err) != 0) {
-        /* the expression parser does not know which option its text came from */
-        char why[MK_ERR_MSG_MAX];
-        snprintf(why, sizeof why, "%s", err.msg);
-        mk_err_set(&err, err.code, "--apply: %s", why);
-    }
-    mk_agg aggs[MK_FRAME_MAX_COLS - 1];
-    int naggs = 0, keycol = -1;
-    if (err.code == 0 && o.groupby != NULL) {
-        /* the key and the aggregations may use the new column */
-        mk_frame names_only;
-        memset(&names_only, 0, sizeof names_only);
-        names_only.ncols = local.ncols;
-        memcpy(names_only.names, local.names, sizeof local.names);
-        if (expr != NULL && mk_frame_find(&names_only, newcol) < 0 && names_only.ncols < MK_FRAME_MAX_COLS)
-            strcpy(names_only.names[names_only.ncols++], newcol);
-        keycol = mk_frame_find(&names_only, o.groupby);
-        if (keycol < 0)
-            mk_err_set(&err, MK_EXIT_USAGE, "--groupby: unknown column '%s'", o.groupby);
-        else
-            mk_agg_parse(o.agg, &names_only, aggs, MK_FRAME_MAX_COLS - 1, &naggs, &err);
-    }
-    if (mk_err_agree(job.comm, &err) != 0)
+    int ph_apply = mk_timing_phase(&tm, "apply"), ph_gather = mk_timing_phase(&tm, "combine: gather to rank 0");
+    int ph_h5 = mk_timing_phase(&tm, "combine: parallel HDF5 write");
+    int ph_group = mk_timing_phase(&tm, "groupby: combine+shuffle+merge");
+    if (read_rows(&job, &o, &tm, &rh, &err) != 0 || compile_plan(&o, &rh.local, &pl, &err) != 0 ||
+        mk_err_agree(job.comm, &err) != 0)
         goto fail;
 
-    /* apply: partition by partition */
-    mk_timing_start(&tm, ph_apply);
-    if (expr != NULL) {
-        int k = mk_frame_add_column(&local, newcol, &err);
-        for (uint64_t p = myparts.start; k >= 0 && p < myparts.start + myparts.count; p++) {
-            mk_range pr = mk_block_range(nrows, P, (int)p);
-            mk_frame view = local;
-            for (int c = 0; c < local.ncols; c++)
-                view.cols[c] = local.cols[c] + (pr.start - row0);
-            if (mk_expr_eval(expr, &view, pr.count, local.cols[k] + (pr.start - row0)) != 0)
-                mk_err_set(&err, MK_EXIT_FAILURE, "out of memory evaluating '%s'", o.apply);
-        }
-    }
+    mk_timing_start(&tm, ph_apply); /* apply */
+    if (pl.expr != NULL)
+        apply_parts(&pl, &rh, &err);
     mk_timing_stop(&tm, ph_apply);
     if (mk_err_agree(job.comm, &err) != 0)
         goto fail;
-    if (o.verbose) {
-        char line[256];
-        snprintf(line, sizeof line, "rank %d: partitions %llu..%llu, rows %llu..%llu (%d rows)\n", job.world_rank,
-                 (unsigned long long)myparts.start, (unsigned long long)myparts.start + myparts.count,
-                 (unsigned long long)row0, (unsigned long long)row0 + local.nrows, counts[job.world_rank]);
-        if (myparts.count == 0)
-            snprintf(line, sizeof line, "rank %d: no partitions\n", job.world_rank);
-        /* Diagnostics: on stdout only where they cannot break a CSV or JSON document. */
-        mk_print_ordered(job.comm, o.format == MK_FMT_TEXT ? stdout : stderr, line);
-    }
+    if (o.verbose)
+        print_verbose(&job, &rh, o.format);
 
-    /* serial reference on rank 0: the same work on the whole table */
-    mk_timing_start(&tm, ph_serial);
-    if (root) {
-        if (expr != NULL) {
-            int k = mk_frame_add_column(&full, newcol, &err);
-            if (k >= 0 && mk_expr_eval(expr, &full, full.nrows, full.cols[k]) != 0)
-                mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
-        }
-        if (err.code == 0 && o.groupby != NULL)
-            mk_groupby_local(&full, keycol, aggs, naggs, &serial, &err);
-    }
-    mk_timing_stop(&tm, ph_serial);
-    if (mk_err_agree(job.comm, &err) != 0)
-        goto fail;
-
-    int checked = 1;
-    mk_frame *result = NULL;
-    if (o.groupby == NULL) {
-        /* combine (a): concat on rank 0 */
+    if (o.groupby == NULL) { /* combine (a) concat on rank 0, (b) every rank writes its rows */
         mk_timing_start(&tm, ph_gather);
-        if (mk_frame_gather(job.comm, 0, &local, &all, &err) != 0)
+        if (mk_frame_gather(job.comm, 0, &rh.local, &all, &err) != 0)
             goto fail;
         mk_timing_stop(&tm, ph_gather);
-        if (root)
-            checked = same_frame(&all, &full);
-        result = &all;
-        /* combine (b): every rank writes its rows into the HDF5 columns */
-        if (h5_out) {
-            mk_timing_start(&tm, ph_h5);
-            mk_h5 h;
-            if (mk_h5_create(&h, job.comm, o.output, &err) != 0)
-                goto fail;
-            if (mk_h5_provenance(&h, "table", argc, argv, &err) != 0 ||
-                mk_frame_write_h5(&h, &local, row0, nrows, 0, &err) != 0 || mk_err_agree(job.comm, &err) != 0) {
-                mk_err_agree(job.comm, &err);
-                mk_h5_abandon(&h);
-                goto fail;
-            }
-            char first[MK_FRAME_NAME_MAX + 1];
-            snprintf(first, sizeof first, "/%s", local.names[0]);
-            if (mk_h5_commit(&h, first, &err) != 0)
-                goto fail;
-            mk_timing_stop(&tm, ph_h5);
-        }
+        mk_timing_start(&tm, ph_h5);
+        if (h5_out && (h5_numeric_only(&rh.local, o.output, &err) != 0 ||
+                       write_h5(&job, o.output, &rh.local, rh.row0, rh.nrows, argc, argv, &err) != 0))
+            goto fail;
+        mk_timing_stop(&tm, ph_h5);
     } else {
-        /* groupby: hash shuffle, aggregate, gather the (few) groups to rank 0 */
-        mk_timing_start(&tm, ph_shuffle);
-        mk_frame mine;
-        if (mk_groupby_shuffle(job.comm, &local, keycol, aggs, naggs, &mine, &err) != 0)
+        mk_timing_start(&tm, ph_group);
+        if (groupby(&job, &pl, &rh.local, &groups, &err) != 0)
             goto fail;
-        mk_timing_stop(&tm, ph_shuffle);
-        mk_timing_start(&tm, ph_gather);
-        rc = mk_frame_gather(job.comm, 0, &mine, &groups, &err);
-        mk_frame_free(&mine);
-        if (rc != 0)
+        mk_timing_stop(&tm, ph_group);
+        if (h5_out && write_groups_h5(&job, &o, &pl, &rh.local, &groups, argc, argv, &err) != 0)
             goto fail;
-        if (root)
-            mk_frame_sort(&groups, 0, &err);
-        mk_timing_stop(&tm, ph_gather);
-        if (root)
-            checked = same_frame(&groups, &serial);
-        result = &groups;
-        if (h5_out) {
-            /* a handful of rows: rank 0 writes them all, the others take part with none */
-            mk_timing_start(&tm, ph_h5);
-            mk_h5 h;
-            mk_frame empty;
-            if (!root) {
-                const char *np[MK_FRAME_MAX_COLS];
-                np[0] = o.groupby;
-                for (int a = 0; a < naggs; a++)
-                    np[a + 1] = aggs[a].name;
-                mk_frame_init(&empty, naggs + 1, np, 0, &err);
-            }
-            uint64_t ng = root ? groups.nrows : 0;
-            MPI_Bcast(&ng, 1, MPI_UINT64_T, 0, job.comm);
-            if (mk_err_agree(job.comm, &err) != 0 || mk_h5_create(&h, job.comm, o.output, &err) != 0)
-                goto fail;
-            if (mk_h5_provenance(&h, "table", argc, argv, &err) != 0 ||
-                mk_frame_write_h5(&h, root ? &groups : &empty, 0, ng, 0, &err) != 0 ||
-                mk_err_agree(job.comm, &err) != 0) {
-                mk_err_agree(job.comm, &err);
-                mk_h5_abandon(&h);
-                goto fail;
-            }
-            if (!root)
-                mk_frame_free(&empty);
-            char first[MK_FRAME_NAME_MAX + 1];
-            snprintf(first, sizeof first, "/%s", o.groupby);
-            if (mk_h5_commit(&h, first, &err) != 0)
-                goto fail;
-            mk_timing_stop(&tm, ph_h5);
-        }
     }
-    MPI_Bcast(&checked, 1, MPI_INT, 0, job.comm);
-    if (!checked)
-        mk_err_set(&err, MK_EXIT_FAILURE, "internal check failed: the parallel result differs from the serial one");
-    if (err.code == 0 && root && o.output != NULL && !h5_out)
+    if (job.world_rank == 0 && o.output != NULL && !h5_out)
         write_csv_file(o.output, result, &err);
     if (mk_err_agree(job.comm, &err) != 0)
         goto fail;
 
     mk_timing_stats ts;
     mk_timing_reduce(&tm, job.comm, &ts);
-    if (out != NULL) {
-        char title[256];
-        snprintf(title, sizeof title, "%s: %llu rows x %d columns (%d partitions on %d ranks; first %lld shown)",
-                 o.groupby ? "groupby" : "result", (unsigned long long)result->nrows, result->ncols, P,
-                 job.world_size, (long long)(o.head < (int64_t)result->nrows ? o.head : (int64_t)result->nrows));
-        report(out, &o, result, &ts, title);
-    }
+    if (out != NULL)
+        report(out, &o, result, &rh, job.world_size, &ts);
     mk_frame_free(&all);
     mk_frame_free(&groups);
-    mk_frame_free(&serial);
-    mk_frame_free(&full);
-    mk_frame_free(&local);
-    mk_expr_free(expr);
-    free(counts);
-    free(displs);
+    mk_frame_free(&rh.local);
+    mk_expr_free(pl.expr);
     mk_job_end(&job);
 
 fail:
-    mk_expr_free(expr);
+    mk_expr_free(pl.expr);
     mk_job_exit_error(&job, &err);
 }

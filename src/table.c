@@ -1,5 +1,6 @@
-/* table.c - column tables of doubles: CSV, a safe expression language, scatter/gather,
- * and groupby-aggregate locally and with a hash shuffle. */
+/* table.c - column tables of numbers and text: the frame and its string arena, a safe
+ * expression language, aggregation specs, sort, scatter/gather, HDF5 columns. (CSV is in
+ * frame_csv.c, groupby in groupby.c.) */
 #include "mpikit/table.h"
 
 #include <ctype.h>
@@ -21,6 +22,13 @@ int mk_frame_valid_name(const char *name)
     return 1;
 }
 
+/* One block of the string arena: a malloc'ed region, filled from the front. */
+typedef struct arena_block {
+    struct arena_block *next;
+    char *mem;
+    size_t used, cap;
+} arena_block;
+
 int mk_frame_init(mk_frame *f, int ncols, const char *const *names, uint64_t nrows, mk_err *err)
 {
     memset(f, 0, sizeof *f);
@@ -38,8 +46,18 @@ int mk_frame_init(mk_frame *f, int ncols, const char *const *names, uint64_t nro
 
 void mk_frame_free(mk_frame *f)
 {
-    for (int i = 0; i < f->ncols; i++)
+    for (int i = 0; i < f->ncols; i++) {
         free(f->cols[i]);
+        free((void *)f->strs[i]);
+        f->cols[i] = NULL;
+        f->strs[i] = NULL;
+    }
+    for (arena_block *b = f->arena, *next; b != NULL; b = next) {
+        next = b->next;
+        free(b->mem);
+        free(b);
+    }
+    f->arena = NULL;
     f->ncols = 0;
     f->nrows = 0;
 }
@@ -52,23 +70,80 @@ int mk_frame_find(const mk_frame *f, const char *name)
     return -1;
 }
 
+enum { ARENA_BLOCK = 1 << 20 };
+
+static int push_block(mk_frame *f, char *mem, size_t used, size_t cap)
+{
+    arena_block *b = malloc(sizeof *b);
+    if (b == NULL)
+        return -1;
+    *b = (arena_block){f->arena, mem, used, cap};
+    f->arena = b;
+    return 0;
+}
+
+int mk_frame_adopt(mk_frame *f, void *block)
+{
+    return push_block(f, block, 0, 0);
+}
+
+char *mk_frame_strndup(mk_frame *f, const char *s, size_t n)
+{
+    arena_block *b = f->arena;
+    if (b == NULL || b->cap - b->used < n + 1) {
+        size_t cap = n + 1 > ARENA_BLOCK ? n + 1 : ARENA_BLOCK;
+        char *mem = malloc(cap);
+        if (mem == NULL || push_block(f, mem, 0, cap) != 0) {
+            free(mem);
+            return NULL;
+        }
+        b = f->arena;
+    }
+    char *d = b->mem + b->used;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    b->used += n + 1;
+    return d;
+}
+
+int mk_frame_is_text(const mk_frame *f, int c)
+{
+    return f->strs[c] != NULL;
+}
+
+/* A new or replaced column of nrows values: numeric (zeros) or text (missing). */
+static int add_column(mk_frame *f, const char *name, int text, mk_err *err)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len >= MK_FRAME_NAME_MAX)
+        return mk_err_set(err, MK_EXIT_USAGE, "'%.80s' is not a valid column name (1 to %d bytes)", name,
+                          MK_FRAME_NAME_MAX - 1);
+    int i = mk_frame_find(f, name);
+    if (i < 0 && f->ncols == MK_FRAME_MAX_COLS)
+        return mk_err_set(err, MK_EXIT_FAILURE, "too many columns (at most %d)", MK_FRAME_MAX_COLS);
+    void *c = text ? calloc(f->nrows ? f->nrows : 1, sizeof(char *)) : calloc(f->nrows ? f->nrows : 1, sizeof(double));
+    if (c == NULL)
+        return mk_err_set(err, MK_EXIT_FAILURE, "out of memory for column '%s'", name);
+    if (i < 0) {
+        i = f->ncols++;
+        strcpy(f->names[i], name);
+    } else {
+        free(f->cols[i]);
+        free((void *)f->strs[i]);
+    }
+    f->cols[i] = text ? NULL : c;
+    f->strs[i] = text ? c : NULL;
+    return i;
+}
+
 int mk_frame_add_column(mk_frame *f, const char *name, mk_err *err)
 {
-    if (!mk_frame_valid_name(name))
-        return mk_err_set(err, MK_EXIT_USAGE, "'%s' is not a valid column name", name);
-    int i = mk_frame_find(f, name);
-    if (i < 0) {
-        if (f->ncols == MK_FRAME_MAX_COLS)
-            return mk_err_set(err, MK_EXIT_FAILURE, "too many columns (at most %d)", MK_FRAME_MAX_COLS);
-        i = f->ncols;
-        double *c = calloc(f->nrows ? f->nrows : 1, sizeof *c);
-        if (c == NULL)
-            return mk_err_set(err, MK_EXIT_FAILURE, "out of memory for column '%s'", name);
-        f->cols[i] = c;
-        strcpy(f->names[i], name);
-        f->ncols++;
-    }
-    return i;
+    return add_column(f, name, 0, err);
+}
+
+int mk_frame_add_text_column(mk_frame *f, const char *name, mk_err *err)
+{
+    return add_column(f, name, 1, err);
 }
 
 void mk_frame_fill_random(mk_frame *f, uint64_t seed, uint64_t row0)
@@ -76,200 +151,6 @@ void mk_frame_fill_random(mk_frame *f, uint64_t seed, uint64_t row0)
     for (uint64_t r = 0; r < f->nrows; r++)
         for (int c = 0; c < f->ncols && c < 4; c++)
             f->cols[c][r] = (double)mk_rng_below(seed, (row0 + r) * 4 + (uint64_t)c, 100);
-}
-
-/* ---- CSV ---- */
-
-static char *slurp(const char *path, size_t *len, mk_err *err)
-{
-    /* Check the type first: fopen of a FIFO blocks, and a device like /dev/zero never ends. */
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        mk_err_set(err, MK_EXIT_FAILURE, "'%s' is a directory, not a file", path);
-        return NULL;
-    }
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        mk_err_set(err, MK_EXIT_FAILURE, "'%s' is not a regular file (a pipe or device)", path);
-        return NULL;
-    }
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        mk_err_set(err, MK_EXIT_FAILURE, "cannot open '%s': %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    for (;;) {
-        if (buf == NULL)
-            break;
-        size_t got = fread(buf + n, 1, cap - n, fp);
-        /* A NUL is never in a text CSV: stop at once (a huge binary or sparse file ends here). */
-        const char *nul = memchr(buf + n, '\0', got);
-        if (nul != NULL) {
-            mk_err_set(err, MK_EXIT_FAILURE, "'%s' has a NUL byte at offset %llu: not a text CSV file", path,
-                       (unsigned long long)(nul - buf));
-            free(buf);
-            fclose(fp);
-            return NULL;
-        }
-        n += got;
-        if (n < cap)
-            break;
-        cap *= 2;
-        char *nb = realloc(buf, cap + 1);
-        if (nb == NULL) {
-            free(buf);
-            buf = NULL;
-        }
-        buf = nb;
-    }
-    int bad = ferror(fp);
-    int saved = errno;
-    fclose(fp);
-    if (buf == NULL) {
-        mk_err_set(err, MK_EXIT_FAILURE, "out of memory reading '%s'", path);
-        return NULL;
-    }
-    if (bad) {
-        free(buf);
-        mk_err_set(err, MK_EXIT_FAILURE, "cannot read '%s': %s", path, strerror(saved));
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
-/* Next field of a line: [*p, end of field); returns the field's end and trims spaces. */
-static void trim(char **s, char **e)
-{
-    while (*s < *e && (**s == ' ' || **s == '\t'))
-        (*s)++;
-    while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
-        (*e)--;
-}
-
-int mk_frame_read_csv(const char *path, mk_frame *f, mk_err *err)
-{
-    memset(f, 0, sizeof *f);
-    size_t len;
-    char *buf = slurp(path, &len, err);
-    if (buf == NULL)
-        return -1;
-    /* Count data lines for one allocation per column. */
-    uint64_t lines = 0;
-    for (size_t i = 0; i < len; i++)
-        lines += buf[i] == '\n';
-    if (len > 0 && buf[len - 1] != '\n')
-        lines++;
-    char *p = buf, *end = buf + len;
-    char *eol = memchr(p, '\n', (size_t)(end - p));
-    if (eol == NULL)
-        eol = end;
-    if (p == eol || (eol - p == 1 && *p == '\r')) {
-        free(buf);
-        return mk_err_set(err, MK_EXIT_FAILURE, "%s:1: empty header (expected column names)", path);
-    }
-    /* header */
-    char *names[MK_FRAME_MAX_COLS];
-    int ncols = 0;
-    for (char *s = p;;) {
-        char *e = memchr(s, ',', (size_t)(eol - s));
-        char *fe = e ? e : eol;
-        char *ts = s, *te = fe;
-        trim(&ts, &te);
-        if (ncols == MK_FRAME_MAX_COLS) {
-            free(buf);
-            return mk_err_set(err, MK_EXIT_FAILURE, "%s:1: more than %d columns", path, MK_FRAME_MAX_COLS);
-        }
-        /* A NUL byte would cut the name short and pass the check on its prefix. */
-        int has_nul = memchr(ts, '\0', (size_t)(te - ts)) != NULL;
-        *te = '\0';
-        names[ncols++] = ts;
-        if (has_nul || !mk_frame_valid_name(ts) || (ncols > 1 && mk_frame_find(f, ts) >= 0)) {
-            mk_err_set(err, MK_EXIT_FAILURE, "%s:1: bad column name '%s' (letters, digits, _; unique)", path, ts);
-            free(buf);
-            return -1;
-        }
-        for (int i = 0; i + 1 < ncols; i++)
-            if (strcmp(names[i], ts) == 0) {
-                mk_err_set(err, MK_EXIT_FAILURE, "%s:1: duplicate column name '%s'", path, ts);
-                free(buf);
-                return -1;
-            }
-        if (e == NULL)
-            break;
-        s = e + 1;
-    }
-    if (mk_frame_init(f, ncols, (const char *const *)names, lines, err) != 0) {
-        free(buf);
-        return -1;
-    }
-    uint64_t row = 0, lineno = 1;
-    p = eol < end ? eol + 1 : end;
-    while (p < end) {
-        lineno++;
-        eol = memchr(p, '\n', (size_t)(end - p));
-        if (eol == NULL)
-            eol = end;
-        char *ls = p, *le = eol;
-        trim(&ls, &le);
-        if (ls == le) { /* blank line */
-            p = eol + 1;
-            continue;
-        }
-        char *s = p;
-        for (int c = 0; c < ncols; c++) {
-            char *e = memchr(s, ',', (size_t)(eol - s));
-            if ((e == NULL) != (c == ncols - 1)) {
-                int found = 1;
-                for (char *q = p; q < eol; q++)
-                    found += *q == ',';
-                mk_err_set(err, MK_EXIT_FAILURE, "%s:%llu: expected %d fields, found %d", path,
-                           (unsigned long long)lineno, ncols, found);
-                goto fail;
-            }
-            char *fe = e ? e : eol;
-            char *ts = s, *te = fe;
-            trim(&ts, &te);
-            char save = *te;
-            *te = '\0';
-            char *num_end;
-            errno = 0;
-            double v = strtod(ts, &num_end);
-            /* Decimal only: strtod would also take hex floats ("0x1p3"), which no CSV means. */
-            int ok = ts != te && num_end == te && (isdigit((unsigned char)ts[0]) || ts[0] == '-' || ts[0] == '+' ||
-                                                   ts[0] == '.') && isfinite(v) && strpbrk(ts, "xX") == NULL;
-            if (!ok) {
-                mk_err_set(err, MK_EXIT_FAILURE, "%s:%llu: '%.40s' in column %s is not a number", path,
-                           (unsigned long long)lineno, ts, f->names[c]);
-                goto fail;
-            }
-            *te = save;
-            f->cols[c][row] = v;
-            s = fe + 1;
-        }
-        row++;
-        p = eol + 1;
-    }
-    f->nrows = row;
-    free(buf);
-    return 0;
-fail:
-    free(buf);
-    mk_frame_free(f);
-    return -1;
-}
-
-int mk_frame_write_csv(FILE *out, const mk_frame *f)
-{
-    for (int c = 0; c < f->ncols; c++)
-        fprintf(out, "%s%s", c ? "," : "", f->names[c]);
-    fputc('\n', out);
-    for (uint64_t r = 0; r < f->nrows; r++)
-        for (int c = 0; c < f->ncols; c++)
-            fprintf(out, "%.17g%c", f->cols[c][r] == 0 ? 0.0 : f->cols[c][r], c + 1 == f->ncols ? '\n' : ',');
-    return ferror(out) ? -1 : 0;
 }
 
 /* ---- expressions ---- */
@@ -304,10 +185,21 @@ static void skip_space(parser *ps)
         ps->p++;
 }
 
+/* The expression as messages quote it: at most 60 bytes, so that the reason after it always
+ * fits in one error line however long the expression is. */
+static void quoted_text(const parser *ps, char *buf, size_t len)
+{
+    size_t n = strlen(ps->text);
+    snprintf(buf, len, "%.60s%s", ps->text, n > 60 ? "..." : "");
+}
+
 static int emit(parser *ps, int op, int col, double value)
 {
+    char q[80];
+    quoted_text(ps, q, sizeof q);
     if (ps->e->nops == EXPR_MAX_OPS)
-        return mk_err_set(ps->err, MK_EXIT_USAGE, "expression '%s' is too long", ps->text);
+        return mk_err_set(ps->err, MK_EXIT_USAGE, "expression '%s' is too long (at most %d operations)", q,
+                          EXPR_MAX_OPS);
     ps->e->ops[ps->e->nops++] = (expr_op){op, col, value};
     if (op == OP_COL || op == OP_CONST)
         ps->stack++;
@@ -320,7 +212,9 @@ static int emit(parser *ps, int op, int col, double value)
 
 static int syntax(parser *ps, const char *what)
 {
-    return mk_err_set(ps->err, MK_EXIT_USAGE, "bad expression '%s' at column %d: %s", ps->text,
+    char q[80];
+    quoted_text(ps, q, sizeof q);
+    return mk_err_set(ps->err, MK_EXIT_USAGE, "bad expression '%s' at column %d: %s", q,
                       (int)(ps->p - ps->text) + 1, what);
 }
 
@@ -382,10 +276,15 @@ static int parse_primary(parser *ps)
         memcpy(name, s, n);
         name[n] = '\0';
         int col = mk_frame_find(ps->f, name);
+        char q[80];
+        quoted_text(ps, q, sizeof q);
         if (col < 0) {
             ps->p = s;
-            return mk_err_set(ps->err, MK_EXIT_USAGE, "bad expression '%s': unknown column '%s'", ps->text, name);
+            return mk_err_set(ps->err, MK_EXIT_USAGE, "bad expression '%s': unknown column '%s'", q, name);
         }
+        if (mk_frame_is_text(ps->f, col))
+            return mk_err_set(ps->err, MK_EXIT_USAGE, "bad expression '%s': column '%s' is text, not numbers", q,
+                              name);
         return emit(ps, OP_COL, col, 0);
     }
     return syntax(ps, c == '\0' ? "unexpected end, expected a number, a column or '('"
@@ -524,7 +423,7 @@ int mk_assign_split(const char *text, char *name, size_t name_len, const char **
 {
     const char *eq = strchr(text, '=');
     if (eq == NULL)
-        return mk_err_set(err, MK_EXIT_USAGE, "--apply '%s': expected NAME=EXPRESSION", text);
+        return mk_err_set(err, MK_EXIT_USAGE, "--apply '%.60s': expected NAME=EXPRESSION", text);
     const char *s = text, *e = eq;
     while (s < e && isspace((unsigned char)*s))
         s++;
@@ -532,11 +431,11 @@ int mk_assign_split(const char *text, char *name, size_t name_len, const char **
         e--;
     size_t n = (size_t)(e - s);
     if (n == 0 || n >= name_len || n >= MK_FRAME_NAME_MAX)
-        return mk_err_set(err, MK_EXIT_USAGE, "--apply '%s': bad column name before '='", text);
+        return mk_err_set(err, MK_EXIT_USAGE, "--apply '%.60s': bad column name before '='", text);
     memcpy(name, s, n);
     name[n] = '\0';
     if (!mk_frame_valid_name(name))
-        return mk_err_set(err, MK_EXIT_USAGE, "--apply '%s': '%s' is not a valid column name", text, name);
+        return mk_err_set(err, MK_EXIT_USAGE, "--apply '%.60s': '%s' is not a valid column name", text, name);
     *expr = eq + 1;
     return 0;
 }
@@ -561,31 +460,32 @@ int mk_agg_parse(const char *spec, const mk_frame *f, mk_agg *aggs, int max, int
         char *colon = strchr(item, ':');
         if (colon)
             *colon = '\0';
-        static const char *const kinds[] = {"sum", "mean", "count", "min", "max"};
+        static const char *const kinds[] = {"sum", "mean", "count", "min", "max", "std", "var"};
         int k = -1;
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < (int)(sizeof kinds / sizeof kinds[0]); i++)
             if (strcmp(item, kinds[i]) == 0)
                 k = i;
         if (k < 0)
-            return mk_err_set(err, MK_EXIT_USAGE, "--agg: unknown aggregation '%s' (sum, mean, count, min, max)",
-                              item);
+            return mk_err_set(err, MK_EXIT_USAGE,
+                              "--agg: unknown aggregation '%s' (sum, mean, count, min, max, std, var)", item);
         a->kind = (mk_agg_kind)k;
         a->col = -1;
-        if (a->kind == MK_AGG_COUNT) {
-            if (colon && mk_frame_find(f, colon + 1) < 0)
-                return mk_err_set(err, MK_EXIT_USAGE, "--agg: unknown column '%s'", colon + 1);
-            strcpy(a->name, "count");
-        } else {
-            if (colon == NULL)
-                return mk_err_set(err, MK_EXIT_USAGE, "--agg: '%s' needs a column ('%s:COLUMN')", item, item);
+        if (colon == NULL && a->kind != MK_AGG_COUNT)
+            return mk_err_set(err, MK_EXIT_USAGE, "--agg: '%s' needs a column ('%s:COLUMN')", item, item);
+        if (colon != NULL) {
             a->col = mk_frame_find(f, colon + 1);
             if (a->col < 0)
                 return mk_err_set(err, MK_EXIT_USAGE, "--agg: unknown column '%s'", colon + 1);
+            if (a->kind != MK_AGG_COUNT && mk_frame_is_text(f, a->col))
+                return mk_err_set(err, MK_EXIT_USAGE, "--agg: '%s:%s': column '%s' is text, not numbers", item,
+                                  colon + 1, colon + 1);
             if (strlen(item) + 1 + strlen(colon + 1) >= MK_FRAME_NAME_MAX)
                 return mk_err_set(err, MK_EXIT_USAGE, "--agg: name too long");
             strcpy(a->name, item);
             strcat(a->name, "_");
             strcat(a->name, colon + 1);
+        } else {
+            strcpy(a->name, "count");
         }
         for (int i = 0; i < *naggs; i++)
             if (strcmp(aggs[i].name, a->name) == 0)
@@ -598,232 +498,6 @@ int mk_agg_parse(const char *spec, const mk_frame *f, mk_agg *aggs, int max, int
     if (*naggs == 0)
         return mk_err_set(err, MK_EXIT_USAGE, "--agg: no aggregation given");
     return 0;
-}
-
-/* Keys order totally: -0 equals 0, NaN after everything. */
-static int key_cmp(double a, double b)
-{
-    if (isnan(a) || isnan(b))
-        return isnan(a) - isnan(b);
-    return (a > b) - (a < b);
-}
-
-static int cmp_index(const void *pa, const void *pb, void *ctx)
-{
-    const double *key = ctx;
-    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
-    int c = key_cmp(key[a], key[b]);
-    return c != 0 ? c : (a > b) - (a < b);
-}
-
-/* Row order sorted by key, ties in row order. */
-static uint64_t *sorted_order(const double *key, uint64_t n)
-{
-    uint64_t *idx = malloc((n ? n : 1) * sizeof *idx);
-    if (idx == NULL)
-        return NULL;
-    for (uint64_t i = 0; i < n; i++)
-        idx[i] = i;
-    qsort_r(idx, n, sizeof *idx, cmp_index, (void *)(uintptr_t)key);
-    return idx;
-}
-
-int mk_frame_sort(mk_frame *f, int col, mk_err *err)
-{
-    uint64_t *idx = sorted_order(f->cols[col], f->nrows);
-    double *tmp = malloc((f->nrows ? f->nrows : 1) * sizeof *tmp);
-    if (idx == NULL || tmp == NULL) {
-        free(idx);
-        free(tmp);
-        return mk_err_set(err, MK_EXIT_FAILURE, "out of memory sorting");
-    }
-    for (int c = 0; c < f->ncols; c++) {
-        for (uint64_t i = 0; i < f->nrows; i++)
-            tmp[i] = f->cols[c][idx[i]];
-        memcpy(f->cols[c], tmp, f->nrows * sizeof *tmp);
-    }
-    free(idx);
-    free(tmp);
-    return 0;
-}
-
-static int init_result(const mk_frame *f, int keycol, const mk_agg *aggs, int naggs, uint64_t nrows,
-                       mk_frame *out, mk_err *err)
-{
-    const char *names[MK_FRAME_MAX_COLS];
-    if (naggs + 1 > MK_FRAME_MAX_COLS)
-        return mk_err_set(err, MK_EXIT_USAGE, "too many aggregations");
-    names[0] = f->names[keycol];
-    for (int i = 0; i < naggs; i++) {
-        names[i + 1] = aggs[i].name;
-        if (strcmp(aggs[i].name, names[0]) == 0)
-            return mk_err_set(err, MK_EXIT_USAGE, "aggregation '%s' has the key's name", aggs[i].name);
-    }
-    return mk_frame_init(out, naggs + 1, names, nrows, err);
-}
-
-int mk_groupby_local(const mk_frame *f, int keycol, const mk_agg *aggs, int naggs, mk_frame *out, mk_err *err)
-{
-    const double *key = f->cols[keycol];
-    uint64_t *idx = sorted_order(key, f->nrows);
-    if (idx == NULL)
-        return mk_err_set(err, MK_EXIT_FAILURE, "out of memory in groupby");
-    uint64_t groups = 0;
-    for (uint64_t i = 0; i < f->nrows; i++)
-        groups += i == 0 || key_cmp(key[idx[i]], key[idx[i - 1]]) != 0;
-    if (init_result(f, keycol, aggs, naggs, groups, out, err) != 0) {
-        free(idx);
-        return -1;
-    }
-    uint64_t g = 0;
-    for (uint64_t i = 0; i < f->nrows;) {
-        uint64_t j = i;
-        while (j < f->nrows && key_cmp(key[idx[j]], key[idx[i]]) == 0)
-            j++;
-        double k = key[idx[i]];
-        out->cols[0][g] = k == 0 ? 0.0 : k;
-        for (int a = 0; a < naggs; a++) {
-            const double *v = aggs[a].col >= 0 ? f->cols[aggs[a].col] : NULL;
-            double acc = 0;
-            switch (aggs[a].kind) {
-            case MK_AGG_SUM:
-            case MK_AGG_MEAN:
-                for (uint64_t r = i; r < j; r++)
-                    acc += v[idx[r]];
-                if (aggs[a].kind == MK_AGG_MEAN)
-                    acc /= (double)(j - i);
-                break;
-            case MK_AGG_COUNT:
-                acc = (double)(j - i);
-                break;
-            case MK_AGG_MIN:
-            case MK_AGG_MAX:
-                acc = v[idx[i]];
-                for (uint64_t r = i + 1; r < j; r++)
-                    acc = aggs[a].kind == MK_AGG_MIN ? fmin(acc, v[idx[r]]) : fmax(acc, v[idx[r]]);
-                break;
-            }
-            out->cols[a + 1][g] = acc;
-        }
-        g++;
-        i = j;
-    }
-    free(idx);
-    return 0;
-}
-
-static uint64_t key_hash(double k)
-{
-    uint64_t bits;
-    if (k == 0)
-        k = 0.0;           /* -0 and 0 are one group */
-    if (isnan(k))
-        k = NAN;
-    memcpy(&bits, &k, sizeof bits);
-    bits ^= bits >> 33;    /* splitmix64 finalizer */
-    bits *= 0xff51afd7ed558ccdULL;
-    bits ^= bits >> 33;
-    bits *= 0xc4ceb9fe1a85ec53ULL;
-    bits ^= bits >> 33;
-    return bits;
-}
-
-int mk_groupby_shuffle(MPI_Comm comm, const mk_frame *local, int keycol, const mk_agg *aggs, int naggs,
-                       mk_frame *out, mk_err *err)
-{
-    int size;
-    MPI_Comm_size(comm, &size);
-    memset(out, 0, sizeof *out);
-    /* Records: the key then each input column the aggregations need. */
-    int need[MK_FRAME_MAX_COLS], nneed = 0;
-    for (int a = 0; a < naggs; a++) {
-        if (aggs[a].col < 0)
-            continue;
-        int seen = 0;
-        for (int i = 0; i < nneed; i++)
-            seen |= need[i] == aggs[a].col;
-        if (!seen && aggs[a].col != keycol)
-            need[nneed++] = aggs[a].col;
-    }
-    int w = 1 + nneed;
-    uint64_t n = local->nrows;
-    int *dest = malloc((n ? n : 1) * sizeof *dest);
-    int *scount = calloc((size_t)size, sizeof *scount), *rcount = calloc((size_t)size, sizeof *rcount);
-    int *sdispl = calloc((size_t)size, sizeof *sdispl), *rdispl = calloc((size_t)size, sizeof *rdispl);
-    double *sbuf = malloc((n ? n : 1) * (size_t)w * sizeof *sbuf), *rbuf = NULL;
-    uint64_t *fill = calloc((size_t)size, sizeof *fill);
-    int ok = dest && scount && rcount && sdispl && rdispl && sbuf && fill;
-    if (ok) {
-        for (uint64_t i = 0; i < n; i++) {
-            dest[i] = (int)(key_hash(local->cols[keycol][i]) % (uint64_t)size);
-            scount[dest[i]] += w;
-        }
-        for (int r = 1; r < size; r++)
-            sdispl[r] = sdispl[r - 1] + scount[r - 1];
-        if (n * (uint64_t)w > 0x7fffffff)
-            ok = 0;
-        for (int r = 0; r < size; r++)
-            fill[r] = (uint64_t)sdispl[r];
-        for (uint64_t i = 0; ok && i < n; i++) {
-            double *rec = sbuf + fill[dest[i]];
-            rec[0] = local->cols[keycol][i];
-            for (int k = 0; k < nneed; k++)
-                rec[1 + k] = local->cols[need[k]][i];
-            fill[dest[i]] += (uint64_t)w;
-        }
-    }
-    if (!ok)
-        mk_err_set(err, MK_EXIT_FAILURE, "out of memory (or over 2^31 values) in the groupby shuffle");
-    if (mk_err_agree(comm, err) != 0)
-        goto done;
-    MPI_Alltoall(scount, 1, MPI_INT, rcount, 1, MPI_INT, comm);
-    uint64_t total = 0;
-    for (int r = 0; r < size; r++)
-        total += (uint64_t)rcount[r];
-    for (int r = 1; r < size; r++)
-        rdispl[r] = rdispl[r - 1] + rcount[r - 1];
-    rbuf = malloc((total ? total : 1) * sizeof *rbuf);
-    if (rbuf == NULL || total > 0x7fffffff)
-        mk_err_set(err, MK_EXIT_FAILURE, "out of memory receiving the groupby shuffle");
-    if (mk_err_agree(comm, err) != 0)
-        goto done;
-    if (MPI_Alltoallv(sbuf, scount, sdispl, MPI_DOUBLE, rbuf, rcount, rdispl, MPI_DOUBLE, comm) != MPI_SUCCESS)
-        mk_err_set(err, MK_EXIT_FAILURE, "MPI_Alltoallv failed in the groupby shuffle");
-    if (mk_err_agree(comm, err) != 0)
-        goto done;
-    /* Received rows, in source-rank order: a frame of the key and the needed columns. */
-    {
-        uint64_t m = total / (uint64_t)w;
-        mk_frame recv;
-        const char *names[MK_FRAME_MAX_COLS];
-        names[0] = local->names[keycol];
-        for (int k = 0; k < nneed; k++)
-            names[1 + k] = local->names[need[k]];
-        if (mk_frame_init(&recv, w, names, m, err) == 0) {
-            for (uint64_t i = 0; i < m; i++)
-                for (int k = 0; k < w; k++)
-                    recv.cols[k][i] = rbuf[i * (uint64_t)w + (uint64_t)k];
-            mk_agg remap[MK_FRAME_MAX_COLS];
-            for (int a = 0; a < naggs; a++) {
-                remap[a] = aggs[a];
-                if (aggs[a].col >= 0)
-                    remap[a].col = mk_frame_find(&recv, local->names[aggs[a].col]);
-            }
-            mk_groupby_local(&recv, 0, remap, naggs, out, err);
-            mk_frame_free(&recv);
-        }
-    }
-    mk_err_agree(comm, err);
-done:
-    free(dest);
-    free(scount);
-    free(rcount);
-    free(sdispl);
-    free(rdispl);
-    free(sbuf);
-    free(rbuf);
-    free(fill);
-    return err->code != 0 ? -1 : 0;
 }
 
 /* ---- scatter / gather ---- */
@@ -849,6 +523,77 @@ int mk_frame_scatter(MPI_Comm comm, int root, const mk_frame *full, const int *c
         MPI_Scatterv(rank == root ? full->cols[c] : NULL, counts, displs, MPI_DOUBLE, local->cols[c], counts[rank],
                      MPI_DOUBLE, root, comm);
     return 0;
+}
+
+#define TEXT_MISSING UINT32_MAX
+
+/* Text column c of every rank to root's `all` (rows in rank order): each string travels as a
+ * 4-byte length (TEXT_MISSING for a missing value) and its bytes. Collective; errors agreed. */
+static int gather_text(MPI_Comm comm, int root, const mk_frame *local, int c, mk_frame *all, mk_err *err)
+{
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    uint64_t bytes = 0;
+    for (uint64_t r = 0; r < local->nrows; r++)
+        bytes += 4 + (local->strs[c][r] ? strlen(local->strs[c][r]) : 0);
+    char *buf = malloc(bytes ? bytes : 1);
+    int *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
+    if (buf == NULL || counts == NULL || displs == NULL || bytes > 0x7fffffff)
+        mk_err_set(err, MK_EXIT_FAILURE, "out of memory (or over 2 GiB of text) gathering column '%s'",
+                   local->names[c]);
+    char *p = buf;
+    for (uint64_t r = 0; buf != NULL && r < local->nrows; r++) {
+        const char *v = local->strs[c][r];
+        uint32_t n = v ? (uint32_t)strlen(v) : TEXT_MISSING;
+        memcpy(p, &n, 4);
+        if (v)
+            memcpy(p + 4, v, n);
+        p += 4 + (v ? n : 0);
+    }
+    int mine = (int)bytes;
+    char *rbuf = NULL;
+    if (mk_err_agree(comm, err) == 0) {
+        MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, root, comm);
+        uint64_t total = 0;
+        for (int r = 0; rank == root && r < size; r++) {
+            displs[r] = (int)total;
+            total += (uint64_t)counts[r];
+        }
+        if (rank == root && (total > 0x7fffffff || (rbuf = malloc(total ? total : 1)) == NULL))
+            mk_err_set(err, MK_EXIT_FAILURE, "out of memory (or over 2 GiB of text) gathering column '%s'",
+                       local->names[c]);
+        if (mk_err_agree(comm, err) == 0) {
+            MPI_Gatherv(buf, mine, MPI_BYTE, rbuf, counts, displs, MPI_BYTE, root, comm);
+            if (rank == root) {
+                /* the lengths become NULs in place: the buffer is the strings' storage */
+                const char *q = rbuf, *end = rbuf + total;
+                for (uint64_t r = 0; q < end && r < all->nrows; r++) {
+                    uint32_t n;
+                    memcpy(&n, q, 4);
+                    if (n == TEXT_MISSING) {
+                        q += 4;
+                        continue;
+                    }
+                    char *d = (char *)q;
+                    memmove(d, q + 4, n);
+                    d[n] = '\0';
+                    all->strs[c][r] = d;
+                    q += 4 + n;
+                }
+                if (mk_frame_adopt(all, rbuf) != 0) {
+                    free(rbuf);
+                    mk_err_set(err, MK_EXIT_FAILURE, "out of memory gathering column '%s'", local->names[c]);
+                }
+            }
+        } else {
+            free(rbuf);
+        }
+    }
+    free(buf);
+    free(counts);
+    free(displs);
+    return mk_err_agree(comm, err);
 }
 
 int mk_frame_gather(MPI_Comm comm, int root, const mk_frame *local, mk_frame *all, mk_err *err)
@@ -880,10 +625,9 @@ int mk_frame_gather(MPI_Comm comm, int root, const mk_frame *local, mk_frame *al
         if (total > 0x7fffffff)
             mk_err_set(err, MK_EXIT_FAILURE, "too many rows to gather");
         else {
-            const char *np[MK_FRAME_MAX_COLS];
-            for (int i = 0; i < local->ncols; i++)
-                np[i] = local->names[i];
-            mk_frame_init(all, local->ncols, np, total, err);
+            all->nrows = total;
+            for (int i = 0; i < local->ncols && err->code == 0; i++)
+                add_column(all, local->names[i], mk_frame_is_text(local, i), err);
         }
     }
     if (mk_err_agree(comm, err) != 0) {
@@ -893,12 +637,18 @@ int mk_frame_gather(MPI_Comm comm, int root, const mk_frame *local, mk_frame *al
             mk_frame_free(all);
         return -1;
     }
-    for (int c = 0; c < local->ncols; c++)
-        MPI_Gatherv(local->cols[c], mine, MPI_DOUBLE, rank == root ? all->cols[c] : NULL, counts, displs, MPI_DOUBLE,
-                    root, comm);
+    for (int c = 0; c < local->ncols && err->code == 0; c++) {
+        if (mk_frame_is_text(local, c))
+            gather_text(comm, root, local, c, all, err);
+        else
+            MPI_Gatherv(local->cols[c], mine, MPI_DOUBLE, rank == root ? all->cols[c] : NULL, counts, displs,
+                        MPI_DOUBLE, root, comm);
+    }
     free(counts);
     free(displs);
-    return 0;
+    if (err->code != 0 && rank == root)
+        mk_frame_free(all);
+    return err->code != 0 ? -1 : 0;
 }
 
 /* ---- HDF5 ---- */
@@ -1036,7 +786,10 @@ int mk_frame_read_h5(mk_h5 *h, mk_frame *f, mk_err *err)
     /* Every rank makes every read call, even after its own allocation failed: the call agrees
      * on entry, so all ranks learn of the failure there instead of waiting in a collective. */
     for (int c = 0; c < l.n; c++) {
-        if (mk_h5_read_rows(h, d[c], H5T_NATIVE_DOUBLE, 0, rows, rc == 0 ? f->cols[c] : NULL, err) != 0)
+        /* 0 rows: nothing to read, and a dataset without storage (h5py's empty contiguous
+         * dataset) fails an MPI-IO read of nothing (issue 13 #12); rows is the same on every
+         * rank, so all skip together. Otherwise every rank makes the call (agreed inside). */
+        if (rows > 0 && mk_h5_read_rows(h, d[c], H5T_NATIVE_DOUBLE, 0, rows, rc == 0 ? f->cols[c] : NULL, err) != 0)
             rc = -1;
         H5Dclose(d[c]);
     }

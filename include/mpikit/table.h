@@ -1,7 +1,7 @@
-/* table.h - a small column table (a DataFrame of doubles): CSV reader/writer, a safe
- * arithmetic expression language over columns, scatter/gather over ranks, and a
- * groupby-aggregate with a hash shuffle (MPI_Alltoallv). (mk_table in report.h is the
- * report printer; this one is mk_frame.) */
+/* table.h - a small column table (a DataFrame of numbers and text): a parallel RFC 4180 CSV
+ * reader and a writer pandas reads back, a safe arithmetic expression language over columns,
+ * scatter/gather over ranks, and a groupby that aggregates locally and shuffles partial
+ * aggregates (MPI_Alltoallv). (mk_table in report.h is the report printer; this one is mk_frame.) */
 #ifndef MPIKIT_TABLE_H
 #define MPIKIT_TABLE_H
 
@@ -15,12 +15,16 @@
 #define MK_FRAME_MAX_COLS 64
 #define MK_FRAME_NAME_MAX 64
 
-/* Columns of nrows doubles each, with names. Integers up to 2^53 are exact. */
+/* Columns of nrows values each, with names. A numeric column holds doubles (NaN = missing;
+ * integers up to 2^53 are exact); a text column holds NUL-terminated UTF-8 strings (NULL =
+ * missing) stored in the frame's arena. Exactly one of cols[c], strs[c] is set. */
 typedef struct {
     int ncols;
     uint64_t nrows;
     char names[MK_FRAME_MAX_COLS][MK_FRAME_NAME_MAX];
     double *cols[MK_FRAME_MAX_COLS];
+    const char **strs[MK_FRAME_MAX_COLS];
+    void *arena; /* blocks holding the strings; released by mk_frame_free */
 } mk_frame;
 
 /* An empty frame with columns `names` and nrows rows (values zero). Returns 0 or -1 with err. */
@@ -32,17 +36,58 @@ int mk_frame_find(const mk_frame *f, const char *name);
 int mk_frame_add_column(mk_frame *f, const char *name, mk_err *err);
 /* Whether a name is usable as a column: [A-Za-z_][A-Za-z0-9_]*, shorter than MK_FRAME_NAME_MAX. */
 int mk_frame_valid_name(const char *name);
+/* Add (or replace) a text column of nrows missing values; returns its index or -1 with err.
+ * Names read from files need not be identifiers (any non-empty text shorter than the maximum). */
+int mk_frame_add_text_column(mk_frame *f, const char *name, mk_err *err);
+/* Whether column c holds text. */
+int mk_frame_is_text(const mk_frame *f, int c);
+/* A copy of n bytes (plus a NUL) in f's arena, or NULL when out of memory. */
+char *mk_frame_strndup(mk_frame *f, const char *s, size_t n);
+/* Hand a malloc'ed block to f's arena (freed with the frame); -1 when out of memory. */
+int mk_frame_adopt(mk_frame *f, void *block);
 
 /* The tutorial's table: columns A, B, C, D of random integers 0..99 from the counter-based RNG,
  * value (row, col) = mk_rng_below(seed, row * 4 + col, 100). Fills global rows
  * [row0, row0 + f->nrows) of an initialized 4-column frame. */
 void mk_frame_fill_random(mk_frame *f, uint64_t seed, uint64_t row0);
 
-/* Read a CSV file: a header of column names, then one number per field. Messages name the
- * file, the line and the column. */
-int mk_frame_read_csv(const char *path, mk_frame *f, mk_err *err);
-/* Write header and rows; numbers as %.17g (integers print without a decimal point). */
+/* ---- CSV (src/frame_csv.c) ----
+ * RFC 4180 as pandas reads it: fields separated by `sep` (',' ';' or tab; 0 = detect from the
+ * header line), records end at LF or CRLF, a field in double quotes may hold separators, line
+ * ends and "" (one quote); a UTF-8 BOM is skipped; blank lines are skipped; an empty header name
+ * becomes "Unnamed: N" (pandas' index column) and a repeated one A.1, A.2, ... (as pandas). A column is numeric when every non-missing cell
+ * is a decimal number or inf, else text (kept byte for byte). Missing: an empty cell and
+ * pandas' default NA strings (NA, NaN, nan, null, NULL, None, N/A, n/a, #N/A, <NA>, ...).
+ * A quote inside an unquoted field, text after a closing quote, an unclosed quote and a row
+ * with a different number of fields are errors naming file:line. */
+typedef struct {
+    char sep; /* 0: detect */
+} mk_csv_opts;
+
+/* Whether a cell (without quotes) is one of pandas' default missing-value strings. */
+int mk_csv_is_na(const char *s, size_t n);
+/* Parse a number as pandas does (decimal, optional exponent, inf/infinity, surrounding blanks);
+ * returns 1 and *v, or 0 when the cell is not a number. */
+int mk_csv_number(const char *s, size_t n, double *v);
+/* The separator of a header line: the most frequent of , ; tab outside quotes (',' when none). */
+char mk_csv_detect_sep(const char *s, size_t n);
+
+/* Read a whole CSV file on this rank alone (the serial reader; the parallel one below is the
+ * same parser). Messages name the file and the line. */
+int mk_frame_read_csv(const char *path, const mk_csv_opts *opts, mk_frame *f, mk_err *err);
+/* Parallel read: every rank preads its byte range, a scan of quote counts tells each rank
+ * whether its range starts inside quotes, each rank parses the records that start in its range
+ * (reading past its end to finish the last one), and column types are agreed. `local` gets this
+ * rank's rows, which are global rows [*row0, *row0 + local->nrows); *total is the row count.
+ * Collective; errors agreed (the first one in the file wins). */
+int mk_frame_read_csv_par(MPI_Comm comm, const char *path, const mk_csv_opts *opts, mk_frame *local,
+                          uint64_t *row0, uint64_t *total, mk_err *err);
+/* Write header and rows as pandas' to_csv does: fields quoted when they hold the separator,
+ * a quote or a line end; missing values empty; numbers in the shortest form that reads back
+ * to the same double (integers without a decimal point, inf and -inf spelled so). */
 int mk_frame_write_csv(FILE *out, const mk_frame *f);
+/* The shortest %.Ng (N = 1..17) of v that reads back to v; "inf", "-inf", "" for NaN. */
+void mk_format_double(char *buf, size_t len, double v);
 
 /* Expressions: + - * / , unary minus, parentheses, decimal constants and column names.
  * Nothing else: no calls, no assignment, no access beyond the named columns. */
@@ -56,8 +101,9 @@ void mk_expr_free(mk_expr *e);
 /* "K=A*2" -> name "K" and the expression text after '='. */
 int mk_assign_split(const char *text, char *name, size_t name_len, const char **expr, mk_err *err);
 
-/* Aggregations for groupby. */
-typedef enum { MK_AGG_SUM, MK_AGG_MEAN, MK_AGG_COUNT, MK_AGG_MIN, MK_AGG_MAX } mk_agg_kind;
+/* Aggregations for groupby; missing values are skipped (pandas' default). count without a
+ * column is the group's size; std and var divide by n - 1. */
+typedef enum { MK_AGG_SUM, MK_AGG_MEAN, MK_AGG_COUNT, MK_AGG_MIN, MK_AGG_MAX, MK_AGG_STD, MK_AGG_VAR } mk_agg_kind;
 typedef struct {
     mk_agg_kind kind;
     int col;                          /* input column, -1 for count */
@@ -67,25 +113,29 @@ typedef struct {
 /* "sum:A,mean:C,count" -> aggs (at most max). */
 int mk_agg_parse(const char *spec, const mk_frame *f, mk_agg *aggs, int max, int *naggs, mk_err *err);
 
-/* Serial groupby: one row per distinct key, sorted by key ascending; values of a group are
- * combined in row order. Output columns: the key's name, then the aggregations. */
+/* ---- groupby (src/groupby.c) ----
+ * Serial groupby: one row per distinct key (numeric or text; rows with a missing key are
+ * dropped, as pandas' dropna=True), sorted by key ascending (text by bytes). Output columns:
+ * the key's name, then the aggregations. Sums are compensated (Neumaier), std/var from
+ * mergeable moments (count, mean, M2). */
 int mk_groupby_local(const mk_frame *f, int keycol, const mk_agg *aggs, int naggs, mk_frame *out, mk_err *err);
 
-/* Distributed groupby: rows move to rank hash(key) % size (MPI_Alltoallv), so every group lives
- * on exactly one rank, which aggregates it. When the ranks hold consecutive row ranges in rank
- * order, values reach their group in global row order, so results equal the serial groupby
- * bit for bit. `out` holds this rank's groups, sorted. Collective; errors agreed. */
+/* Distributed groupby with a combiner: each rank aggregates its rows into partial aggregates
+ * (count, compensated sum, mean and M2, min, max per group), the partials move to rank
+ * hash(key) % size (MPI_Alltoallv of bytes: as many records as groups, not rows), which merges
+ * them. `out` holds this rank's groups, sorted. Collective; errors agreed. */
 int mk_groupby_shuffle(MPI_Comm comm, const mk_frame *local, int keycol, const mk_agg *aggs, int naggs,
                        mk_frame *out, mk_err *err);
 
-/* Sort rows by one column ascending (stable). */
+/* Sort rows by one column ascending (stable; text by bytes; missing last). */
 int mk_frame_sort(mk_frame *f, int col, mk_err *err);
 
-/* Scatter rows from root: rank r receives counts[r] rows starting at displs[r] (rows).
- * Column names travel too. `local` is initialized here. Collective. */
+/* Scatter rows of a numeric frame from root: rank r receives counts[r] rows starting at
+ * displs[r] (rows). Column names travel too. `local` is initialized here. Collective. */
 int mk_frame_scatter(MPI_Comm comm, int root, const mk_frame *full, const int *counts, const int *displs,
                      mk_frame *local, mk_err *err);
-/* Gather every rank's rows to root in rank order (concat); on root `all` is initialized. Collective. */
+/* Gather every rank's rows (numbers and text) to root in rank order (concat); on root `all` is
+ * initialized. Collective. */
 int mk_frame_gather(MPI_Comm comm, int root, const mk_frame *local, mk_frame *all, mk_err *err);
 
 /* HDF5 layout of a frame: one 1-D dataset per column ("/A", "/B", ...), int64 when every value

@@ -133,6 +133,7 @@ table --partitions 0 -1 $BIG 1Q
 table --apply K 2*A =A K=2*Z K=(A K=A+ 1K=A
 table --groupby Z
 table --agg sum sum:Z bogus:A count,count
+table --sep x :: 2c
 table --output @OUT@/t.txt @OUT@/t
 table --head -1 1000001 $BIG 1Q
 table --format xml

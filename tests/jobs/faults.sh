@@ -209,8 +209,9 @@ agree "pool, a task fails on a worker" 3 "task for item 4 failed" "$D/g.svg" \
     pool -n 6 --sleep const:0 --fail-at 4 --gantt "$D/g.svg"
 agree "pool --schedule static, the last rank's task fails" 3 "task for item 5 failed" "$D/g.svg" \
     pool -n 6 --sleep const:0 --schedule static --fail-at 5 --gantt "$D/g.svg"
-{ echo A,B; seq 1 30 | awk '{ print $1 "," $1 }'; echo x,1; } >"$D/bad.csv"
-agree "table, a bad number in the last row" 3 "bad.csv:32" "$D/tb.csv" table -i "$D/bad.csv" -o "$D/tb.csv"
+# (a text cell is no error since CSV columns may hold text: the last row is ragged instead)
+{ echo A,B; seq 1 30 | awk '{ print $1 "," $1 }'; echo 1,2,3; } >"$D/bad.csv"
+agree "table, a ragged last row" 3 "bad.csv:32" "$D/tb.csv" table -i "$D/bad.csv" -o "$D/tb.csv"
 printf 'not hdf5\n' >"$D/fake.h5"
 agree "arraystats, an input that is not HDF5" 3 "is not an HDF5 file" "$D/a2.h5" \
     arraystats -i "$D/fake.h5" -o "$D/a2.h5"

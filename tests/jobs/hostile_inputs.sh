@@ -94,7 +94,13 @@ printf 'A,B\n1,2\n3\0,4\n' >"$D/nul.csv"
 printf 'A,B\n1,2\n\xff\xfe,4\n' >"$D/bad-utf8.csv"
 : >"$D/empty.csv"
 expect_error "NUL in CSV" table "'$D/nul.csv' has a NUL byte at offset 9" --input "$D/nul.csv"
-expect_error "invalid UTF-8 in CSV" table "bad-utf8.csv:3: '\xff\xfe' in column A is not a number" --input "$D/bad-utf8.csv"
+# invalid UTF-8 is text (issue 15: text columns keep their bytes exactly), written back unchanged
+mpirun_n 3 "$BIN/table" --input "$D/bad-utf8.csv" --groupby B --agg count:A -o "$D/t.csv" >/dev/null 2>"$TMP/err"
+check "invalid UTF-8 in a CSV text column: kept byte for byte" \
+    cmp -s "$D/t.csv" <(printf 'B,count_A\n2,1\n4,1\n')
+mpirun_n 3 "$BIN/table" --input "$D/bad-utf8.csv" --apply 'K=B*2' -o "$D/t.csv" >/dev/null 2>"$TMP/err"
+check "invalid UTF-8 in a CSV text column: rows written back byte for byte" \
+    cmp -s "$D/t.csv" <(printf 'A,B,K\n1,2,4\n\xff\xfe,4,8\n')
 expect_error "empty CSV" table "empty.csv:1: empty header" --input "$D/empty.csv"
 printf 'not hdf5\n' >"$D/fake.h5"
 : >"$D/empty.h5"
