@@ -4,8 +4,9 @@
 # small real input as an MPI singleton (1 rank). A run passes when the program succeeds and
 # memcheck reports no error and no definite or possible leak; only Open MPI/PMIx/hwloc/HDF5
 # internals are suppressed (openmpi-valgrind.supp, tests/valgrind.supp). With NAME, only the
-# runs whose name contains NAME. One line per run; the last line is "N passed, N failed".
-# MPIKIT_DATA (or data/) with t8.shakespeare.txt adds a wordcount run on the real corpus.
+# runs whose name contains NAME. One line per run (VG_JOBS at a time, reported in order); the
+# last line is "N passed, N failed".
+# The Shakespeare corpus, when found (CORPUS, MPIKIT_DATA or data/), adds a wordcount run on it.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -13,10 +14,9 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 BIN=$BUILD/bin
 export LC_ALL=C
-if [ "$(id -u)" = 0 ]; then
-    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-fi
-export OMPI_MCA_pml=${OMPI_MCA_pml:-ob1}
+# shellcheck source=scripts/mpikit-env.sh
+. "$ROOT/scripts/mpikit-env.sh"
+mpikit_mpi_env
 # Keep Open MPI's and PMIx's plugins loaded so that suppressions can name their frames.
 export OMPI_MCA_mca_base_component_disable_dlclose=1 PMIX_MCA_mca_base_component_disable_dlclose=1
 export PMIX_MCA_pdl=^pdlopen PMIX_MCA_pcompress_base_silence_warning=1
@@ -47,26 +47,58 @@ trap 'rm -rf "$T"' EXIT
 passed=0 failed=0 failures=()
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
-# vg NAME PROGRAM ARGS... : run under memcheck (output in $T/NAME.out, report in $T/NAME.vg).
+# Runs go VG_JOBS (default: the cores, at most 2) at a time: memcheck runs one thread at a time,
+# so a second run uses the second core. Their lines come in the order the runs were started.
+VG_JOBS=${VG_JOBS:-$((MPIKIT_NCORES < 2 ? MPIKIT_NCORES : 2))}
+order=()
+printed=0
+
+# vg NAME PROGRAM ARGS... : start a run under memcheck (output in $T/NAME.out, report in
+# $T/NAME.vg, its PASS/FAIL lines in $T/NAME.report once it is done).
 vg() {
     local name=$1
     shift
     selected "$name" || return 0
+    while [ "$(jobs -rp | wc -l)" -ge "$VG_JOBS" ]; do wait -n; done
+    order+=("$name")
+    vg_one "$name" "$@" </dev/null &
+    print_ready
+}
+vg_one() {
+    local name=$1
+    shift
     local start=$EPOCHREALTIME log=$T/${name//\//_}
     timeout -k 10 "$VG_TIMEOUT" "${VG[@]}" --log-file="$log.vg" "$@" >"$log.out" 2>&1
     local rc=$? errors
     errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$log.vg" | tail -n 1)
     if [ "$rc" = 0 ] && [ "${errors:-x}" = 0 ]; then
-        passed=$((passed + 1))
-        printf 'PASS valgrind/%-40s %6.1fs\n' "$name" "$(elapsed "$start")"
+        printf 'PASS valgrind/%-40s %6.1fs\n' "$name" "$(elapsed "$start")" >"$log.part"
     else
-        failed=$((failed + 1))
-        failures+=("$name")
-        printf 'FAIL valgrind/%-40s %6.1fs (exit %s, %s memcheck errors)\n' "$name" "$(elapsed "$start")" "$rc" "${errors:-?}"
-        grep -v '^==[0-9]*== *$' "$log.vg" | grep -v -E '^==[0-9]+== (Memcheck|Copyright|Using Valgrind|Command|Parent PID)' |
-            head -n 60 | sed 's/^/    /'
-        tail -n 10 "$log.out" | sed 's/^/    out: /'
+        {
+            printf 'FAIL valgrind/%-40s %6.1fs (exit %s, %s memcheck errors)\n' "$name" "$(elapsed "$start")" "$rc" "${errors:-?}"
+            grep -v '^==[0-9]*== *$' "$log.vg" | grep -v -E '^==[0-9]+== (Memcheck|Copyright|Using Valgrind|Command|Parent PID)' |
+                head -n 60 | sed 's/^/    /'
+            tail -n 10 "$log.out" | sed 's/^/    out: /'
+        } >"$log.part"
     fi
+    mv "$log.part" "$log.report"
+}
+# print_ready: the reports of the finished runs, in start order, up to the first unfinished one.
+print_ready() {
+    local name report
+    while [ "$printed" -lt "${#order[@]}" ]; do
+        name=${order[printed]}
+        report=$T/${name//\//_}.report
+        [ -f "$report" ] || return 0
+        cat "$report"
+        if head -n 1 "$report" | grep -q '^PASS'; then
+            passed=$((passed + 1))
+        else
+            failed=$((failed + 1))
+            failures+=("$name")
+        fi
+        printed=$((printed + 1))
+    done
 }
 
 # The unit tests: every cmocka binary.
@@ -95,9 +127,7 @@ vg jobs/wordcount "$BIN/wordcount" "$T/text.txt"
 vg jobs/wordcount-counts-csv "$BIN/wordcount" --chunk-size 16K --counts "$T/counts.csv" --timing "$T/text.txt" "$T/text.txt"
 vg jobs/wordcount-counts-h5 "$BIN/wordcount" --counts "$T/counts.h5" --format json "$T/text.txt"
 vg jobs/wordcount-checkpoint "$BIN/wordcount" --chunk-size 32K --checkpoint "$T/wc.ckpt" "$T/text.txt"
-if corpus=$( for d in "${MPIKIT_DATA:-}" "$ROOT/data" "$ROOT/../shared/data"; do
-    [ -n "$d" ] && [ -f "$d/t8.shakespeare.txt" ] && { echo "$d/t8.shakespeare.txt"; break; }
-done ) && [ -n "$corpus" ]; then
+if corpus=$(mpikit_find_corpus t8.shakespeare.txt); then
     vg jobs/wordcount-shakespeare "$BIN/wordcount" "$corpus"
 fi
 vg jobs/table "$BIN/table" --rows 1000 --partitions 3 --verbose
@@ -121,6 +151,8 @@ vg jobs/queue "$BIN/queue" --items 10
 vg jobs/queue-blocking "$BIN/queue" --items 10 --blocking --format json
 vg jobs/overhead "$BIN/overhead" --costs 0,10us --items 20 --repeat 1 --max-serial 10ms
 
+wait
+print_ready
 for f in "${failures[@]+"${failures[@]}"}"; do echo "failed: valgrind/$f"; done
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
