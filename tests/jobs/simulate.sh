@@ -144,7 +144,13 @@ awk 'BEGIN { srand(11); print "A,B,C,D"; for (i = 0; i < 1001; i++) printf "%d,%
 tail -n +2 "$D/in.csv" | awk -F, '{ g = $2; s[g] += $1; c[g]++; sc[g] += $3
         if (!(g in mn) || $4 < mn[g]) mn[g] = $4; if (!(g in mx) || $4 > mx[g]) mx[g] = $4 }
     END { for (g in c) printf "%s,%.17g,%.17g,%d,%s,%s\n", g, s[g], sc[g] / c[g], c[g], mn[g], mx[g] }' |
-    sort -t, -k1,1n | sed '1i B,sum_A,mean_C,count,min_D,max_D' >"$D/gref.csv"
+    sort -t, -k1,1n | sed '1i B,sum_A,mean_C,count,min_D,max_D' |
+    # numbers as table writes them: the shortest spelling that reads back to the same double
+    /usr/bin/python3 -c 'import sys
+for i, line in enumerate(sys.stdin):
+    f = line.rstrip("\n").split(",")
+    if i: f = [str(int(float(x))) if float(x).is_integer() else repr(float(x)) for x in f]
+    print(",".join(f))' >"$D/gref.csv"
 for n in $SIM_RANKS; do
     rm -f "$D/g.csv"
     simrun "$n" table --input "$D/in.csv" --groupby B --agg sum:A,mean:C,count,min:D,max:D -o "$D/g.csv" >/dev/null
