@@ -30,8 +30,10 @@ else
     OUT=${OUT:-$BENCH_ROOT/bench/results/$(date -u +%Y-%m-%d)-$HOST.csv}
 fi
 export LC_ALL=C
-export OMPI_MCA_pml=${OMPI_MCA_pml:-ob1}
-if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+# Root consent (only as root) and the ob1 PML, as for the tests: scripts/mpikit-env.sh.
+# shellcheck source=scripts/mpikit-env.sh
+. "$BENCH_ROOT/scripts/mpikit-env.sh"
+mpikit_mpi_env
 mkdir -p "$BENCH_DIR" "$(dirname "$OUT")"
 [ -x "$BIN/wordcount" ] || { echo "bench: build first (make all)" >&2; exit 1; }
 
@@ -80,9 +82,9 @@ row() {
 
 # mpi N: sets MPI=(mpirun -n N [--oversubscribe]) for N ranks on this machine.
 mpi() {
-    MPI=(mpirun -n "$1")
-    [ "$1" -gt "$NCORES" ] && MPI+=(--oversubscribe)
-    return 0
+    local MPIRUN
+    mpikit_mpirun "$1"
+    MPI=("${MPIRUN[@]}")
 }
 
 # A case: case_begin BENCH CASE; case_add IMPL RANKS PARSER CMD...; case_run [REPS [WARMUP]].
@@ -168,7 +170,7 @@ corpus_prefix() {
     [ -f "$f" ] || head -c "$1" "$big" >"$f"
     echo "$f"
 }
-corpus_small() { MPIKIT_DATA=${MPIKIT_DATA:-/work/shared/data} "$BENCH_ROOT/scripts/find-corpus.sh"; }
+corpus_small() { MPIKIT_DATA=${MPIKIT_DATA:-/work/shared/data} mpikit_find_corpus t8.shakespeare.txt; }
 
 # Helper C programs of the harness (not jobs): built here into build/bench.
 bench_tool() {

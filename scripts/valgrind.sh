@@ -5,7 +5,7 @@
 # memcheck reports no error and no definite or possible leak; only Open MPI/PMIx/hwloc/HDF5
 # internals are suppressed (openmpi-valgrind.supp, tests/valgrind.supp). With NAME, only the
 # runs whose name contains NAME. One line per run; the last line is "N passed, N failed".
-# MPIKIT_DATA (or data/) with t8.shakespeare.txt adds a wordcount run on the real corpus.
+# The Shakespeare corpus, when found (CORPUS, MPIKIT_DATA or data/), adds a wordcount run on it.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -13,10 +13,9 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 BIN=$BUILD/bin
 export LC_ALL=C
-if [ "$(id -u)" = 0 ]; then
-    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-fi
-export OMPI_MCA_pml=${OMPI_MCA_pml:-ob1}
+# shellcheck source=scripts/mpikit-env.sh
+. "$ROOT/scripts/mpikit-env.sh"
+mpikit_mpi_env
 # Keep Open MPI's and PMIx's plugins loaded so that suppressions can name their frames.
 export OMPI_MCA_mca_base_component_disable_dlclose=1 PMIX_MCA_mca_base_component_disable_dlclose=1
 export PMIX_MCA_pdl=^pdlopen PMIX_MCA_pcompress_base_silence_warning=1
@@ -95,9 +94,7 @@ vg jobs/wordcount "$BIN/wordcount" "$T/text.txt"
 vg jobs/wordcount-counts-csv "$BIN/wordcount" --chunk-size 16K --counts "$T/counts.csv" --timing "$T/text.txt" "$T/text.txt"
 vg jobs/wordcount-counts-h5 "$BIN/wordcount" --counts "$T/counts.h5" --format json "$T/text.txt"
 vg jobs/wordcount-checkpoint "$BIN/wordcount" --chunk-size 32K --checkpoint "$T/wc.ckpt" "$T/text.txt"
-if corpus=$( for d in "${MPIKIT_DATA:-}" "$ROOT/data" "$ROOT/../shared/data"; do
-    [ -n "$d" ] && [ -f "$d/t8.shakespeare.txt" ] && { echo "$d/t8.shakespeare.txt"; break; }
-done ) && [ -n "$corpus" ]; then
+if corpus=$(mpikit_find_corpus t8.shakespeare.txt); then
     vg jobs/wordcount-shakespeare "$BIN/wordcount" "$corpus"
 fi
 vg jobs/table "$BIN/table" --rows 1000 --partitions 3 --verbose
