@@ -12,16 +12,22 @@ RANKS=${RANKS:-"1 2 3 4 7"}
 TEST_TIMEOUT=${TEST_TIMEOUT:-120}
 export LC_ALL=C
 
-# Root needs Open MPI's consent; only the harness sets it, and only when uid is 0.
-if [ "$(id -u)" = 0 ]; then
-    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-fi
-# One node: the ob1 PML starts in 0.03 s instead of 0.22 s (see docs/wordcount.md).
-export OMPI_MCA_pml=${OMPI_MCA_pml:-ob1}
+# Root consent (only as root) and the ob1 PML: scripts/mpikit-env.sh, shared with bench and scripts.
+# shellcheck source=scripts/mpikit-env.sh
+. "$ROOT/scripts/mpikit-env.sh"
+mpikit_mpi_env
 # Quiet Open MPI's "N more processes have sent help message" aggregation noise.
 export OMPI_MCA_orte_base_help_aggregate=0
+# When a rank exits non-zero, mpirun sends the ranks SIGTERM, waits odls_base_sigkill_timeout
+# (1 s) and sends SIGKILL, even when every rank has already exited: 1-2 s of nothing per failing
+# run, most of the time of the error suites. Suites that stop ranks with signals (pool and
+# wordcount save a checkpoint in their handlers; they are the suites that say "kill") and the
+# SLURM tests (scancel, requeue) keep the grace period: a rank may still be saving.
+case $0 in
+*tests/jobs/*) grep -qwE 'p?kill' "$0" || export OMPI_MCA_odls_base_sigkill_timeout=0 ;;
+esac
 
-NCORES=$(nproc 2>/dev/null || echo 1)
+NCORES=$MPIKIT_NCORES
 
 # Exhaustive matrices run in full only under MPIKIT_TEST_FULL=1 (make test-full); make test runs
 # a seeded sample, and the seed is printed so a failure can be replayed with MPIKIT_TEST_SEED=N.
@@ -55,9 +61,9 @@ FAILED=0
 mpirun_n() {
     local n=$1
     shift
-    local extra=()
-    if [ "$n" -gt "$NCORES" ]; then extra+=(--oversubscribe); fi
-    timeout -k 5 "$TEST_TIMEOUT" mpirun -n "$n" "${extra[@]}" "$@"
+    local MPIRUN
+    mpikit_mpirun "$n"
+    timeout -k 5 "$TEST_TIMEOUT" "${MPIRUN[@]}" "$@"
 }
 
 ok() { echo "ok - $*"; PASSED=$((PASSED + 1)); }
@@ -106,15 +112,8 @@ for i, (name, rows) in enumerate(json.load(open(sys.argv[1], encoding="utf-8")).
     sys.stdout.flush()' "$1"
 }
 
-# The corpus, when present: CORPUS, else $MPIKIT_DATA/..., else data/...
-find_corpus() {
-    local name=${1:-t8.shakespeare.txt}
-    if [ -n "${CORPUS:-}" ] && [ "$name" = t8.shakespeare.txt ] && [ -f "$CORPUS" ]; then echo "$CORPUS"; return 0; fi
-    for d in "${MPIKIT_DATA:-}" "$ROOT/data" "$ROOT/../shared/data"; do
-        if [ -n "$d" ] && [ -f "$d/$name" ]; then echo "$d/$name"; return 0; fi
-    done
-    return 1
-}
+# The corpus, when present: $CORPUS, $MPIKIT_DATA/..., data/... (scripts/mpikit-env.sh).
+find_corpus() { mpikit_find_corpus "$@"; }
 
 finish() {
     echo "# $PASSED passed, $FAILED failed in $(basename "$0")"
