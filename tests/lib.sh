@@ -47,6 +47,19 @@ sample() {
         awk -v seed="$TEST_SEED" 'BEGIN { srand(seed) } { print rand() "\t" $0 }' |
         sort -k1,1g | head -n "$k" | cut -f2- | sort -k1,1n | cut -f2-
 }
+# pick K ITEM... : sets PICKED to K of the items (every item under TEST_FULL=1), like sample but
+# a new draw at every call: the calls of a suite come in a fixed order, so TEST_SEED replays them.
+PICK_CALLS=0
+pick() {
+    local k=$1
+    shift
+    PICK_CALLS=$((PICK_CALLS + 1))
+    if [ "$TEST_FULL" = 1 ] || [ "$#" -le "$k" ]; then
+        PICKED=("$@")
+        return 0
+    fi
+    mapfile -t PICKED < <(TEST_SEED=$((TEST_SEED * 7 + PICK_CALLS)) sample "$k" "$@")
+}
 # Say once per suite how it was sampled, so a failing sample can be rerun exactly.
 sample_banner() {
     if [ "$TEST_FULL" = 1 ]; then echo "# full matrix (MPIKIT_TEST_FULL=1)"

@@ -205,6 +205,9 @@ declare -a GROUP=()
 # Under ASan+UBSan a case costs seconds, not 0.3 s: that pass runs every ASAN_STRIDE-th case
 # (all of them run in the plain pass), so CI stays within its time.
 ASAN_STRIDE=${ASAN_STRIDE:-4}
+[ "$TEST_FULL" = 1 ] && ASAN_STRIDE=1
+# Bad values per option in the sampled run (every one under MPIKIT_TEST_FULL=1).
+BAD_VALUES=${BAD_VALUES:-2}
 NSEEN=0
 run_case() {
     local group=$1 ranks=$2 job=$3 want=$4
@@ -218,7 +221,9 @@ run_case() {
     local args=() a
     for a in "$@"; do args+=("${a//@OUT@/$d/out}"); done
     while [ "$(jobs -rp | wc -l)" -ge "$PARALLEL" ]; do wait -n; done
-    one_case "$d" "$ranks" "$job" "$want" "${args[@]}" &
+    # stdin from /dev/null: mpirun forwards its stdin to rank 0, and would eat the lines of a
+    # loop that reads its cases from stdin (the CONFLICTS loop below).
+    one_case "$d" "$ranks" "$job" "$want" "${args[@]}" </dev/null &
 }
 
 one_case() {
@@ -303,26 +308,38 @@ for src in "$ROOT"/jobs/*.c; do
         if [ "${vals[0]}" = FLAG ]; then
             run_case "$g" 1 "$job" "--$opt" "${base[@]}" "--$opt=1"
         else
-            run_case "$g" 1 "$job" "--$opt" "${base[@]}" "--$opt"          # missing value
-            run_case "$g" 1 "$job" "--$opt" "${base[@]}" "--$opt" ""       # empty
-            run_case "$g" 1 "$job" "--$opt" "${base[@]}" "--$opt="         # empty, attached
-            for v in "${vals[@]}"; do
-                [ "$v" = - ] && continue
-                [ ${#sample[@]} = 0 ] && sample=("--$opt" "$v")
+            # Sampled (MPIKIT_TEST_FULL=1: all): one of the three empty forms, which the shared
+            # parser handles alike for every option, and BAD_VALUES of the option's own values.
+            pick 1 missing empty attached
+            case ${PICKED[0]} in
+            missing) run_case "$g" 1 "$job" "--$opt" "${base[@]}" "--$opt" ;;       # missing value
+            empty) run_case "$g" 1 "$job" "--$opt" "${base[@]}" "--$opt" "" ;;      # empty
+            attached) run_case "$g" 1 "$job" "--$opt" "${base[@]}" "--$opt=" ;;     # empty, attached
+            esac
+            own=()
+            for v in "${vals[@]}"; do [ "$v" = - ] || own+=("$v"); done
+            [ ${#sample[@]} = 0 ] && [ ${#own[@]} -gt 0 ] && sample=("--$opt" "${own[0]}")
+            pick "$BAD_VALUES" "${own[@]+"${own[@]}"}"
+            for v in "${PICKED[@]+"${PICKED[@]}"}"; do
                 run_case "$g" 1 "$job" "--$opt" "${base[@]}" "--$opt" "$v"
             done
         fi
     done
     # Unknown options (long, short, a prefix of a real one) and an extra positional.
     g="$job: unknown options and extra arguments rejected"
-    run_case "$g" 1 "$job" "--frobnicate" "${base[@]}" --frobnicate
-    run_case "$g" 1 "$job" "-Z" "${base[@]}" -Z
-    run_case "$g" 1 "$job" "--forma" "${base[@]}" --forma csv
-    run_case "$g" 1 "$job" "--help" "${base[@]}" --help=yes
+    unknown=(frobnicate Z forma help)
     # (wordcount and findfiles take any number of paths: an extra one is not a usage error)
-    if [ "$job" != wordcount ] && [ "$job" != findfiles ]; then
-        run_case "$g" 1 "$job" "too many arguments" "${base[@]}" extra
-    fi
+    if [ "$job" != wordcount ] && [ "$job" != findfiles ]; then unknown+=(extra); fi
+    pick 2 "${unknown[@]}"
+    for u in "${PICKED[@]}"; do
+        case $u in
+        frobnicate) run_case "$g" 1 "$job" "--frobnicate" "${base[@]}" --frobnicate ;;
+        Z) run_case "$g" 1 "$job" "-Z" "${base[@]}" -Z ;;
+        forma) run_case "$g" 1 "$job" "--forma" "${base[@]}" --forma csv ;;
+        help) run_case "$g" 1 "$job" "--help" "${base[@]}" --help=yes ;;
+        extra) run_case "$g" 1 "$job" "too many arguments" "${base[@]}" extra ;;
+        esac
+    done
     # The same verdict from every rank: a sample at 3 ranks.
     g="$job at 3 ranks: one error line from rank 0, exit 2"
     run_case "$g" 3 "$job" "--frobnicate" "${base[@]}" --frobnicate
@@ -341,6 +358,7 @@ done <<<"$CONFLICTS"
 
 collect
 echo "# bad-argument cases: $NCASES ($NFAIL failed)"
+sample_banner
 
 # More ranks than items, and one rank: not an error, and the same result as one rank gives.
 first_para() { awk 'BEGIN { RS = "" } NR == 1'; }
