@@ -60,6 +60,29 @@ pick() {
     fi
     mapfile -t PICKED < <(TEST_SEED=$((TEST_SEED * 7 + PICK_CALLS)) sample "$k" "$@")
 }
+# rotate K ITEM... : sets PICKED to the next K items of the list (every item under TEST_FULL=1),
+# going on where the last call with the same list stopped, from a place TEST_SEED chooses: the
+# calls of a loop cover the whole list (e.g. every rank count) between them.
+declare -A ROTATE_AT=()
+rotate() {
+    local k=$1
+    shift
+    if [ "$TEST_FULL" = 1 ] || [ "$#" -le "$k" ]; then
+        PICKED=("$@")
+        return 0
+    fi
+    local items=("$@") key="$*" i at
+    at=${ROTATE_AT[$key]:-$((TEST_SEED % $#))}
+    PICKED=()
+    for ((i = 0; i < k; i++)); do PICKED+=("${items[(at + i) % $#]}"); done
+    ROTATE_AT[$key]=$(((at + k) % $#))
+}
+# rotate_ranks K : rotate K of the rank counts in $RANKS.
+rotate_ranks() {
+    local ranks
+    read -r -a ranks <<<"$RANKS"
+    rotate "$1" "${ranks[@]}"
+}
 # Say once per suite how it was sampled, so a failing sample can be rerun exactly.
 sample_banner() {
     if [ "$TEST_FULL" = 1 ]; then echo "# full matrix (MPIKIT_TEST_FULL=1)"
