@@ -4,12 +4,14 @@
 # writes one (textgen, wordcount --counts, table -o, arraystats --save, datagen -o): odd bytes
 # (NUL, invalid UTF-8, CRLF, a 1 GiB line), a file that changes while it is read, FIFOs and
 # devices, odd path names, a directory, an unreadable file, an empty and a missing file.
-# Each case at 1 and 3 ranks under a timeout: exit 0 with the values of an independent
-# reference (wc, grep, find, awk), or exit 1 with exactly one error line from rank 0 that
-# names the problem, and no output or temporary left behind.
+# Each case at 1 and 3 ranks under a timeout (sampled: an error case at one of them, in turn;
+# MPIKIT_TEST_FULL=1: both): exit 0 with the values of an independent reference (wc, grep,
+# find, awk), or exit 1 with exactly one error line from rank 0 that names the problem, and no
+# output or temporary left behind.
 . "$(dirname "$0")/../lib.sh"
 WC=$BIN/wordcount
 CASES=0
+sample_banner
 D=$TMP/h
 mkdir -p "$D" "$D/out"
 NL=$'\n'
@@ -29,7 +31,8 @@ leftovers() { find "$D/out" -mindepth 1 -name '*.tmp-*' -o -mindepth 1 -newer "$
 expect_error() {
     local name=$1 job=$2 pattern=$3 want=${EXPECT_RC:-1}
     shift 3
-    for n in 1 3; do
+    rotate 1 1 3   # sampled: 1 and 3 ranks in turn (MPIKIT_TEST_FULL=1: both)
+    for n in "${PICKED[@]}"; do
         touch "$D/stamp"
         mpirun_n "$n" "$BIN/$job" "$@" >"$TMP/out" 2>"$TMP/err"
         local rc=$? lines left
@@ -132,7 +135,8 @@ echo "# ${SECONDS}s"
 cp "$D/changing.txt" "$D/changing.orig"
 change_case() {
     local name=$1 action=$2 pattern=$3
-    for n in 1 3; do
+    rotate 1 1 3
+    for n in "${PICKED[@]}"; do
         cp "$D/changing.orig" "$D/changing.txt"
         touch -d '2020-01-01' "$D/changing.txt"
         # about 1.2 s of reading at any rank count: 61 chunks of 64 KiB over n ranks
@@ -282,7 +286,8 @@ if [ "$CAN_DENY" = 1 ]; then
     as_user_error() {
         local name=$1 job=$2 pattern=$3
         shift 3
-        for n in 1 3; do
+        rotate 1 1 3
+        for n in "${PICKED[@]}"; do
             local extra=()
             if [ "$n" -gt "$NCORES" ]; then extra+=(--oversubscribe); fi
             "${AS_USER[@]}" timeout -k 5 "$TEST_TIMEOUT" mpirun -n "$n" "${extra[@]}" "$BIN/$job" "$@" \
