@@ -71,17 +71,17 @@ rotate() {
         PICKED=("$@")
         return 0
     fi
-    local items=("$@") key="$*" i at
-    at=${ROTATE_AT[$key]:-$((TEST_SEED % $#))}
+    local rotate_items=("$@") rotate_key="$*" i at
+    at=${ROTATE_AT[$rotate_key]:-$((TEST_SEED % $#))}
     PICKED=()
-    for ((i = 0; i < k; i++)); do PICKED+=("${items[(at + i) % $#]}"); done
-    ROTATE_AT[$key]=$(((at + k) % $#))
+    for ((i = 0; i < k; i++)); do PICKED+=("${rotate_items[(at + i) % $#]}"); done
+    ROTATE_AT[$rotate_key]=$(((at + k) % $#))
 }
 # rotate_ranks K : rotate K of the rank counts in $RANKS.
 rotate_ranks() {
-    local ranks
-    read -r -a ranks <<<"$RANKS"
-    rotate "$1" "${ranks[@]}"
+    local rank_list
+    read -r -a rank_list <<<"$RANKS"
+    rotate "$1" "${rank_list[@]}"
 }
 # Say once per suite how it was sampled, so a failing sample can be rerun exactly.
 sample_banner() {
