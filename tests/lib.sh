@@ -20,10 +20,11 @@ mpikit_mpi_env
 export OMPI_MCA_orte_base_help_aggregate=0
 # When a rank exits non-zero, mpirun sends the ranks SIGTERM, waits odls_base_sigkill_timeout
 # (1 s) and sends SIGKILL, even when every rank has already exited: 1-2 s of nothing per failing
-# run, most of the time of the error suites. Suites that stop ranks with signals (pool and
-# wordcount save a checkpoint in their handlers; they are the suites that say "kill") and the
-# SLURM tests (scancel, requeue) keep the grace period: a rank may still be saving.
+# run, most of the time of the error suites. The checkpoint suites, the suites that stop ranks
+# with signals (pool and wordcount save a checkpoint in their handlers; those suites say "kill")
+# and the SLURM tests (scancel, requeue) keep the grace period: a rank may still be saving.
 case $0 in
+*checkpoint*) ;;
 *tests/jobs/*) grep -qwE 'p?kill' "$0" || export OMPI_MCA_odls_base_sigkill_timeout=0 ;;
 esac
 
