@@ -4,7 +4,8 @@
 #   - clang-tidy: the same files with the checked-in .clang-tidy (bugprone, cert, clang-analyzer)
 #   - shellcheck: every shell script in the repository (*.sh, *.sbatch, a sh/bash shebang)
 # Files are discovered, so new ones are covered. One summary line per tool; exit 1 on any
-# finding or missing tool. LINT_JOBS (default 2) clang-tidy processes run at once.
+# finding or missing tool. LINT_JOBS (default 2) processes of each tool run at once (cppcheck -j,
+# clang-tidy and shellcheck through xargs -P); each tool's time is printed.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -81,7 +82,8 @@ run_shellcheck() {
     local files n
     mapfile -t files < <(shell_files)
     # -x follows "source" (tests/lib.sh); the default severity includes style and info notes.
-    shellcheck -x -f gcc "${files[@]}" >"$out/shellcheck" 2>&1
+    # JOBS processes of 8 scripts each (xargs exits 123 when any of them found something).
+    printf '%s\0' "${files[@]}" | xargs -0 -P "$JOBS" -n 8 shellcheck -x -f gcc >"$out/shellcheck" 2>&1
     local rc=$?
     n=$(grep -cE ':[0-9]+:[0-9]+: (error|warning|note|style|info):' "$out/shellcheck")
     [ "$rc" != 0 ] && [ "$n" = 0 ] && n=1
@@ -91,11 +93,13 @@ run_shellcheck() {
 }
 
 for t in "${tools[@]}"; do
+    start=$EPOCHREALTIME
     case $t in
     cppcheck) run_cppcheck ;;
     clang-tidy) run_clang_tidy ;;
     shellcheck) run_shellcheck ;;
     *) echo "lint.sh: unknown tool '$t' (cppcheck, clang-tidy, shellcheck)" >&2; exit 2 ;;
     esac
+    echo "lint: $t took $(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s"
 done
 exit $status
