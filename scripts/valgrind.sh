@@ -4,7 +4,8 @@
 # small real input as an MPI singleton (1 rank). A run passes when the program succeeds and
 # memcheck reports no error and no definite or possible leak; only Open MPI/PMIx/hwloc/HDF5
 # internals are suppressed (openmpi-valgrind.supp, tests/valgrind.supp). With NAME, only the
-# runs whose name contains NAME. One line per run; the last line is "N passed, N failed".
+# runs whose name contains NAME. One line per run (VG_JOBS at a time, reported in order); the
+# last line is "N passed, N failed".
 # The Shakespeare corpus, when found (CORPUS, MPIKIT_DATA or data/), adds a wordcount run on it.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,26 +47,58 @@ trap 'rm -rf "$T"' EXIT
 passed=0 failed=0 failures=()
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
-# vg NAME PROGRAM ARGS... : run under memcheck (output in $T/NAME.out, report in $T/NAME.vg).
+# Runs go VG_JOBS (default: the cores, at most 2) at a time: memcheck runs one thread at a time,
+# so a second run uses the second core. Their lines come in the order the runs were started.
+VG_JOBS=${VG_JOBS:-$((MPIKIT_NCORES < 2 ? MPIKIT_NCORES : 2))}
+order=()
+printed=0
+
+# vg NAME PROGRAM ARGS... : start a run under memcheck (output in $T/NAME.out, report in
+# $T/NAME.vg, its PASS/FAIL lines in $T/NAME.report once it is done).
 vg() {
     local name=$1
     shift
     selected "$name" || return 0
+    while [ "$(jobs -rp | wc -l)" -ge "$VG_JOBS" ]; do wait -n; done
+    order+=("$name")
+    vg_one "$name" "$@" </dev/null &
+    print_ready
+}
+vg_one() {
+    local name=$1
+    shift
     local start=$EPOCHREALTIME log=$T/${name//\//_}
     timeout -k 10 "$VG_TIMEOUT" "${VG[@]}" --log-file="$log.vg" "$@" >"$log.out" 2>&1
     local rc=$? errors
     errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$log.vg" | tail -n 1)
     if [ "$rc" = 0 ] && [ "${errors:-x}" = 0 ]; then
-        passed=$((passed + 1))
-        printf 'PASS valgrind/%-40s %6.1fs\n' "$name" "$(elapsed "$start")"
+        printf 'PASS valgrind/%-40s %6.1fs\n' "$name" "$(elapsed "$start")" >"$log.part"
     else
-        failed=$((failed + 1))
-        failures+=("$name")
-        printf 'FAIL valgrind/%-40s %6.1fs (exit %s, %s memcheck errors)\n' "$name" "$(elapsed "$start")" "$rc" "${errors:-?}"
-        grep -v '^==[0-9]*== *$' "$log.vg" | grep -v -E '^==[0-9]+== (Memcheck|Copyright|Using Valgrind|Command|Parent PID)' |
-            head -n 60 | sed 's/^/    /'
-        tail -n 10 "$log.out" | sed 's/^/    out: /'
+        {
+            printf 'FAIL valgrind/%-40s %6.1fs (exit %s, %s memcheck errors)\n' "$name" "$(elapsed "$start")" "$rc" "${errors:-?}"
+            grep -v '^==[0-9]*== *$' "$log.vg" | grep -v -E '^==[0-9]+== (Memcheck|Copyright|Using Valgrind|Command|Parent PID)' |
+                head -n 60 | sed 's/^/    /'
+            tail -n 10 "$log.out" | sed 's/^/    out: /'
+        } >"$log.part"
     fi
+    mv "$log.part" "$log.report"
+}
+# print_ready: the reports of the finished runs, in start order, up to the first unfinished one.
+print_ready() {
+    local name report
+    while [ "$printed" -lt "${#order[@]}" ]; do
+        name=${order[printed]}
+        report=$T/${name//\//_}.report
+        [ -f "$report" ] || return 0
+        cat "$report"
+        if head -n 1 "$report" | grep -q '^PASS'; then
+            passed=$((passed + 1))
+        else
+            failed=$((failed + 1))
+            failures+=("$name")
+        fi
+        printed=$((printed + 1))
+    done
 }
 
 # The unit tests: every cmocka binary.
@@ -118,6 +151,8 @@ vg jobs/queue "$BIN/queue" --items 10
 vg jobs/queue-blocking "$BIN/queue" --items 10 --blocking --format json
 vg jobs/overhead "$BIN/overhead" --costs 0,10us --items 20 --repeat 1 --max-serial 10ms
 
+wait
+print_ready
 for f in "${failures[@]+"${failures[@]}"}"; do echo "failed: valgrind/$f"; done
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
