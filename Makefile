@@ -111,7 +111,9 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(MPICC) $(ALL_LDFLAGS) $< $(LIBA) $(LIBS) $(CMOCKA_LIBS) -o $@
 
-# The test runner prints one line per test and ends with "N passed, N failed".
+# The test runner prints one line per test and ends with "N passed, N failed". The job suites
+# run TEST_JOBS (default 2) at a time, their exhaustive matrices sampled with a printed seed
+# (MPIKIT_TEST_SEED=N replays it); TESTS="NAME..." runs the tests whose names contain a NAME.
 test: tests
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh $(TESTS)
 
