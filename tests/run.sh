@@ -138,6 +138,10 @@ start_suite() { # NAME
     mkdir -p "$d/tmp"
     chmod 1777 "$d/tmp"   # like /tmp: cases run as 'nobody' start mpirun here too
     (
+        # Open MPI keeps its session directories where they always were: a fresh, empty top
+        # session directory per suite is removed and re-created between runs, and a run that
+        # starts at that moment fails ("ORTE_ERROR_LOG ... session_dir.c").
+        export OMPI_MCA_orte_tmpdir_base=${OMPI_MCA_orte_tmpdir_base:-${TMPDIR:-/tmp}}
         export TMPDIR=$d/tmp
         sanitizer_env "$d/san"
         exec timeout -k 10 "${SUITE_TIMEOUT:-1200}" bash "tests/jobs/$name.sh"
