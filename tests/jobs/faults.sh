@@ -31,7 +31,8 @@ tagged_ranks() {
 }
 
 # kill_rank NAME RANKS VICTIM DELAY OUTPUT EXPECT_TMP JOB ARGS... : start the job, wait until all
-# its ranks run plus DELAY seconds, SIGKILL rank VICTIM, then check the aftermath.
+# its ranks run plus DELAY seconds (tmp: until OUTPUT.tmp-* exists), SIGKILL rank VICTIM, then
+# check the aftermath.
 # EXPECT_TMP: none (no temporary may be left) or maybe (an MPI-IO writer's PATH.tmp-* is allowed).
 kill_rank() {
     local name=$1 n=$2 victim=$3 delay=$4 output=$5 expect_tmp=$6 job=$7
@@ -43,7 +44,16 @@ kill_rank() {
         [ "$(tagged_ranks "$tag" | wc -l)" = "$n" ] && break
         sleep 0.1
     done
-    sleep "$delay"
+    if [ "$delay" = tmp ]; then
+        # kill while the output is being written: as soon as its temporary exists (a fast job
+        # would otherwise finish before a fixed delay on an idle machine)
+        for ((i = 0; i < 600; i++)); do
+            compgen -G "$output.tmp-*" >/dev/null && break
+            sleep 0.05
+        done
+    else
+        sleep "$delay"
+    fi
     pid=$(tagged_ranks "$tag" | awk -v r="$victim" '$1 == r { print $2 }')
     if [ -z "$pid" ]; then
         wait "$mp"
@@ -89,10 +99,10 @@ MPIKIT_INJECT_SLOW_CHUNK_US=100000 kill_rank "wordcount --counts h5" 3 1 1 "$D/c
     wordcount --chunk-size 64K --counts "$D/c.h5" "$D/big.txt"
 kill_rank "pool --gantt" 3 2 1 "$D/g.svg" none pool -n 12 --sleep const:0.5 --gantt "$D/g.svg"
 kill_rank "table -o csv" 3 2 0.5 "$D/t-out.csv" none table -n 12000000 -o "$D/t-out.csv"
-kill_rank "table -o h5" 3 1 0.5 "$D/t-out.h5" maybe table -n 6000000 -o "$D/t-out.h5"
-kill_rank "arraystats --save" 3 2 1 "$D/a.h5" maybe arraystats -s 6000x6000 -c 500x500 -o "$D/a.h5"
-kill_rank "textgen" 3 1 1 "$D/t.txt" maybe textgen --bytes 512M -o "$D/t.txt"
-kill_rank "datagen -o h5" 3 2 0.5 "$D/d.h5" maybe datagen -n 20000000 -o "$D/d.h5"
+kill_rank "table -o h5" 3 1 tmp "$D/t-out.h5" maybe table -n 12000000 -o "$D/t-out.h5"
+kill_rank "arraystats --save" 3 2 tmp "$D/a.h5" maybe arraystats -s 8000x8000 -c 500x500 -o "$D/a.h5"
+kill_rank "textgen" 3 1 tmp "$D/t.txt" maybe textgen --bytes 512M -o "$D/t.txt"
+kill_rank "datagen -o h5" 3 2 tmp "$D/d.h5" maybe datagen -n 20000000 -o "$D/d.h5"
 kill_rank "datagen -o csv" 3 2 0.5 "$D/d.csv" none datagen -n 5000000 -o "$D/d.csv"
 
 # --- a full disk and a read-only directory ---
