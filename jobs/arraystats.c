@@ -594,6 +594,7 @@ static void partials_free(partials *p)
 }
 
 /* The agreed error path: the saved file abandoned (nothing left at its name), the input closed. */
+static void fail(const mk_job *job, files *f, partials *p, reduction *r, const mk_err *err) __attribute__((noreturn));
 static void fail(const mk_job *job, files *f, partials *p, reduction *r, const mk_err *err)
 {
     if (f->dsv >= 0)
