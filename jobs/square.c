@@ -236,8 +236,7 @@ static void alloc_buffers(const options *o, int P, int me, buffers *b, mk_err *e
         b->y_serial = malloc(b->n * sizeof *b->y_serial);
         b->y = malloc(b->n * sizeof *b->y);
     }
-    if (!b->counts || !b->displs || !b->xs || !b->ys || !b->samples ||
-        (me == 0 && (!b->x || !b->y_serial || !b->y)))
+    if (!b->counts || !b->displs || !b->xs || !b->ys || !b->samples || (me == 0 && (!b->x || !b->y_serial || !b->y)))
         mk_err_set(err, MK_EXIT_FAILURE, "out of memory for %lld ints", (long long)o->n);
     else if (mk_block_counts(b->n, P, 1, b->counts, b->displs) != 0)
         mk_err_set(err, MK_EXIT_FAILURE, "--n %lld does not fit MPI counts", (long long)o->n);
