@@ -201,6 +201,413 @@ static void add_row(const double *x, uint64_t w, uint64_t cc, uint64_t nchunks, 
     }
 }
 
+/* The timed phases of --timing. */
+typedef struct {
+    mk_timing tm;
+    int compute, read, reduce, save;
+} phases;
+
+/* The input dataset (--input) and the saved file (--save); -1 / .file = -1 when not in use. */
+typedef struct {
+    mk_h5 in, sv;
+    hid_t din, dsv;
+} files;
+
+/* The pr x pc grid of ranks and this rank's block of whole chunks. */
+typedef struct {
+    int dims[2], coords[2];
+    MPI_Comm cart, colcomm, rowcomm;
+    uint64_t CR, CC;       /* chunks along each dimension */
+    mk_range kr, kc;       /* my chunk rows and chunk columns */
+    uint64_t r0, c0, h, w; /* my first row and column, my rows and columns */
+} grid;
+
+/* Per-rank partials: column sums per chunk row, row sums per chunk column, chunk stats. */
+typedef struct {
+    uint64_t band_rows;
+    double *band, *colpart, *rowpart;
+    stat4 *cstat;
+} partials;
+
+/* The reduce phase's buffers and its results on world rank 0 (total and std on every rank). */
+typedef struct {
+    double *colsum, *rowsum, *colgather, *rowgather, *colall, *rowall;
+    int *cnt, *dsp, *offs;
+    uint64_t *metas;
+    stat4 *statall, *chunk_grid;
+    stat4 total;
+    double std;
+} reduction;
+
+static void phases_init(phases *ph)
+{
+    mk_timing_init(&ph->tm);
+    ph->compute = mk_timing_phase(&ph->tm, "generate+chunks");
+    ph->read = mk_timing_phase(&ph->tm, "read");
+    ph->reduce = mk_timing_phase(&ph->tm, "reduce");
+    ph->save = mk_timing_phase(&ph->tm, "save");
+}
+
+/* input: the dataset's shape replaces --shape; chunks are clamped to the shape. Errors end the job. */
+static void open_input(const mk_job *job, options *o, files *f, mk_err *err)
+{
+    char in_file[4096], in_ds[1024];
+    if (o->input != NULL) {
+        if (mk_h5_split_spec(o->input, in_file, sizeof in_file, in_ds, sizeof in_ds, "/x") != 0) {
+            mk_err_set(err, MK_EXIT_USAGE, "--input '%s': expected FILE.h5 or FILE.h5:/DATASET", o->input);
+            mk_job_exit_error(job, err);
+        }
+        if (mk_h5_open(&f->in, job->comm, in_file, err) != 0)
+            mk_job_exit_error(job, err);
+        uint64_t dims[2];
+        mk_h5_dataset_open(&f->in, in_ds, MK_H5_NUMERIC, 2, dims, &f->din, err);
+        if (mk_err_agree(job->comm, err) != 0) {
+            if (f->din >= 0)
+                H5Dclose(f->din);
+            mk_h5_close(&f->in);
+            mk_job_exit_error(job, err);
+        }
+        o->R = dims[0];
+        o->C = dims[1];
+        if (o->R == 0 || o->C == 0) {
+            mk_err_set(err, MK_EXIT_FAILURE, "dataset '%s' in '%s' is empty (%llux%llu)", in_ds, in_file,
+                       (unsigned long long)o->R, (unsigned long long)o->C);
+            mk_job_exit_error(job, err);
+        }
+    }
+    if (o->cr > o->R)
+        o->cr = o->R;
+    if (o->cc > o->C)
+        o->cc = o->C;
+}
+
+/* grid: pr x pc ranks; sub-communicators along each dimension; this rank's block of chunks */
+static void make_grid(const mk_job *job, const options *o, grid *g)
+{
+    int periods[2] = {0, 0};
+    g->dims[0] = g->dims[1] = 0;
+    MPI_Dims_create(job->world_size, 2, g->dims);
+    MPI_Cart_create(job->comm, 2, g->dims, periods, 0, &g->cart);
+    MPI_Cart_coords(g->cart, job->world_rank, 2, g->coords);
+    int keep_rows[2] = {1, 0}, keep_cols[2] = {0, 1};
+    MPI_Cart_sub(g->cart, keep_rows, &g->colcomm); /* same grid column: ranks that share columns */
+    MPI_Cart_sub(g->cart, keep_cols, &g->rowcomm); /* same grid row: ranks that share rows */
+
+    g->CR = ceil_div(o->R, o->cr);
+    g->CC = ceil_div(o->C, o->cc);
+    g->kr = mk_block_range(g->CR, g->dims[0], g->coords[0]);
+    g->kc = mk_block_range(g->CC, g->dims[1], g->coords[1]);
+    uint64_t r1 = (g->kr.start + g->kr.count) * o->cr, c1 = (g->kc.start + g->kc.count) * o->cc;
+    g->r0 = g->kr.start * o->cr;
+    g->c0 = g->kc.start * o->cc;
+    if (r1 > o->R)
+        r1 = o->R;
+    if (c1 > o->C)
+        c1 = o->C;
+    g->h = g->kr.count ? r1 - g->r0 : 0;
+    g->w = g->kc.count ? c1 - g->c0 : 0;
+}
+
+/* The partials, and with --save the output file and its /x. The band holds a chunk row only
+ * when it is read or saved; generated data needs one row. Returns the agreed error. */
+static int prepare(const mk_job *job, const options *o, const grid *g, partials *p, files *f, mk_err *err)
+{
+    uint64_t w = g->w, h = g->h, nkr = g->kr.count, nkc = g->kc.count;
+    p->band_rows = o->input != NULL || o->save != NULL ? o->cr : 1;
+    p->band = mk_fault_hit("arraystats.alloc") ? NULL : malloc((p->band_rows * (w ? w : 1)) * sizeof *p->band);
+    p->colpart = calloc((nkr ? nkr : 1) * (w ? w : 1), sizeof *p->colpart);
+    p->rowpart = calloc((nkc ? nkc : 1) * (h ? h : 1), sizeof *p->rowpart); /* [j][row] */
+    p->cstat = calloc((nkr ? nkr : 1) * (nkc ? nkc : 1), sizeof *p->cstat);
+    if (p->band == NULL || p->colpart == NULL || p->rowpart == NULL || p->cstat == NULL)
+        mk_err_set(err, MK_EXIT_FAILURE, "out of memory for a band of %llux%llu", (unsigned long long)o->cr,
+                   (unsigned long long)w);
+    if (o->save != NULL && mk_err_agree(job->comm, err) == 0 && mk_h5_create(&f->sv, job->comm, o->save, err) == 0) {
+        uint64_t d2[2] = {o->R, o->C}, ch[2] = {o->cr, o->cc};
+        mk_h5_dataset_create(&f->sv, "/x", H5T_IEEE_F64LE, 2, d2, ch, &f->dsv, err);
+    }
+    return mk_err_agree(job->comm, err);
+}
+
+/* compute: one band of chunk rows at a time, read (collectively) or generated, summed while in
+ * cache and saved; every rank takes part in max_bands steps. Returns the agreed error. */
+static int sweep(const mk_job *job, const options *o, const grid *g, partials *p, files *f, phases *ph,
+                 mk_err *err)
+{
+    uint64_t w = g->w, my_bands = g->kr.count, max_bands = 0;
+    MPI_Allreduce(&my_bands, &max_bands, 1, MPI_UINT64_T, MPI_MAX, job->comm);
+    mk_progress bar;
+    mk_progress_begin(&bar, mk_progress_wanted(o->progress, o->no_progress, job->world_rank) ? stderr : NULL,
+                      "arraystats chunks (rank 0)", "chunks", g->kr.count * g->kc.count);
+    for (uint64_t b = 0; b < max_bands; b++) {
+        int have = b < my_bands && w > 0;
+        uint64_t br0 = g->r0 + b * o->cr, bh = 0;
+        if (have) {
+            bh = br0 + o->cr <= o->R ? o->cr : o->R - br0;
+        }
+        uint64_t start[2] = {br0, g->c0}, count[2] = {bh, have ? w : 0};
+        if (f->din >= 0) {
+            /* collective: ranks past their last band take part with an empty selection */
+            mk_timing_start(&ph->tm, ph->read);
+            if (mk_h5_read_block(&f->in, f->din, H5T_NATIVE_DOUBLE, start, count, p->band, err) != 0)
+                break;
+            mk_timing_stop(&ph->tm, ph->read);
+        }
+        mk_timing_start(&ph->tm, ph->compute);
+        for (uint64_t i = 0; have && i < bh; i++) {
+            double *x = p->band + (p->band_rows > 1 ? i * w : 0);
+            if (f->din < 0)
+                mk_rng_std_normals((uint64_t)o->seed, 0, (br0 + i) * o->C + g->c0, w, x);
+            add_row(x, w, o->cc, g->kc.count, p->colpart + b * w, p->rowpart + b * o->cr + i, g->h,
+                    p->cstat + b * g->kc.count);
+        }
+        if (have)
+            mk_progress_add(&bar, g->kc.count);
+        mk_timing_stop(&ph->tm, ph->compute);
+        if (f->dsv >= 0) {
+            mk_timing_start(&ph->tm, ph->save);
+            if (mk_h5_write_block(&f->sv, f->dsv, H5T_NATIVE_DOUBLE, start, count, p->band, err) != 0)
+                break;
+            mk_timing_stop(&ph->tm, ph->save);
+        }
+    }
+    mk_progress_end(&bar);
+    return mk_err_agree(job->comm, err);
+}
+
+static void reduction_free(reduction *r)
+{
+    free(r->colsum);
+    free(r->rowsum);
+    free(r->cnt);
+    free(r->dsp);
+    free(r->offs);
+    free(r->colgather);
+    free(r->rowgather);
+    free(r->colall);
+    free(r->rowall);
+    free(r->metas);
+    free(r->statall);
+    free(r->chunk_grid);
+    *r = (reduction){.total = {0, 0, 0, 0}};
+}
+
+/* Every buffer of the reduce phase is allocated before its first collective, at the sizes the
+ * gathers will fill (a grid column holds all CR chunk rows of its w columns, a grid row all CC
+ * chunk columns of its h rows), so that a failed allocation on any rank is agreed on instead
+ * of crashing or stalling a gather. Returns the agreed error (the buffers freed on error). */
+static int reduction_alloc(const mk_job *job, const options *o, const grid *g, int crank, int rrank, reduction *r,
+                           mk_err *err)
+{
+    int root = job->world_rank == 0;
+    uint64_t w = g->w, h = g->h, CR = g->CR, CC = g->CC;
+    r->colsum = calloc(w ? w : 1, sizeof *r->colsum);
+    r->rowsum = calloc(h ? h : 1, sizeof *r->rowsum);
+    r->cnt = calloc((size_t)job->world_size, sizeof *r->cnt);
+    r->dsp = calloc((size_t)job->world_size, sizeof *r->dsp);
+    r->offs = calloc((size_t)job->world_size, sizeof *r->offs);
+    r->colgather = crank == 0 ? malloc((CR * w > 0 ? CR * w : 1) * sizeof *r->colgather) : NULL;
+    r->rowgather = rrank == 0 ? malloc((CC * h > 0 ? CC * h : 1) * sizeof *r->rowgather) : NULL;
+    r->colall = root ? malloc(o->C * sizeof *r->colall) : NULL;
+    r->rowall = root ? malloc(o->R * sizeof *r->rowall) : NULL;
+    r->metas = root ? malloc(4 * sizeof *r->metas * (size_t)job->world_size) : NULL;
+    r->statall = root ? malloc(CR * CC * sizeof *r->statall) : NULL;
+    r->chunk_grid = root ? calloc(CR * CC, sizeof *r->chunk_grid) : NULL;
+    if (mk_fault_hit("arraystats.alloc") || r->colsum == NULL || r->rowsum == NULL || r->cnt == NULL ||
+        r->dsp == NULL || r->offs == NULL || (crank == 0 && r->colgather == NULL) ||
+        (rrank == 0 && r->rowgather == NULL) ||
+        (root && (r->colall == NULL || r->rowall == NULL || r->metas == NULL || r->statall == NULL ||
+                  r->chunk_grid == NULL)))
+        mk_err_set(err, MK_EXIT_FAILURE, "out of memory for the reduction (%llux%llu chunks)", (unsigned long long)CR,
+                   (unsigned long long)CC);
+    if (mk_err_agree(job->comm, err) != 0) {
+        reduction_free(r);
+        return -1;
+    }
+    return 0;
+}
+
+/* Gathers nparts partial vectors of length len over comm (each rank sends mine values) to its
+ * rank 0 and adds them there in gather order: sum[k] += all[part * len + k]. */
+static void gather_add(MPI_Comm comm, const double *part, int mine, double *all, uint64_t nparts, uint64_t len,
+                       int *cnt, int *dsp, double *sum)
+{
+    int size, rank;
+    MPI_Comm_size(comm, &size);
+    MPI_Comm_rank(comm, &rank);
+    MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, comm);
+    uint64_t tot = 0;
+    for (int i = 0; i < size; i++) {
+        dsp[i] = (int)tot;
+        tot += (uint64_t)cnt[i];
+    }
+    MPI_Gatherv(part, mine, MPI_DOUBLE, all, cnt, dsp, MPI_DOUBLE, 0, comm); /* tot == nparts * len */
+    if (rank == 0)
+        for (uint64_t b = 0; b < nparts; b++)
+            for (uint64_t k = 0; k < len; k++)
+                sum[k] += all[b * len + k];
+}
+
+/* Divides the n sums by count and places them at offset off of world rank 0's all[] (only
+ * ranks that send != 0 contribute: the roots of the sub-communicators hold disjoint ranges). */
+static void gather_means(MPI_Comm comm, double *sums, uint64_t n, int send, int off, double count, double *all,
+                         reduction *r)
+{
+    int mine = send ? (int)n : 0;
+    MPI_Gather(&mine, 1, MPI_INT, r->cnt, 1, MPI_INT, 0, comm);
+    MPI_Gather(&off, 1, MPI_INT, r->offs, 1, MPI_INT, 0, comm);
+    for (uint64_t k = 0; k < n; k++)
+        sums[k] /= count;
+    MPI_Gatherv(sums, mine, MPI_DOUBLE, all, r->cnt, r->offs, MPI_DOUBLE, 0, comm);
+}
+
+/* total: every chunk's stats to rank 0, placed by chunk index, merged in chunk order */
+static void merge_chunks(const mk_job *job, const grid *g, const stat4 *cstat, reduction *r)
+{
+    uint64_t CC = g->CC, myc = g->kr.count * g->kc.count;
+    uint64_t meta[4] = {g->kr.start, g->kr.count, g->kc.start, g->kc.count};
+    MPI_Gather(meta, 4, MPI_UINT64_T, r->metas, 4, MPI_UINT64_T, 0, job->comm);
+    int mine = (int)(4 * myc);
+    MPI_Gather(&mine, 1, MPI_INT, r->cnt, 1, MPI_INT, 0, job->comm);
+    uint64_t tot = 0;
+    if (job->world_rank == 0)
+        for (int i = 0; i < job->world_size; i++) {
+            r->dsp[i] = (int)tot;
+            tot += (uint64_t)r->cnt[i];
+        }
+    stat4 *all = r->statall; /* tot == 4 * CR * CC doubles */
+    MPI_Gatherv(cstat, mine, MPI_DOUBLE, all, r->cnt, r->dsp, MPI_DOUBLE, 0, job->comm);
+    r->total = (stat4){0, 0, 0, 0};
+    if (job->world_rank == 0) {
+        for (int i = 0; i < job->world_size; i++) {
+            const uint64_t *m = r->metas + 4 * i;
+            for (uint64_t a = 0; a < m[1]; a++)
+                for (uint64_t b = 0; b < m[3]; b++)
+                    r->chunk_grid[(m[0] + a) * CC + m[2] + b] = all[r->dsp[i] / 4 + a * m[3] + b];
+        }
+        for (uint64_t k = 0; k < g->CR * CC; k++)
+            r->total = merge(r->total, r->chunk_grid[k]);
+    }
+    r->std = r->total.n > 0 ? sqrt(r->total.m2 / r->total.n) : 0;
+    MPI_Bcast(&r->total, 4, MPI_DOUBLE, 0, job->comm);
+    MPI_Bcast(&r->std, 1, MPI_DOUBLE, 0, job->comm);
+}
+
+/* reduce: axis=0 partials added in chunk-row order over the column communicators, axis=1 in
+ * chunk-column order over the row communicators, the means to world rank 0, the chunk stats
+ * merged. Returns the agreed error of the allocation (no collective fails after it). */
+static int reduce(const mk_job *job, const options *o, const grid *g, const partials *p, reduction *r,
+                  mk_err *err)
+{
+    int crank, rrank;
+    MPI_Comm_rank(g->colcomm, &crank);
+    MPI_Comm_rank(g->rowcomm, &rrank);
+    if (reduction_alloc(job, o, g, crank, rrank, r, err) != 0)
+        return -1;
+    gather_add(g->colcomm, p->colpart, (int)(g->kr.count * g->w), r->colgather, g->CR, g->w, r->cnt, r->dsp,
+               r->colsum);
+    gather_add(g->rowcomm, p->rowpart, (int)(g->kc.count * g->h), r->rowgather, g->CC, g->h, r->cnt, r->dsp,
+               r->rowsum);
+    gather_means(job->comm, r->colsum, g->w, crank == 0, (int)g->c0, (double)o->R, r->colall, r);
+    gather_means(job->comm, r->rowsum, g->h, rrank == 0, (int)g->r0, (double)o->C, r->rowall, r);
+    merge_chunks(job, g, p->cstat, r);
+    return 0;
+}
+
+/* save: means written by rank 0 (others take part with empty selections), stats as attributes;
+ * the file committed. Returns the agreed error. */
+static int save_results(const mk_job *job, const options *o, files *f, const reduction *r, int argc, char **argv,
+                        mk_err *err)
+{
+    int root = job->world_rank == 0;
+    H5Dclose(f->dsv);
+    f->dsv = -1;
+    hid_t d;
+    uint64_t n1[1] = {o->C};
+    if (mk_h5_dataset_create(&f->sv, "/col_mean", H5T_IEEE_F64LE, 1, n1, NULL, &d, err) == 0) {
+        mk_h5_write_rows(&f->sv, d, H5T_NATIVE_DOUBLE, 0, root ? o->C : 0, r->colall, err);
+        H5Dclose(d);
+    }
+    n1[0] = o->R;
+    if (err->code == 0 && mk_h5_dataset_create(&f->sv, "/row_mean", H5T_IEEE_F64LE, 1, n1, NULL, &d, err) == 0) {
+        mk_h5_write_rows(&f->sv, d, H5T_NATIVE_DOUBLE, 0, root ? o->R : 0, r->rowall, err);
+        H5Dclose(d);
+    }
+    if (err->code == 0)
+        mk_h5_provenance(&f->sv, "arraystats", argc, argv, err);
+    if (err->code == 0) {
+        mk_h5_attr_f64(&f->sv, "/", "sum", r->total.sum, err);
+        mk_h5_attr_f64(&f->sv, "/", "mean", r->total.sum / r->total.n, err);
+        mk_h5_attr_f64(&f->sv, "/", "std", r->std, err);
+        mk_h5_attr_i64(&f->sv, "/", "chunk_rows", (int64_t)o->cr, err);
+        mk_h5_attr_i64(&f->sv, "/", "chunk_cols", (int64_t)o->cc, err);
+        mk_h5_attr_str(&f->sv, "/x", "description", "the array the statistics are of, chunked as --chunks", err);
+        mk_h5_attr_str(&f->sv, "/col_mean", "description", "mean of each column of /x", err);
+        mk_h5_attr_str(&f->sv, "/row_mean", "description", "mean of each row of /x", err);
+    }
+    if (mk_err_agree(job->comm, err) != 0 || mk_h5_commit(&f->sv, "/x", err) != 0)
+        return -1;
+    return 0;
+}
+
+static void report(FILE *out, const options *o, const grid *g, const reduction *r, const mk_timing_stats *ts,
+                   double smax, double rss_max, int nranks)
+{
+    char shape[64], chunks[64], gridtext[32];
+    snprintf(shape, sizeof shape, "%llux%llu", (unsigned long long)o->R, (unsigned long long)o->C);
+    snprintf(chunks, sizeof chunks, "%llux%llu", (unsigned long long)o->cr, (unsigned long long)o->cc);
+    snprintf(gridtext, sizeof gridtext, "%dx%d", g->dims[0], g->dims[1]);
+    const char *cols[] = {"shape", "chunks", "grid", "sum", "mean", "std", "col_mean_0", "row_mean_0"};
+    mk_table *t = mk_table_new("stats", "array statistics (std with ddof=0, like numpy)", 8, cols);
+    mk_table_str(t, shape);
+    mk_table_str(t, chunks);
+    mk_table_str(t, gridtext);
+    mk_table_f64(t, "%.10g", r->total.sum);
+    mk_table_f64(t, "%.10g", r->total.sum / r->total.n);
+    mk_table_f64(t, "%.10g", r->std);
+    mk_table_f64(t, "%.10g", r->colall[0]);
+    mk_table_f64(t, "%.10g", r->rowall[0]);
+    mk_table *tables[3] = {t, NULL, NULL};
+    int nt = 1;
+    if (o->timing) {
+        tables[nt++] = mk_timing_table(ts, 0);
+        const char *scols[] = {"ranks", "bytes", "seconds", "GB_s", "peak_rss_MiB_per_rank"};
+        mk_table *s = mk_table_new("summary", "throughput (array bytes over the slowest rank's time)", 5, scols);
+        double bytes = (double)o->R * (double)o->C * 8.0;
+        mk_table_i64(s, nranks);
+        mk_table_u64(s, (uint64_t)bytes);
+        mk_table_f64(s, "%.3f", smax);
+        mk_table_f64(s, "%.3f", smax > 0 ? bytes / 1e9 / smax : 0);
+        mk_table_f64(s, "%.1f", rss_max);
+        tables[nt++] = s;
+    }
+    (void)mk_report_print(out, tables, nt, (mk_format)o->format, ARRAYSTATS_TABLES, o->table);
+    for (int i = 0; i < nt; i++)
+        mk_table_free(tables[i]);
+}
+
+static void partials_free(partials *p)
+{
+    free(p->band);
+    free(p->colpart);
+    free(p->rowpart);
+    free(p->cstat);
+}
+
+/* The agreed error path: the saved file abandoned (nothing left at its name), the input closed. */
+static void fail(const mk_job *job, files *f, partials *p, reduction *r, const mk_err *err) __attribute__((noreturn));
+static void fail(const mk_job *job, files *f, partials *p, reduction *r, const mk_err *err)
+{
+    if (f->dsv >= 0)
+        H5Dclose(f->dsv);
+    mk_h5_abandon(&f->sv);
+    if (f->din >= 0)
+        H5Dclose(f->din);
+    mk_h5_close(&f->in);
+    reduction_free(r);
+    partials_free(p);
+    mk_job_exit_error(job, err);
+}
+
 int main(int argc, char **argv)
 {
     mk_job job;
@@ -215,275 +622,29 @@ int main(int argc, char **argv)
     mk_job_parsed(&job, rc, &err);
     mk_h5_quiet(o.debug);
 
-    mk_timing tm;
-    mk_timing_init(&tm);
-    int ph_compute = mk_timing_phase(&tm, "generate+chunks");
-    int ph_read = mk_timing_phase(&tm, "read");
-    int ph_reduce = mk_timing_phase(&tm, "reduce");
-    int ph_save = mk_timing_phase(&tm, "save");
+    phases ph;
+    phases_init(&ph);
     double t0 = mk_now();
+    files f = {.in = {.file = -1}, .sv = {.file = -1}, .din = -1, .dsv = -1};
+    open_input(&job, &o, &f, &err);
+    grid g;
+    make_grid(&job, &o, &g);
+    partials p = {0};
+    reduction r = {.total = {0, 0, 0, 0}};
+    if (prepare(&job, &o, &g, &p, &f, &err) != 0 || sweep(&job, &o, &g, &p, &f, &ph, &err) != 0)
+        fail(&job, &f, &p, &r, &err);
+    mk_timing_start(&ph.tm, ph.reduce);
+    if (reduce(&job, &o, &g, &p, &r, &err) != 0)
+        fail(&job, &f, &p, &r, &err);
+    mk_timing_stop(&ph.tm, ph.reduce);
+    if (f.dsv >= 0) {
+        mk_timing_start(&ph.tm, ph.save);
+        if (save_results(&job, &o, &f, &r, argc, argv, &err) != 0)
+            fail(&job, &f, &p, &r, &err);
+        mk_timing_stop(&ph.tm, ph.save);
+    }
 
-    /* input: the dataset's shape replaces --shape */
-    mk_h5 in = {.file = -1}, sv = {.file = -1};
-    hid_t din = -1, dsv = -1;
-    char in_file[4096], in_ds[1024];
-    if (o.input != NULL) {
-        if (mk_h5_split_spec(o.input, in_file, sizeof in_file, in_ds, sizeof in_ds, "/x") != 0) {
-            mk_err_set(&err, MK_EXIT_USAGE, "--input '%s': expected FILE.h5 or FILE.h5:/DATASET", o.input);
-            mk_job_exit_error(&job, &err);
-        }
-        if (mk_h5_open(&in, job.comm, in_file, &err) != 0)
-            mk_job_exit_error(&job, &err);
-        uint64_t dims[2];
-        mk_h5_dataset_open(&in, in_ds, MK_H5_NUMERIC, 2, dims, &din, &err);
-        if (mk_err_agree(job.comm, &err) != 0) {
-            if (din >= 0)
-                H5Dclose(din);
-            mk_h5_close(&in);
-            mk_job_exit_error(&job, &err);
-        }
-        o.R = dims[0];
-        o.C = dims[1];
-        if (o.R == 0 || o.C == 0) {
-            mk_err_set(&err, MK_EXIT_FAILURE, "dataset '%s' in '%s' is empty (%llux%llu)", in_ds, in_file,
-                       (unsigned long long)o.R, (unsigned long long)o.C);
-            mk_job_exit_error(&job, &err);
-        }
-    }
-    if (o.cr > o.R)
-        o.cr = o.R;
-    if (o.cc > o.C)
-        o.cc = o.C;
-
-    /* grid: pr x pc ranks; sub-communicators along each dimension */
-    int dims[2] = {0, 0}, periods[2] = {0, 0}, coords[2];
-    MPI_Dims_create(job.world_size, 2, dims);
-    MPI_Comm cart, colcomm, rowcomm;
-    MPI_Cart_create(job.comm, 2, dims, periods, 0, &cart);
-    MPI_Cart_coords(cart, job.world_rank, 2, coords);
-    int keep_rows[2] = {1, 0}, keep_cols[2] = {0, 1};
-    MPI_Cart_sub(cart, keep_rows, &colcomm); /* same grid column: ranks that share columns */
-    MPI_Cart_sub(cart, keep_cols, &rowcomm); /* same grid row: ranks that share rows */
-
-    uint64_t CR = ceil_div(o.R, o.cr), CC = ceil_div(o.C, o.cc);
-    mk_range kr = mk_block_range(CR, dims[0], coords[0]), kc = mk_block_range(CC, dims[1], coords[1]);
-    uint64_t r0 = kr.start * o.cr, r1 = (kr.start + kr.count) * o.cr;
-    uint64_t c0 = kc.start * o.cc, c1 = (kc.start + kc.count) * o.cc;
-    if (r1 > o.R)
-        r1 = o.R;
-    if (c1 > o.C)
-        c1 = o.C;
-    uint64_t h = kr.count ? r1 - r0 : 0, w = kc.count ? c1 - c0 : 0;
-
-    /* per-rank partials: column sums per chunk row, row sums per chunk column, chunk stats.
-     * The band holds a chunk row only when it is read or saved; generated data needs one row. */
-    uint64_t band_rows = o.input != NULL || o.save != NULL ? o.cr : 1;
-    double *band = mk_fault_hit("arraystats.alloc") ? NULL : malloc((band_rows * (w ? w : 1)) * sizeof *band);
-    double *colpart = calloc((kr.count ? kr.count : 1) * (w ? w : 1), sizeof *colpart);
-    double *rowpart = calloc((kc.count ? kc.count : 1) * (h ? h : 1), sizeof *rowpart); /* [j][row] */
-    stat4 *cstat = calloc((kr.count ? kr.count : 1) * (kc.count ? kc.count : 1), sizeof *cstat);
-    if (band == NULL || colpart == NULL || rowpart == NULL || cstat == NULL)
-        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory for a band of %llux%llu", (unsigned long long)o.cr,
-                   (unsigned long long)w);
-    if (o.save != NULL && mk_err_agree(job.comm, &err) == 0 && mk_h5_create(&sv, job.comm, o.save, &err) == 0) {
-        uint64_t d2[2] = {o.R, o.C}, ch[2] = {o.cr, o.cc};
-        mk_h5_dataset_create(&sv, "/x", H5T_IEEE_F64LE, 2, d2, ch, &dsv, &err);
-    }
-    if (mk_err_agree(job.comm, &err) != 0)
-        goto fail;
-
-    uint64_t my_bands = kr.count, max_bands = 0;
-    MPI_Allreduce(&my_bands, &max_bands, 1, MPI_UINT64_T, MPI_MAX, job.comm);
-    mk_progress bar;
-    mk_progress_begin(&bar, mk_progress_wanted(o.progress, o.no_progress, job.world_rank) ? stderr : NULL,
-                      "arraystats chunks (rank 0)", "chunks", kr.count * kc.count);
-    for (uint64_t b = 0; b < max_bands; b++) {
-        int have = b < my_bands && w > 0;
-        uint64_t br0 = r0 + b * o.cr, bh = 0;
-        if (have) {
-            bh = br0 + o.cr <= o.R ? o.cr : o.R - br0;
-        }
-        uint64_t start[2] = {br0, c0}, count[2] = {bh, have ? w : 0};
-        if (din >= 0) {
-            /* collective: ranks past their last band take part with an empty selection */
-            mk_timing_start(&tm, ph_read);
-            if (mk_h5_read_block(&in, din, H5T_NATIVE_DOUBLE, start, count, band, &err) != 0)
-                break;
-            mk_timing_stop(&tm, ph_read);
-        }
-        mk_timing_start(&tm, ph_compute);
-        for (uint64_t i = 0; have && i < bh; i++) {
-            double *x = band + (band_rows > 1 ? i * w : 0);
-            if (din < 0)
-                mk_rng_std_normals((uint64_t)o.seed, 0, (br0 + i) * o.C + c0, w, x);
-            add_row(x, w, o.cc, kc.count, colpart + b * w, rowpart + b * o.cr + i, h, cstat + b * kc.count);
-        }
-        if (have)
-            mk_progress_add(&bar, kc.count);
-        mk_timing_stop(&tm, ph_compute);
-        if (dsv >= 0) {
-            mk_timing_start(&tm, ph_save);
-            if (mk_h5_write_block(&sv, dsv, H5T_NATIVE_DOUBLE, start, count, band, &err) != 0)
-                break;
-            mk_timing_stop(&tm, ph_save);
-        }
-    }
-    mk_progress_end(&bar);
-    if (mk_err_agree(job.comm, &err) != 0)
-        goto fail;
-
-    /* axis=0: gather the column partials of every chunk row over the column communicator,
-     * add them in chunk-row order on its rank 0 (grid row 0) */
-    mk_timing_start(&tm, ph_reduce);
-    int csize, crank, rsize, rrank;
-    MPI_Comm_size(colcomm, &csize);
-    MPI_Comm_rank(colcomm, &crank);
-    MPI_Comm_size(rowcomm, &rsize);
-    MPI_Comm_rank(rowcomm, &rrank);
-    /* Every buffer of the reduce phase is allocated before its first collective, at the sizes
-     * the gathers will fill (a grid column holds all CR chunk rows of its w columns, a grid row
-     * all CC chunk columns of its h rows), so that a failed allocation on any rank is agreed on
-     * instead of crashing or stalling a gather. */
-    int root = job.world_rank == 0;
-    double *colsum = calloc(w ? w : 1, sizeof *colsum), *rowsum = calloc(h ? h : 1, sizeof *rowsum);
-    int *cnt = calloc((size_t)job.world_size, sizeof *cnt), *dsp = calloc((size_t)job.world_size, sizeof *dsp);
-    int *offs = calloc((size_t)job.world_size, sizeof *offs);
-    double *colgather = crank == 0 ? malloc((CR * w > 0 ? CR * w : 1) * sizeof *colgather) : NULL;
-    double *rowgather = rrank == 0 ? malloc((CC * h > 0 ? CC * h : 1) * sizeof *rowgather) : NULL;
-    double *colall = root ? malloc(o.C * sizeof *colall) : NULL, *rowall = root ? malloc(o.R * sizeof *rowall) : NULL;
-    uint64_t *metas = root ? malloc(4 * sizeof *metas * (size_t)job.world_size) : NULL;
-    stat4 *statall = root ? malloc(CR * CC * sizeof *statall) : NULL, *chunk_grid = root ? calloc(CR * CC, sizeof *chunk_grid) : NULL;
-    if (mk_fault_hit("arraystats.alloc") || colsum == NULL || rowsum == NULL || cnt == NULL || dsp == NULL ||
-        offs == NULL || (crank == 0 && colgather == NULL) || (rrank == 0 && rowgather == NULL) ||
-        (root && (colall == NULL || rowall == NULL || metas == NULL || statall == NULL || chunk_grid == NULL)))
-        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory for the reduction (%llux%llu chunks)", (unsigned long long)CR,
-                   (unsigned long long)CC);
-    if (mk_err_agree(job.comm, &err) != 0) {
-        free(colsum);
-        free(rowsum);
-        free(cnt);
-        free(dsp);
-        free(offs);
-        free(colgather);
-        free(rowgather);
-        free(colall);
-        free(rowall);
-        free(metas);
-        free(statall);
-        free(chunk_grid);
-        goto fail;
-    }
-    {
-        int mine = (int)(kr.count * w);
-        MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, colcomm);
-        uint64_t tot = 0;
-        for (int i = 0; i < csize; i++) {
-            dsp[i] = (int)tot;
-            tot += (uint64_t)cnt[i];
-        }
-        double *all = colgather; /* tot == CR * w */
-        MPI_Gatherv(colpart, mine, MPI_DOUBLE, all, cnt, dsp, MPI_DOUBLE, 0, colcomm);
-        if (crank == 0)
-            for (uint64_t b = 0; b < CR; b++)
-                for (uint64_t j = 0; j < w; j++)
-                    colsum[j] += all[b * w + j];
-    }
-    /* axis=1: the same over the row communicator, in chunk-column order */
-    {
-        int mine = (int)(kc.count * h);
-        MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, rowcomm);
-        uint64_t tot = 0;
-        for (int i = 0; i < rsize; i++) {
-            dsp[i] = (int)tot;
-            tot += (uint64_t)cnt[i];
-        }
-        double *all = rowgather; /* tot == CC * h */
-        MPI_Gatherv(rowpart, mine, MPI_DOUBLE, all, cnt, dsp, MPI_DOUBLE, 0, rowcomm);
-        if (rrank == 0)
-            for (uint64_t j = 0; j < CC; j++)
-                for (uint64_t i = 0; i < h; i++)
-                    rowsum[i] += all[j * h + i];
-    }
-    /* means to world rank 0: the roots of the sub-communicators hold disjoint ranges */
-    {
-        int mine = crank == 0 ? (int)w : 0, off = (int)c0;
-        MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, job.comm);
-        MPI_Gather(&off, 1, MPI_INT, offs, 1, MPI_INT, 0, job.comm);
-        for (uint64_t j = 0; j < w; j++)
-            colsum[j] /= (double)o.R;
-        MPI_Gatherv(colsum, mine, MPI_DOUBLE, colall, cnt, offs, MPI_DOUBLE, 0, job.comm);
-        mine = rrank == 0 ? (int)h : 0;
-        off = (int)r0;
-        MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, job.comm);
-        MPI_Gather(&off, 1, MPI_INT, offs, 1, MPI_INT, 0, job.comm);
-        for (uint64_t i = 0; i < h; i++)
-            rowsum[i] /= (double)o.C;
-        MPI_Gatherv(rowsum, mine, MPI_DOUBLE, rowall, cnt, offs, MPI_DOUBLE, 0, job.comm);
-    }
-    /* total: every chunk's stats to rank 0, placed by chunk index, merged in chunk order */
-    stat4 total = {0, 0, 0, 0};
-    {
-        uint64_t myc = kr.count * kc.count;
-        uint64_t meta[4] = {kr.start, kr.count, kc.start, kc.count};
-        MPI_Gather(meta, 4, MPI_UINT64_T, metas, 4, MPI_UINT64_T, 0, job.comm);
-        int mine = (int)(4 * myc);
-        MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, job.comm);
-        uint64_t tot = 0;
-        if (job.world_rank == 0)
-            for (int i = 0; i < job.world_size; i++) {
-                dsp[i] = (int)tot;
-                tot += (uint64_t)cnt[i];
-            }
-        stat4 *all = statall; /* tot == 4 * CR * CC doubles */
-        MPI_Gatherv(cstat, mine, MPI_DOUBLE, all, cnt, dsp, MPI_DOUBLE, 0, job.comm);
-        if (job.world_rank == 0) {
-            for (int i = 0; i < job.world_size; i++) {
-                const uint64_t *m = metas + 4 * i;
-                for (uint64_t a = 0; a < m[1]; a++)
-                    for (uint64_t b = 0; b < m[3]; b++)
-                        chunk_grid[(m[0] + a) * CC + m[2] + b] = all[dsp[i] / 4 + a * m[3] + b];
-            }
-            for (uint64_t k = 0; k < CR * CC; k++)
-                total = merge(total, chunk_grid[k]);
-        }
-    }
-    double std = total.n > 0 ? sqrt(total.m2 / total.n) : 0;
-    MPI_Bcast(&total, 4, MPI_DOUBLE, 0, job.comm);
-    MPI_Bcast(&std, 1, MPI_DOUBLE, 0, job.comm);
-    mk_timing_stop(&tm, ph_reduce);
-
-    /* save: means written by rank 0 (others take part with empty selections), stats as attributes */
-    if (dsv >= 0) {
-        mk_timing_start(&tm, ph_save);
-        H5Dclose(dsv);
-        dsv = -1;
-        hid_t d;
-        uint64_t n1[1] = {o.C};
-        if (mk_h5_dataset_create(&sv, "/col_mean", H5T_IEEE_F64LE, 1, n1, NULL, &d, &err) == 0) {
-            mk_h5_write_rows(&sv, d, H5T_NATIVE_DOUBLE, 0, job.world_rank == 0 ? o.C : 0, colall, &err);
-            H5Dclose(d);
-        }
-        n1[0] = o.R;
-        if (err.code == 0 && mk_h5_dataset_create(&sv, "/row_mean", H5T_IEEE_F64LE, 1, n1, NULL, &d, &err) == 0) {
-            mk_h5_write_rows(&sv, d, H5T_NATIVE_DOUBLE, 0, job.world_rank == 0 ? o.R : 0, rowall, &err);
-            H5Dclose(d);
-        }
-        if (err.code == 0)
-            mk_h5_provenance(&sv, "arraystats", argc, argv, &err);
-        if (err.code == 0) {
-            mk_h5_attr_f64(&sv, "/", "sum", total.sum, &err);
-            mk_h5_attr_f64(&sv, "/", "mean", total.sum / total.n, &err);
-            mk_h5_attr_f64(&sv, "/", "std", std, &err);
-            mk_h5_attr_i64(&sv, "/", "chunk_rows", (int64_t)o.cr, &err);
-            mk_h5_attr_i64(&sv, "/", "chunk_cols", (int64_t)o.cc, &err);
-            mk_h5_attr_str(&sv, "/x", "description", "the array the statistics are of, chunked as --chunks", &err);
-            mk_h5_attr_str(&sv, "/col_mean", "description", "mean of each column of /x", &err);
-            mk_h5_attr_str(&sv, "/row_mean", "description", "mean of each row of /x", &err);
-        }
-        if (mk_err_agree(job.comm, &err) != 0 || mk_h5_commit(&sv, "/x", &err) != 0)
-            goto fail;
-        mk_timing_stop(&tm, ph_save);
-    }
+    /* run summary: the slowest rank's time, the largest peak memory, the phase times */
     double seconds = mk_now() - t0, smax = 0;
     MPI_Reduce(&seconds, &smax, 1, MPI_DOUBLE, MPI_MAX, 0, job.comm);
     struct rusage usage;
@@ -491,71 +652,17 @@ int main(int argc, char **argv)
     double rss = (double)usage.ru_maxrss / 1024.0, rss_max = 0;
     MPI_Reduce(&rss, &rss_max, 1, MPI_DOUBLE, MPI_MAX, 0, job.comm);
     mk_timing_stats ts;
-    mk_timing_reduce(&tm, job.comm, &ts);
+    mk_timing_reduce(&ph.tm, job.comm, &ts);
 
-    if (out != NULL) {
-        char shape[64], chunks[64], grid[32];
-        snprintf(shape, sizeof shape, "%llux%llu", (unsigned long long)o.R, (unsigned long long)o.C);
-        snprintf(chunks, sizeof chunks, "%llux%llu", (unsigned long long)o.cr, (unsigned long long)o.cc);
-        snprintf(grid, sizeof grid, "%dx%d", dims[0], dims[1]);
-        const char *cols[] = {"shape", "chunks", "grid", "sum", "mean", "std", "col_mean_0", "row_mean_0"};
-        mk_table *t = mk_table_new("stats", "array statistics (std with ddof=0, like numpy)", 8, cols);
-        mk_table_str(t, shape);
-        mk_table_str(t, chunks);
-        mk_table_str(t, grid);
-        mk_table_f64(t, "%.10g", total.sum);
-        mk_table_f64(t, "%.10g", total.sum / total.n);
-        mk_table_f64(t, "%.10g", std);
-        mk_table_f64(t, "%.10g", colall[0]);
-        mk_table_f64(t, "%.10g", rowall[0]);
-        mk_table *tables[3] = {t, NULL, NULL};
-        int nt = 1;
-        if (o.timing) {
-            tables[nt++] = mk_timing_table(&ts, 0);
-            const char *scols[] = {"ranks", "bytes", "seconds", "GB_s", "peak_rss_MiB_per_rank"};
-            mk_table *s = mk_table_new("summary", "throughput (array bytes over the slowest rank's time)", 5, scols);
-            double bytes = (double)o.R * (double)o.C * 8.0;
-            mk_table_i64(s, job.world_size);
-            mk_table_u64(s, (uint64_t)bytes);
-            mk_table_f64(s, "%.3f", smax);
-            mk_table_f64(s, "%.3f", smax > 0 ? bytes / 1e9 / smax : 0);
-            mk_table_f64(s, "%.1f", rss_max);
-            tables[nt++] = s;
-        }
-        (void)mk_report_print(out, tables, nt, (mk_format)o.format, ARRAYSTATS_TABLES, o.table);
-        for (int i = 0; i < nt; i++)
-            mk_table_free(tables[i]);
-    }
-    free(colall);
-    free(rowall);
-    free(colgather);
-    free(rowgather);
-    free(metas);
-    free(statall);
-    free(chunk_grid);
-    free(offs);
-    free(colsum);
-    free(rowsum);
-    free(cnt);
-    free(dsp);
-    free(band);
-    free(colpart);
-    free(rowpart);
-    free(cstat);
-    if (din >= 0)
-        H5Dclose(din);
-    mk_h5_close(&in);
-    MPI_Comm_free(&colcomm);
-    MPI_Comm_free(&rowcomm);
-    MPI_Comm_free(&cart);
+    if (out != NULL)
+        report(out, &o, &g, &r, &ts, smax, rss_max, job.world_size);
+    reduction_free(&r);
+    partials_free(&p);
+    if (f.din >= 0)
+        H5Dclose(f.din);
+    mk_h5_close(&f.in);
+    MPI_Comm_free(&g.colcomm);
+    MPI_Comm_free(&g.rowcomm);
+    MPI_Comm_free(&g.cart);
     mk_job_end(&job);
-
-fail:
-    if (dsv >= 0)
-        H5Dclose(dsv);
-    mk_h5_abandon(&sv);
-    if (din >= 0)
-        H5Dclose(din);
-    mk_h5_close(&in);
-    mk_job_exit_error(&job, &err);
 }

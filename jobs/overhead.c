@@ -401,6 +401,53 @@ static void report(FILE *out, const options *o, const cell *cells, int nranks)
         mk_table_free(tables[i]);
 }
 
+/* The median of --repeat timings of one schedule on one cell (samples: --repeat slots). */
+static double median_time(const mk_job *job, const options *o, int s, const cell *c, uint64_t *results,
+                          double *samples, mk_err *err)
+{
+    for (int64_t r = 0; r < o->repeat && err->code == 0; r++)
+        samples[r] = time_one(job, s, c->cost, (uint64_t)c->items, o->chunksize, results, err);
+    qsort(samples, (size_t)o->repeat, sizeof *samples, cmp_double);
+    return o->repeat % 2 ? samples[o->repeat / 2] : 0.5 * (samples[o->repeat / 2 - 1] + samples[o->repeat / 2]);
+}
+
+/* compute: every (cost, items) cell, every schedule, --repeat times; cells over --max-serial
+ * are skipped. Every rank leaves at the same point: the verdict is agreed after each schedule. */
+static void measure(const mk_job *job, const options *o, cell *cells, uint64_t *results, double *samples,
+                    mk_err *err)
+{
+    for (int k = 0; k < o->ncosts && err->code == 0; k++) {
+        for (int j = 0; j < o->nitems && err->code == 0; j++) {
+            cell *c = &cells[k * o->nitems + j];
+            c->cost = o->costs[k];
+            c->items = o->items[j];
+            c->skipped = c->cost * (double)c->items > o->max_serial;
+            if (c->skipped)
+                continue;
+            for (int s = 0; s < NSCHED && err->code == 0; s++) {
+                c->seconds[s] = median_time(job, o, s, c, results, samples, err);
+                /* The result check runs on rank 0 only: share its verdict. */
+                mk_err_agree(job->comm, err);
+            }
+        }
+    }
+}
+
+/* Rank 0: the tables, then --plot (a missing gnuplot is a note, not an error). */
+static void report_and_plot(FILE *out, const options *o, const cell *cells, int nranks, mk_err *err)
+{
+    report(out, o, cells, nranks);
+    if (o->plot != NULL) {
+        fflush(out);
+        int p = plot(o, cells, nranks, err);
+        if (p == 1)
+            fprintf(stderr, "overhead: --plot skipped: gnuplot is not installed (apt-get install gnuplot-nox); "
+                            "the CSV output (--format csv) holds the same curves\n");
+        else if (p == 0 && o->format == MK_FMT_TEXT)
+            fprintf(out, "\nplot: %s\n", o->plot);
+    }
+}
+
 int main(int argc, char **argv)
 {
     mk_job job;
@@ -427,26 +474,7 @@ int main(int argc, char **argv)
     if (mk_err_agree(job.comm, &err) != 0)
         mk_job_exit_error(&job, &err);
 
-    /* compute: every (cost, items) cell, every schedule, --repeat times */
-    for (int k = 0; k < o.ncosts && err.code == 0; k++) {
-        for (int j = 0; j < o.nitems && err.code == 0; j++) {
-            cell *c = &cells[k * o.nitems + j];
-            c->cost = o.costs[k];
-            c->items = o.items[j];
-            c->skipped = c->cost * (double)c->items > o.max_serial;
-            if (c->skipped)
-                continue;
-            for (int s = 0; s < NSCHED && err.code == 0; s++) {
-                for (int64_t r = 0; r < o.repeat && err.code == 0; r++)
-                    samples[r] = time_one(&job, s, c->cost, (uint64_t)c->items, o.chunksize, results, &err);
-                qsort(samples, (size_t)o.repeat, sizeof *samples, cmp_double);
-                c->seconds[s] = o.repeat % 2 ? samples[o.repeat / 2]
-                                             : 0.5 * (samples[o.repeat / 2 - 1] + samples[o.repeat / 2]);
-                /* The result check runs on rank 0 only: share its verdict. */
-                mk_err_agree(job.comm, &err);
-            }
-        }
-    }
+    measure(&job, &o, cells, results, samples, &err);
     if (err.code != 0) {
         free(cells);
         free(results);
@@ -455,18 +483,8 @@ int main(int argc, char **argv)
     }
 
     /* report */
-    if (out != NULL) {
-        report(out, &o, cells, job.world_size);
-        if (o.plot != NULL) {
-            fflush(out);
-            int p = plot(&o, cells, job.world_size, &err);
-            if (p == 1)
-                fprintf(stderr, "overhead: --plot skipped: gnuplot is not installed (apt-get install gnuplot-nox); "
-                                "the CSV output (--format csv) holds the same curves\n");
-            else if (p == 0 && o.format == MK_FMT_TEXT)
-                fprintf(out, "\nplot: %s\n", o.plot);
-        }
-    }
+    if (out != NULL)
+        report_and_plot(out, &o, cells, job.world_size, &err);
     free(cells);
     free(results);
     free(samples);

@@ -482,6 +482,86 @@ static void report(FILE *out, const options *o, const roles *r, int size, int pr
         mk_table_free(tables[i]);
 }
 
+/* MPI_THREAD_SINGLE is enough without --threads; with it, the level the producer thread needs. */
+static void check_thread_level(const options *o, int required, int provided, mk_err *err)
+{
+    if (err->code == 0 && provided < required)
+        mk_err_set(err, MK_EXIT_FAILURE, "--threads %s needs MPI_THREAD_%s but the MPI library provided MPI_THREAD_%s",
+                   o->threads == THREADS_FUNNELED ? "funneled" : "multiple",
+                   o->threads == THREADS_FUNNELED ? "FUNNELED" : "MULTIPLE", thread_name(provided));
+}
+
+/* --threads: the producer thread, handing its items to the main thread (funneled) or sending
+ * them itself (multiple). */
+static void start_producer_thread(const options *o, MPI_Comm comm, handoff *ho, producer_thread *pt,
+                                  pthread_t *thread, tally *t)
+{
+    if (o->threads == THREADS_FUNNELED) {
+        ho->buf = malloc(((size_t)o->items + 1) * sizeof *ho->buf);
+        if (ho->buf == NULL)
+            protocol_failure(comm, "out of memory");
+        pt->ho = ho;
+    }
+    if (pthread_create(thread, NULL, producer_main, pt) != 0)
+        protocol_failure(comm, "cannot start the producer thread");
+    t->put = (uint64_t)o->items;
+}
+
+/* What every consumer received and each rank's (put, got, empty), gathered on rank 0. */
+typedef struct {
+    uint64_t *per_rank;
+    int *lens, *displs;
+    mk_qitem *all;
+    size_t nall;
+} received;
+
+static void gather_received(MPI_Comm comm, int rank, int size, const tally *t, received *g)
+{
+    uint64_t mine_counts[3] = {t->put, (uint64_t)t->ngot, t->empty};
+    *g = (received){NULL, NULL, NULL, NULL, 0};
+    if (rank == 0) {
+        g->per_rank = malloc((size_t)size * 3 * sizeof *g->per_rank);
+        g->lens = malloc((size_t)size * sizeof *g->lens);
+        g->displs = malloc((size_t)size * sizeof *g->displs);
+        if (g->per_rank == NULL || g->lens == NULL || g->displs == NULL)
+            protocol_failure(comm, "out of memory");
+    }
+    MPI_Gather(mine_counts, 3, MPI_UINT64_T, g->per_rank, 3, MPI_UINT64_T, 0, comm);
+    int mybytes = (int)(t->ngot * sizeof *t->got);
+    MPI_Gather(&mybytes, 1, MPI_INT, g->lens, 1, MPI_INT, 0, comm);
+    if (rank == 0) {
+        long long total = 0;
+        for (int i = 0; i < size; i++) {
+            g->displs[i] = (int)total;
+            total += g->lens[i];
+        }
+        g->nall = (size_t)total / sizeof *g->all;
+        g->all = malloc((size_t)total + 1);
+        if (g->all == NULL)
+            protocol_failure(comm, "out of memory");
+    }
+    MPI_Gatherv(t->got, mybytes, MPI_BYTE, g->all, g->lens, g->displs, MPI_BYTE, 0, comm);
+}
+
+/* Rank 0 (out != NULL): every item exactly once, unchanged, in producer order; the tables.
+ * Returns the verdict, on rank 0 only. */
+static int check_and_report(FILE *out, MPI_Comm comm, const options *o, const roles *r, int size, int provided,
+                            const received *g, double seconds)
+{
+    uint64_t *counts = malloc(((size_t)r->nproducers + 1) * sizeof *counts);
+    if (counts == NULL)
+        protocol_failure(comm, "out of memory");
+    for (int p = 0; p < r->nproducers; p++)
+        counts[p] = (uint64_t)o->items;  /* the host checked each END carried exactly this many */
+    mk_queue_verdict v;
+    if (mk_queue_check((uint64_t)o->seed, g->all, g->nall, counts, r->nproducers, &v) != 0)
+        protocol_failure(comm, "out of memory");
+    int verdict_ok = mk_queue_verdict_ok(&v);
+    report(out, o, r, size, provided, g->per_rank, g->all, g->nall, &v, seconds);
+    free(counts);
+    return verdict_ok;
+}
+
 int main(int argc, char **argv)
 {
     mk_job job;
@@ -495,10 +575,7 @@ int main(int argc, char **argv)
     int rc = parse_options(argc, argv, out, &o, &err);
     mk_job_parsed(&job, rc, &err);
     roles r = assign_roles(&o, job.world_rank, job.world_size, &err);
-    if (err.code == 0 && provided < required)
-        mk_err_set(&err, MK_EXIT_FAILURE, "--threads %s needs MPI_THREAD_%s but the MPI library provided MPI_THREAD_%s",
-                   o.threads == THREADS_FUNNELED ? "funneled" : "multiple",
-                   o.threads == THREADS_FUNNELED ? "FUNNELED" : "MULTIPLE", thread_name(provided));
+    check_thread_level(&o, required, provided, &err);
     if (err.code != 0)
         mk_job_exit_error(&job, &err);
 
@@ -513,17 +590,8 @@ int main(int argc, char **argv)
     double t0 = mk_now();
 
     /* run: a producer thread (--threads), then this rank's role on the main thread */
-    if (o.threads != THREADS_NONE) {
-        if (o.threads == THREADS_FUNNELED) {
-            ho.buf = malloc(((size_t)o.items + 1) * sizeof *ho.buf);
-            if (ho.buf == NULL)
-                protocol_failure(comm, "out of memory");
-            pt.ho = &ho;
-        }
-        if (pthread_create(&thread, NULL, producer_main, &pt) != 0)
-            protocol_failure(comm, "cannot start the producer thread");
-        t.put = (uint64_t)o.items;
-    }
+    if (o.threads != THREADS_NONE)
+        start_producer_thread(&o, comm, &ho, &pt, &thread, &t);
     handoff *mine = o.threads == THREADS_FUNNELED ? &ho : NULL;
     if (job.world_rank == 0)
         run_host(&o, &r, comm, job.world_size, mine, &t);
@@ -540,55 +608,18 @@ int main(int argc, char **argv)
     MPI_Reduce(&seconds, &seconds_max, 1, MPI_DOUBLE, MPI_MAX, 0, comm);
 
     /* check: gather what every consumer received, and each rank's counts, to rank 0 */
-    uint64_t mine_counts[3] = {t.put, (uint64_t)t.ngot, t.empty};
-    uint64_t *per_rank = NULL;
-    int *lens = NULL, *displs = NULL;
-    mk_qitem *all = NULL;
-    size_t nall = 0;
-    if (job.world_rank == 0) {
-        per_rank = malloc((size_t)job.world_size * 3 * sizeof *per_rank);
-        lens = malloc((size_t)job.world_size * sizeof *lens);
-        displs = malloc((size_t)job.world_size * sizeof *displs);
-        if (per_rank == NULL || lens == NULL || displs == NULL)
-            protocol_failure(comm, "out of memory");
-    }
-    MPI_Gather(mine_counts, 3, MPI_UINT64_T, per_rank, 3, MPI_UINT64_T, 0, comm);
-    int mybytes = (int)(t.ngot * sizeof *t.got);
-    MPI_Gather(&mybytes, 1, MPI_INT, lens, 1, MPI_INT, 0, comm);
-    if (job.world_rank == 0) {
-        long long total = 0;
-        for (int i = 0; i < job.world_size; i++) {
-            displs[i] = (int)total;
-            total += lens[i];
-        }
-        nall = (size_t)total / sizeof *all;
-        all = malloc((size_t)total + 1);
-        if (all == NULL)
-            protocol_failure(comm, "out of memory");
-    }
-    MPI_Gatherv(t.got, mybytes, MPI_BYTE, all, lens, displs, MPI_BYTE, 0, comm);
-
+    received g;
+    gather_received(comm, job.world_rank, job.world_size, &t, &g);
     int verdict_ok = 1;
-    if (out != NULL) {
-        uint64_t *counts = malloc(((size_t)r.nproducers + 1) * sizeof *counts);
-        if (counts == NULL)
-            protocol_failure(comm, "out of memory");
-        for (int p = 0; p < r.nproducers; p++)
-            counts[p] = (uint64_t)o.items;  /* the host checked each END carried exactly this many */
-        mk_queue_verdict v;
-        if (mk_queue_check((uint64_t)o.seed, all, nall, counts, r.nproducers, &v) != 0)
-            protocol_failure(comm, "out of memory");
-        verdict_ok = mk_queue_verdict_ok(&v);
-        report(out, &o, &r, job.world_size, provided, per_rank, all, nall, &v, seconds_max);
-        free(counts);
-    }
+    if (out != NULL)
+        verdict_ok = check_and_report(out, comm, &o, &r, job.world_size, provided, &g, seconds_max);
     MPI_Bcast(&verdict_ok, 1, MPI_INT, 0, comm);
     if (!verdict_ok)
         mk_err_set(&err, MK_EXIT_FAILURE, "the queue lost, duplicated or reordered items (see the check table)");
-    free(per_rank);
-    free(lens);
-    free(displs);
-    free(all);
+    free(g.per_rank);
+    free(g.lens);
+    free(g.displs);
+    free(g.all);
     free(t.got);
     free(ho.buf);
     MPI_Comm_free(&comm);

@@ -157,21 +157,112 @@ static void report(FILE *out, const options *o, const result *res, double spawn_
     mk_table_free(s);
 }
 
+/* Child mode: the parent passed CHILD_FLAG FORMAT; a child is not a launch of its own, so the
+ * SLURM launch check (world size = SLURM_NTASKS) does not apply to it. */
+static int child_main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm parent;
+    MPI_Comm_get_parent(&parent);
+    if (parent == MPI_COMM_NULL) {
+        fprintf(stderr, "spawn: error: %s is only for processes started by MPI_Comm_spawn\n", CHILD_FLAG);
+        MPI_Finalize();
+        return MK_EXIT_USAGE;
+    }
+    return run_child(parent, (int)strtol(argv[2], NULL, 10)); /* written by the parent: a plain int */
+}
+
+/* This parent rank's share of the K children and the buffers for them. */
+typedef struct {
+    int k, mine;
+    mk_range share;
+    int *codes;
+    result *res, *my_res;
+    int64_t *args;
+} family;
+
+static void family_alloc(const mk_job *job, const options *o, family *f, mk_err *err)
+{
+    f->k = (int)o->children;
+    f->share = mk_block_range((uint64_t)f->k, job->world_size, job->world_rank);
+    f->mine = (int)f->share.count;
+    f->codes = malloc((size_t)(f->mine + 1) * sizeof *f->codes);
+    f->res = malloc((size_t)f->k * sizeof *f->res);
+    f->my_res = malloc((size_t)(f->mine + 1) * sizeof *f->my_res);
+    f->args = malloc((size_t)(2 * f->mine + 2) * sizeof *f->args);
+    if (f->codes == NULL || f->res == NULL || f->my_res == NULL || f->args == NULL)
+        mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+}
+
+/* spawn: each parent rank starts its share of the K children over MPI_COMM_SELF, like each
+ * Python process starting its own Process objects. (A spawn over MPI_COMM_WORLD is one
+ * collective launch, but when Open MPI 4.1 refuses it only the root returns; the other parents
+ * hang. Spawning from SELF keeps every failure local, and the ranks then agree on it.) */
+static void spawn_children(const mk_job *job, const options *o, const char *path, family *f, MPI_Comm *children,
+                           mk_err *err)
+{
+    char fmt[8];
+    snprintf(fmt, sizeof fmt, "%d", o->format);
+    char *child_argv[] = {CHILD_FLAG, fmt, NULL};
+    if (f->mine > 0) {
+        int src = MPI_Comm_spawn(path, child_argv, f->mine, MPI_INFO_NULL, 0, MPI_COMM_SELF, children, f->codes);
+        int failed = src != MPI_SUCCESS;
+        for (int i = 0; i < f->mine && !failed; i++)
+            failed = f->codes[i] != MPI_SUCCESS;
+        if (failed) {
+            char msg[MPI_MAX_ERROR_STRING] = "";
+            int len = 0;
+            MPI_Error_string(src != MPI_SUCCESS ? src : MPI_ERR_SPAWN, msg, &len);
+            mk_err_set(err, MK_EXIT_FAILURE,
+                       "cannot spawn %d children (%s): spawning needs a free slot per child; "
+                       "try 'mpirun -n %d --oversubscribe spawn' or --host localhost:%d (see docs/spawn.md)",
+                       f->k, msg, job->world_size, job->world_size + f->k);
+            if (*children != MPI_COMM_NULL)
+                MPI_Comm_disconnect(children);
+        }
+    }
+}
+
+/* start(): scatter {index, argument}; join(): gather the results and disconnect */
+static void start_and_join(const options *o, family *f, MPI_Comm *children, mk_err *err)
+{
+    if (f->mine > 0) {
+        MPI_Comm_set_errhandler(*children, MPI_ERRORS_RETURN);
+        for (int i = 0; i < f->mine; i++) {
+            f->args[2 * i] = (int64_t)f->share.start + i;
+            f->args[2 * i + 1] = o->start + (int64_t)f->share.start + i;
+        }
+        if (MPI_Scatter(f->args, 2, MPI_INT64_T, NULL, 0, MPI_INT64_T, MPI_ROOT, *children) != MPI_SUCCESS ||
+            MPI_Gather(NULL, 0, MPI_BYTE, f->my_res, (int)sizeof *f->my_res, MPI_BYTE, MPI_ROOT, *children) !=
+                MPI_SUCCESS)
+            mk_err_set(err, MK_EXIT_FAILURE, "lost contact with the children");
+        MPI_Comm_disconnect(children);
+    }
+}
+
+/* Every parent's results to rank 0, in child order. Errors end the job (agreed). */
+static void gather_results(const mk_job *job, family *f, mk_err *err)
+{
+    int *counts = NULL, *displs = NULL;
+    if (job->world_rank == 0) {
+        counts = malloc((size_t)job->world_size * sizeof *counts);
+        displs = malloc((size_t)job->world_size * sizeof *displs);
+        if (counts == NULL || displs == NULL || mk_block_counts((uint64_t)f->k, job->world_size, (int)sizeof *f->res,
+                                                                counts, displs) != 0)
+            mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+    }
+    if (mk_err_agree(job->comm, err) != 0)
+        mk_job_exit_error(job, err);
+    MPI_Gatherv(f->my_res, f->mine * (int)sizeof *f->my_res, MPI_BYTE, f->res, counts, displs, MPI_BYTE, 0,
+                job->comm);
+    free(counts);
+    free(displs);
+}
+
 int main(int argc, char **argv)
 {
-    /* child mode: the parent passed CHILD_FLAG FORMAT; a child is not a launch of its own, so
-     * the SLURM launch check (world size = SLURM_NTASKS) does not apply to it */
-    if (argc >= 3 && strcmp(argv[1], CHILD_FLAG) == 0) {
-        MPI_Init(&argc, &argv);
-        MPI_Comm parent;
-        MPI_Comm_get_parent(&parent);
-        if (parent == MPI_COMM_NULL) {
-            fprintf(stderr, "spawn: error: %s is only for processes started by MPI_Comm_spawn\n", CHILD_FLAG);
-            MPI_Finalize();
-            return MK_EXIT_USAGE;
-        }
-        return run_child(parent, (int)strtol(argv[2], NULL, 10)); /* written by the parent: a plain int */
-    }
+    if (argc >= 3 && strcmp(argv[1], CHILD_FLAG) == 0)
+        return child_main(argc, argv);
 
     mk_job job;
     mk_job_begin(&job, "spawn", &argc, &argv);
@@ -182,89 +273,35 @@ int main(int argc, char **argv)
     int rc = parse_options(argc, argv, out, &o, &err);
     mk_job_parsed(&job, rc, &err);
 
-    /* spawn: each parent rank starts its share of the K children over MPI_COMM_SELF, like each
-     * Python process starting its own Process objects. (A spawn over MPI_COMM_WORLD is one
-     * collective launch, but when Open MPI 4.1 refuses it only the root returns; the other parents
-     * hang. Spawning from SELF keeps every failure local, and the ranks then agree on it.) */
-    char path[PATH_MAX], fmt[8];
+    char path[PATH_MAX];
     if (self_path(path, sizeof path, argv[0]) != 0)
         mk_err_set(&err, MK_EXIT_FAILURE, "cannot find this program's path");
     if (mk_err_agree(job.comm, &err) != 0)
         mk_job_exit_error(&job, &err);
-    snprintf(fmt, sizeof fmt, "%d", o.format);
-    char *child_argv[] = {CHILD_FLAG, fmt, NULL};
-    int k = (int)o.children;
-    mk_range share = mk_block_range((uint64_t)k, job.world_size, job.world_rank);
-    int mine = (int)share.count;
-    int *codes = malloc((size_t)(mine + 1) * sizeof *codes);
-    result *res = malloc((size_t)k * sizeof *res);
-    result *my_res = malloc((size_t)(mine + 1) * sizeof *my_res);
-    int64_t *args = malloc((size_t)(2 * mine + 2) * sizeof *args);
-    if (codes == NULL || res == NULL || my_res == NULL || args == NULL)
-        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
-    if (mk_err_agree(job.comm, &err) != 0)
-        mk_job_exit_error(&job, &err);
-    MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
-    MPI_Comm children = MPI_COMM_NULL;
-    double t0 = mk_now();
-    if (mine > 0) {
-        int src = MPI_Comm_spawn(path, child_argv, mine, MPI_INFO_NULL, 0, MPI_COMM_SELF, &children, codes);
-        int failed = src != MPI_SUCCESS;
-        for (int i = 0; i < mine && !failed; i++)
-            failed = codes[i] != MPI_SUCCESS;
-        if (failed) {
-            char msg[MPI_MAX_ERROR_STRING] = "";
-            int len = 0;
-            MPI_Error_string(src != MPI_SUCCESS ? src : MPI_ERR_SPAWN, msg, &len);
-            mk_err_set(&err, MK_EXIT_FAILURE,
-                       "cannot spawn %d children (%s): spawning needs a free slot per child; "
-                       "try 'mpirun -n %d --oversubscribe spawn' or --host localhost:%d (see docs/spawn.md)",
-                       k, msg, job.world_size, job.world_size + k);
-            if (children != MPI_COMM_NULL)
-                MPI_Comm_disconnect(&children);
-        }
-    }
-    double spawn_s = mk_now() - t0;
+    family f;
+    family_alloc(&job, &o, &f, &err);
     if (mk_err_agree(job.comm, &err) != 0)
         mk_job_exit_error(&job, &err);
 
-    /* start(): scatter {index, argument}; join(): gather the results and disconnect */
-    if (mine > 0) {
-        MPI_Comm_set_errhandler(children, MPI_ERRORS_RETURN);
-        for (int i = 0; i < mine; i++) {
-            args[2 * i] = (int64_t)share.start + i;
-            args[2 * i + 1] = o.start + (int64_t)share.start + i;
-        }
-        if (MPI_Scatter(args, 2, MPI_INT64_T, NULL, 0, MPI_INT64_T, MPI_ROOT, children) != MPI_SUCCESS ||
-            MPI_Gather(NULL, 0, MPI_BYTE, my_res, (int)sizeof *my_res, MPI_BYTE, MPI_ROOT, children) !=
-                MPI_SUCCESS)
-            mk_err_set(&err, MK_EXIT_FAILURE, "lost contact with the children");
-        MPI_Comm_disconnect(&children);
-    }
+    MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
+    MPI_Comm children = MPI_COMM_NULL;
+    double t0 = mk_now();
+    spawn_children(&job, &o, path, &f, &children, &err);
+    double spawn_s = mk_now() - t0;
     if (mk_err_agree(job.comm, &err) != 0)
         mk_job_exit_error(&job, &err);
-    /* every parent's results to rank 0, in child order */
-    int *counts = NULL, *displs = NULL;
-    if (job.world_rank == 0) {
-        counts = malloc((size_t)job.world_size * sizeof *counts);
-        displs = malloc((size_t)job.world_size * sizeof *displs);
-        if (counts == NULL || displs == NULL || mk_block_counts((uint64_t)k, job.world_size, (int)sizeof *res,
-                                                                counts, displs) != 0)
-            mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
-    }
+    start_and_join(&o, &f, &children, &err);
     if (mk_err_agree(job.comm, &err) != 0)
         mk_job_exit_error(&job, &err);
-    MPI_Gatherv(my_res, mine * (int)sizeof *my_res, MPI_BYTE, res, counts, displs, MPI_BYTE, 0, job.comm);
+    gather_results(&job, &f, &err);
     double total_s = mk_now() - t0;
-    free(counts);
-    free(displs);
-    free(my_res);
-    free(args);
+    free(f.my_res);
+    free(f.args);
     if (out != NULL) {
         fflush(stdout);
-        report(out, &o, res, spawn_s, total_s, job.world_size);
+        report(out, &o, f.res, spawn_s, total_s, job.world_size);
     }
-    free(codes);
-    free(res);
+    free(f.codes);
+    free(f.res);
     mk_job_end(&job);
 }

@@ -211,6 +211,111 @@ static void report(FILE *out, const options *o, int nranks, const timings *t, co
     for (int i = 0; i < nt; i++)
         mk_table_free(tables[i]);
 }
+/* The ints (rank 0: all of them, the serial and the gathered squares), this rank's block, and
+ * the five timings of every --repeat (serial, parallel, scatter, compute, gather). */
+typedef struct {
+    size_t n;
+    mk_range mine;
+    int64_t *x, *y_serial, *y, *xs, *ys;
+    int *counts, *displs;
+    double *samples;
+} buffers;
+
+static void alloc_buffers(const options *o, int P, int me, buffers *b, mk_err *err)
+{
+    b->n = (size_t)o->n;
+    b->mine = mk_block_range(b->n, P, me);
+    b->x = b->y_serial = b->y = NULL;
+    b->counts = malloc((size_t)P * sizeof *b->counts);
+    b->displs = malloc((size_t)P * sizeof *b->displs);
+    b->xs = malloc((b->mine.count + 1) * sizeof *b->xs);
+    b->ys = malloc((b->mine.count + 1) * sizeof *b->ys);
+    b->samples = malloc(5 * (size_t)o->repeat * sizeof *b->samples);
+    if (me == 0) {
+        b->x = malloc(b->n * sizeof *b->x);
+        b->y_serial = malloc(b->n * sizeof *b->y_serial);
+        b->y = malloc(b->n * sizeof *b->y);
+    }
+    if (!b->counts || !b->displs || !b->xs || !b->ys || !b->samples || (me == 0 && (!b->x || !b->y_serial || !b->y)))
+        mk_err_set(err, MK_EXIT_FAILURE, "out of memory for %lld ints", (long long)o->n);
+    else if (mk_block_counts(b->n, P, 1, b->counts, b->displs) != 0)
+        mk_err_set(err, MK_EXIT_FAILURE, "--n %lld does not fit MPI counts", (long long)o->n);
+}
+
+static void buffers_free(buffers *b)
+{
+    free(b->x);
+    free(b->y);
+    free(b->y_serial);
+    free(b->xs);
+    free(b->ys);
+    free(b->counts);
+    free(b->displs);
+    free(b->samples);
+}
+
+/* One run of both versions: r-th row of samples (on rank 0). */
+static void time_both(MPI_Comm comm, int me, const options *o, buffers *b, int64_t r)
+{
+    double *s = b->samples + 5 * r;
+    int count = (int)b->mine.count;
+    /* serial: rank 0 alone, the others asleep in a polite barrier */
+    polite_barrier(comm);
+    if (me == 0) {
+        double a = mk_now();
+        square_block(b->x, b->y_serial, (int)b->n, o->cost);
+        s[0] = mk_now() - a;
+    }
+    polite_barrier(comm);
+
+    /* parallel: scatter, compute, gather */
+    MPI_Barrier(comm);
+    double t0 = mk_now();
+    MPI_Scatterv(b->x, b->counts, b->displs, MPI_INT64_T, b->xs, count, MPI_INT64_T, 0, comm);
+    double t1 = mk_now();
+    square_block(b->xs, b->ys, count, o->cost);
+    double t2 = mk_now();
+    MPI_Gatherv(b->ys, count, MPI_INT64_T, b->y, b->counts, b->displs, MPI_INT64_T, 0, comm);
+    double t3 = mk_now();
+    /* Rank 0's view: scatter until it is done sending, then the gather waits for the slowest. */
+    double compute_local = t2 - t1, compute_max = 0;
+    MPI_Reduce(&compute_local, &compute_max, 1, MPI_DOUBLE, MPI_MAX, 0, comm);
+    if (me == 0) {
+        s[1] = t3 - t0;
+        s[2] = t1 - t0;
+        s[3] = compute_max;
+        /* The gather phase minus the wait for the slowest rank's compute. */
+        double g = (t3 - t2) - (compute_max - compute_local);
+        s[4] = g > 0 ? g : 0;
+    }
+}
+
+/* Rank 0: every parallel square equals the serial one and x * x; their sum is the checksum. */
+static uint64_t check_squares(const buffers *b, mk_err *err)
+{
+    uint64_t checksum = 0;
+    for (size_t i = 0; i < b->n && err->code == 0; i++) {
+        /* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): filled by every --repeat (>= 1) */
+        if (b->y[i] != b->y_serial[i] || b->y[i] != b->x[i] * b->x[i])
+            mk_err_set(err, MK_EXIT_FAILURE, "item %zu: parallel %lld, serial %lld, x %lld", i, (long long)b->y[i],
+                       (long long)b->y_serial[i], (long long)b->x[i]);
+        checksum += (uint64_t)b->y[i];
+    }
+    return checksum;
+}
+
+/* The median over the runs of each of the five timings. */
+static timings median_timings(const double *samples, int64_t repeat)
+{
+    double col[1000];
+    double med[5];
+    for (int k = 0; k < 5; k++) {
+        for (int64_t r = 0; r < repeat; r++)
+            col[r] = samples[5 * r + k];
+        med[k] = median(col, repeat);
+    }
+    return (timings){med[0], med[1], med[2], med[3], med[4]};
+}
 
 int main(int argc, char **argv)
 {
@@ -227,90 +332,26 @@ int main(int argc, char **argv)
 
     /* data: rank 0 draws the ints, the way the tutorial's parent process does */
     int P = job.world_size, me = job.world_rank;
-    size_t n = (size_t)o.n;
-    mk_range mine = mk_block_range(n, P, me);
-    int64_t *x = NULL, *y_serial = NULL, *y = NULL;
-    int *counts = malloc((size_t)P * sizeof *counts), *displs = malloc((size_t)P * sizeof *displs);
-    int64_t *xs = malloc((mine.count + 1) * sizeof *xs), *ys = malloc((mine.count + 1) * sizeof *ys);
-    double *samples = malloc(5 * (size_t)o.repeat * sizeof *samples);
-    if (me == 0) {
-        x = malloc(n * sizeof *x);
-        y_serial = malloc(n * sizeof *y_serial);
-        y = malloc(n * sizeof *y);
-    }
-    if (!counts || !displs || !xs || !ys || !samples || (me == 0 && (!x || !y_serial || !y)))
-        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory for %lld ints", (long long)o.n);
-    else if (mk_block_counts(n, P, 1, counts, displs) != 0)
-        mk_err_set(&err, MK_EXIT_FAILURE, "--n %lld does not fit MPI counts", (long long)o.n);
+    buffers b;
+    alloc_buffers(&o, P, me, &b, &err);
     if (mk_err_agree(job.comm, &err) != 0)
         mk_job_exit_error(&job, &err);
     if (me == 0)
-        for (size_t i = 0; i < n; i++)
-            x[i] = (int64_t)mk_rng_below((uint64_t)o.seed, i, (uint64_t)o.max_value);
+        for (size_t i = 0; i < b.n; i++)
+            b.x[i] = (int64_t)mk_rng_below((uint64_t)o.seed, i, (uint64_t)o.max_value);
 
-    for (int64_t r = 0; r < o.repeat; r++) {
-        /* serial: rank 0 alone, the others asleep in a polite barrier */
-        polite_barrier(job.comm);
-        if (me == 0) {
-            double a = mk_now();
-            square_block(x, y_serial, (int)n, o.cost);
-            samples[5 * r] = mk_now() - a;
-        }
-        polite_barrier(job.comm);
-
-        /* parallel: scatter, compute, gather */
-        MPI_Barrier(job.comm);
-        double t0 = mk_now();
-        MPI_Scatterv(x, counts, displs, MPI_INT64_T, xs, (int)mine.count, MPI_INT64_T, 0, job.comm);
-        double t1 = mk_now();
-        square_block(xs, ys, (int)mine.count, o.cost);
-        double t2 = mk_now();
-        MPI_Gatherv(ys, (int)mine.count, MPI_INT64_T, y, counts, displs, MPI_INT64_T, 0, job.comm);
-        double t3 = mk_now();
-        /* Rank 0's view: scatter until it is done sending, then the gather waits for the slowest. */
-        double compute_local = t2 - t1, compute_max = 0;
-        MPI_Reduce(&compute_local, &compute_max, 1, MPI_DOUBLE, MPI_MAX, 0, job.comm);
-        if (me == 0) {
-            samples[5 * r + 1] = t3 - t0;
-            samples[5 * r + 2] = t1 - t0;
-            samples[5 * r + 3] = compute_max;
-            /* The gather phase minus the wait for the slowest rank's compute. */
-            double g = (t3 - t2) - (compute_max - compute_local);
-            samples[5 * r + 4] = g > 0 ? g : 0;
-        }
-    }
+    /* compute: serial and parallel, --repeat times */
+    for (int64_t r = 0; r < o.repeat; r++)
+        time_both(job.comm, me, &o, &b, r);
 
     /* report: check every square, then the medians */
-    uint64_t checksum = 0;
-    if (me == 0) {
-        for (size_t i = 0; i < n && err.code == 0; i++) {
-            /* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): filled by every --repeat (>= 1) */
-            if (y[i] != y_serial[i] || y[i] != x[i] * x[i])
-                mk_err_set(&err, MK_EXIT_FAILURE, "item %zu: parallel %lld, serial %lld, x %lld", i,
-                           (long long)y[i], (long long)y_serial[i], (long long)x[i]);
-            checksum += (uint64_t)y[i];
-        }
-    }
+    uint64_t checksum = me == 0 ? check_squares(&b, &err) : 0;
     if (mk_err_agree(job.comm, &err) != 0)
         mk_job_exit_error(&job, &err);
     if (out != NULL) {
-        double col[1000];
-        double med[5];
-        for (int k = 0; k < 5; k++) {
-            for (int64_t r = 0; r < o.repeat; r++)
-                col[r] = samples[5 * r + k];
-            med[k] = median(col, o.repeat);
-        }
-        timings t = {med[0], med[1], med[2], med[3], med[4]};
-        report(out, &o, P, &t, x, y, checksum);
+        timings t = median_timings(b.samples, o.repeat);
+        report(out, &o, P, &t, b.x, b.y, checksum);
     }
-    free(x);
-    free(y);
-    free(y_serial);
-    free(xs);
-    free(ys);
-    free(counts);
-    free(displs);
-    free(samples);
+    buffers_free(&b);
     mk_job_end(&job);
 }
