@@ -127,24 +127,43 @@ check "MANPATH=PREFIX/share/man man -w mpikit-wordcount finds the installed page
     [ "$(MANPATH=$P/share/man man -w mpikit-wordcount 2>/dev/null)" = "$P/share/man/man1/mpikit-wordcount.1" ]
 
 # Every installed program answers --help and --version (each starts MPI: run side by side).
-for prog in "$P"/bin/mpikit-* "$P/bin/mktrace"; do
-    name=$(basename "$prog")
-    { timeout 60 "$prog" --help >"$TMP/$name.help" 2>"$TMP/$name.help.err"; echo $? >"$TMP/$name.help.rc"; } &
-    { timeout 60 "$prog" --version >"$TMP/$name.version" 2>"$TMP/$name.version.err"; echo $? >"$TMP/$name.version.rc"; } &
+# answer PROGRAM OPTION: its output, stderr and exit status into $TMP/NAME.OPTION{,.err,.rc}.
+answer() {
+    local name
+    name=$(basename "$1")
+    timeout 60 "$1" "--$2" >"$TMP/$name.$2" 2>"$TMP/$name.$2.err"
+    echo $? >"$TMP/$name.$2.rc"
+}
+progs=("$P"/bin/mpikit-* "$P/bin/mktrace")
+for prog in "${progs[@]}"; do
+    answer "$prog" help &
+    answer "$prog" version &
 done
 wait
+# Open MPI 4 crashes now and then inside MPI_Finalize, after the program's work is done
+# (open-mpi/ompi#10117, about 1 run in 200 here with 28 singletons starting at once): a run
+# killed by SIGSEGV is run once more, alone, and said so; a program that fails twice fails.
+for prog in "${progs[@]}"; do
+    name=$(basename "$prog")
+    for opt in help version; do
+        if [ "$(cat "$TMP/$name.$opt.rc")" = 139 ]; then
+            echo "# $name --$opt: SIGSEGV ($(grep -m 1 -o 'Failing at address.*' "$TMP/$name.$opt.err")); once more"
+            answer "$prog" "$opt"
+        fi
+    done
+done
 bad_progs=()
-for prog in "$P"/bin/mpikit-* "$P/bin/mktrace"; do
+for prog in "${progs[@]}"; do
     name=$(basename "$prog")
     if [ "$(cat "$TMP/$name.help.rc"):$(cat "$TMP/$name.version.rc")" != 0:0 ] ||
         ! head -n 1 "$TMP/$name.help" | grep -q '^usage: ' ||
         [ "$(cat "$TMP/$name.version")" != "${name#mpikit-} (mpikit) $version" ]; then
         bad_progs+=("$name")
-        head -n 2 "$TMP/$name.help.rc" "$TMP/$name.help" "$TMP/$name.help.err" "$TMP/$name.version.rc" \
+        head -n 4 "$TMP/$name.help.rc" "$TMP/$name.help" "$TMP/$name.help.err" "$TMP/$name.version.rc" \
             "$TMP/$name.version" "$TMP/$name.version.err" | sed 's/^/#   /'
     fi
 done
-check "$((${#jobs[@]} + 1)) installed programs: --help (usage line) and --version (mpikit $version), exit 0${bad_progs[*]:+ (not: ${bad_progs[*]})}" \
+check "${#progs[@]} installed programs: --help (usage line) and --version (mpikit $version), exit 0${bad_progs[*]:+ (not: ${bad_progs[*]})}" \
     [ ${#bad_progs[@]} = 0 ]
 
 make -s -C "$ROOT" BUILD="$BUILD" PREFIX="$P" uninstall >"$TMP/make.out" 2>&1
