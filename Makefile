@@ -180,24 +180,79 @@ lint:
 valgrind: tests
 	BUILD=$(BUILD) scripts/valgrind.sh
 
-# mpikit.pc, written for the PREFIX of this install: `pkg-config --cflags --libs mpikit` is all an
-# outside program needs, MPI and HDF5 included (the headers include mpi.h and hdf5.h).
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mpikit
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 0755 $(JOB_BIN) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 include/mpikit/*.h $(DESTDIR)$(PREFIX)/include/mpikit/
-	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
-	    'Name: mpikit' 'Description: MPI patterns in C: tables, partitions, pools, queues, parallel HDF5' \
-	    'Version: $(VERSION)' 'Requires: ompi-c hdf5-openmpi' 'Cflags: -I$${includedir}' \
-	    'Libs: -L$${libdir} -lmpikit -lm' >$(DESTDIR)$(PREFIX)/lib/pkgconfig/mpikit.pc
-	chmod 0644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/mpikit.pc
+# ---- the shared library and make install / uninstall (docs/install.md) ------------------------
+# libmpikit.so is built from its own position-independent objects ($(BUILD)/obj/pic), so the
+# static library and the programs linked with it are the same as without it. Its soname carries
+# the major version: a program linked today keeps loading libmpikit.so.$(SOVERSION).
+# make install PREFIX=... DESTDIR=...: the programs as mpikit-NAME in bin/ (build/bin keeps the
+# short names), libmpikit.a and .so in lib/, the headers in include/mpikit/, lib/pkgconfig/mpikit.pc
+# (from mpikit.pc.in: `pkg-config --cflags --libs mpikit` is all an outside program needs, MPI
+# and HDF5 included) and a man page per program, generated from its --help by help2man
+# (scripts/man-page.sh). make uninstall with the same variables removes exactly those files.
+SOVERSION  := $(firstword $(subst ., ,$(VERSION)))
+LIB_PIC    := $(LIB_SRC:src/%.c=$(BUILD)/obj/pic/src/%.o)
+LIBSO_REAL := $(BUILD)/lib/libmpikit.so.$(VERSION)
+LIBSO      := $(BUILD)/lib/libmpikit.so
+JOB_NAMES  := $(JOB_SRC:jobs/%.c=%)
+MAN_PAGES  := $(JOB_NAMES:%=$(BUILD)/man/mpikit-%.1) $(BUILD)/man/mktrace.1
+INST_BIN   := $(DESTDIR)$(PREFIX)/bin
+INST_LIB   := $(DESTDIR)$(PREFIX)/lib
+INST_INC   := $(DESTDIR)$(PREFIX)/include/mpikit
+INST_MAN   := $(DESTDIR)$(PREFIX)/share/man/man1
+HEADERS    := $(notdir $(wildcard include/mpikit/*.h))
+
+.PHONY: shared man
+all: shared
+shared: $(LIBSO)
+man: $(MAN_PAGES)
+# make tests writes the man pages where help2man is installed (not under ASan: slow starts), so
+# tests/jobs/install.sh only copies them (each page starts its program twice, MPI included).
+ifneq ($(shell command -v help2man 2>/dev/null),)
+ifneq ($(SANITIZE),1)
+tests: man
+endif
+endif
+
+$(BUILD)/obj/pic/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+
+$(LIBSO_REAL): $(LIB_PIC)
+	@mkdir -p $(dir $@)
+	$(MPICC) -shared -Wl,-soname,libmpikit.so.$(SOVERSION) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+$(LIBSO): $(LIBSO_REAL)
+	ln -sf libmpikit.so.$(VERSION) $(BUILD)/lib/libmpikit.so.$(SOVERSION)
+	ln -sf libmpikit.so.$(SOVERSION) $@
+
+$(BUILD)/man/mpikit-%.1: $(BUILD)/bin/% scripts/man-page.sh
+	@mkdir -p $(dir $@)
+	scripts/man-page.sh $< mpikit-$* $@
+
+$(BUILD)/man/mktrace.1: $(BUILD)/bin/mktrace scripts/man-page.sh
+	@mkdir -p $(dir $@)
+	scripts/man-page.sh $< mktrace $@
+
+install: all man
+	install -d $(INST_BIN) $(INST_LIB)/pkgconfig $(INST_INC) $(INST_MAN)
+	for j in $(JOB_NAMES); do install -m 0755 $(BUILD)/bin/$$j $(INST_BIN)/mpikit-$$j || exit 1; done
+	install -m 0644 $(LIBA) $(INST_LIB)/
+	install -m 0755 $(LIBSO_REAL) $(INST_LIB)/
+	ln -sf libmpikit.so.$(VERSION) $(INST_LIB)/libmpikit.so.$(SOVERSION)
+	ln -sf libmpikit.so.$(SOVERSION) $(INST_LIB)/libmpikit.so
+	install -m 0644 $(HEADERS:%=include/mpikit/%) $(INST_INC)/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' mpikit.pc.in >$(BUILD)/mpikit.pc
+	install -m 0644 $(BUILD)/mpikit.pc $(INST_LIB)/pkgconfig/mpikit.pc
+	install -m 0644 $(MAN_PAGES) $(INST_MAN)/
 
 uninstall:
-	rm -f $(JOB_SRC:jobs/%.c=$(DESTDIR)$(PREFIX)/bin/%) $(DESTDIR)$(PREFIX)/lib/libmpikit.a
-	rm -f $(DESTDIR)$(PREFIX)/lib/pkgconfig/mpikit.pc
-	rm -rf $(DESTDIR)$(PREFIX)/include/mpikit
+	rm -f $(JOB_NAMES:%=$(INST_BIN)/mpikit-%)
+	rm -f $(INST_LIB)/libmpikit.a $(INST_LIB)/libmpikit.so $(INST_LIB)/libmpikit.so.$(SOVERSION) \
+	    $(INST_LIB)/libmpikit.so.$(VERSION) $(INST_LIB)/pkgconfig/mpikit.pc
+	rm -f $(HEADERS:%=$(INST_INC)/%) $(MAN_PAGES:$(BUILD)/man/%=$(INST_MAN)/%)
+	rmdir $(INST_INC) 2>/dev/null || true
+
+-include $(LIB_PIC:.o=.d)
 
 clean:
 	rm -rf build

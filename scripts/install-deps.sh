@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # scripts/install-deps.sh [--check] [GROUP...] - install the Debian packages mpikit needs.
-# Groups: build (default: compiler, Open MPI, parallel HDF5, cmocka), test (tools the
+# Groups: build (default: compiler, Open MPI, parallel HDF5, cmocka, help2man), test (tools the
 # tests call), slurm, bench, plot, check (fuzzers, static analysis, valgrind), all. Uses sudo when not root; when it cannot install,
 # prints the exact apt-get line to run and exits 1. --check only reports what is missing.
 set -euo pipefail
 
 packages_of() {
     case $1 in
-    build) echo make gcc libc6-dev pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools libcmocka-dev ;;
+    build) echo make gcc libc6-dev pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools libcmocka-dev help2man ;;
     test) echo coreutils diffutils grep sed mawk findutils util-linux procps libsimgrid-dev ;;
     slurm) echo slurmctld slurmd slurm-client munge ;;
     bench) echo time python3 python3-numpy python3-mpi4py python3-pandas python3-dask hyperfine ;;
