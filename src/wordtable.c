@@ -350,11 +350,36 @@ typedef struct {
     uint32_t len;
 } pending;
 
-static int flush_batch(mk_tokenizer *tk, pending *batch, int n)
+/* Count a batch of short tokens (len <= 16, so the key is the whole word). A word seen
+ * before is found and counted inline with the table's fields held in locals (the
+ * profile's hottest lines were reloads of them); only new words take add_keyed. */
+static int flush_batch(mk_tokenizer *tk, const pending *batch, int n)
 {
-    for (int b = 0; b < n; b++)
-        if (add_keyed(tk->table, batch[b].key, batch[b].len, batch[b].key, batch[b].hash, 1) != 0)
+    mk_wordtable *t = tk->table;
+    slot *slots = t->slots;
+    size_t mask = t->capacity - 1;
+    uint64_t hits = 0;
+    for (int b = 0; b < n; b++) {
+        const pending *p = &batch[b];
+        size_t j = p->hash & mask;
+        for (;;) {
+            slot *s = &slots[j];
+            if (s->entry == 0)
+                break;
+            if (s->key[0] == p->key[0] && s->key[1] == p->key[1] && s->len == p->len) {
+                s->count++;
+                hits++;
+                goto next;
+            }
+            j = (j + 1) & mask;
+        }
+        if (add_keyed(t, p->key, p->len, p->key, p->hash, 1) != 0)
             return -1;
+        slots = t->slots;   /* a new word may have grown the table */
+        mask = t->capacity - 1;
+    next:;
+    }
+    t->total += hits;
     tk->tokens += (uint64_t)n;
     return 0;
 }
@@ -403,14 +428,20 @@ static letter_mask_fn pick_letter_mask(void)
     return letters_portable;
 }
 
-/* Queue one complete token (lowercased on the way) or count a long one directly.
- * `room` is how many bytes may be read at src (at least len). */
-static int take_token(mk_tokenizer *tk, const unsigned char *src, size_t len, size_t room, pending *batch,
-                      int *nb)
+/* Masks keeping the first len bytes of a 16-byte key, per 8-byte half (little-endian). */
+static const uint64_t key_mask[17][2] = {
+    {0, 0},
+#define M(n) ((n) >= 8 ? ~0ull : (1ull << (8 * (n))) - 1)
+    {M(1), 0}, {M(2), 0}, {M(3), 0}, {M(4), 0}, {M(5), 0}, {M(6), 0}, {M(7), 0}, {M(8), 0},
+    {~0ull, M(1)}, {~0ull, M(2)}, {~0ull, M(3)}, {~0ull, M(4)},
+    {~0ull, M(5)}, {~0ull, M(6)}, {~0ull, M(7)}, {~0ull, M(8)},
+#undef M
+};
+
+/* The key (first 16 bytes lowercased, zero-padded) and hash of a short token, equal to
+ * key_of and mk_word_hash of the lowercased word. `room` bytes may be read at src. */
+static inline void short_token(pending *p, const unsigned char *src, size_t len, size_t room)
 {
-    if (len > 16)
-        return (partial_append_lower(tk, src, len) != 0 || emit_partial(tk) != 0) ? -1 : 0;
-    pending *p = &batch[(*nb)++];
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (room >= 16) {
         /* Two whole-word loads, masked to the token: byte stores followed by word loads
@@ -419,10 +450,8 @@ static int take_token(mk_tokenizer *tk, const unsigned char *src, size_t len, si
         uint64_t k0, k1;
         memcpy(&k0, src, 8);
         memcpy(&k1, src + 8, 8);
-        uint64_t m0 = len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
-        uint64_t m1 = len >= 16 ? ~0ull : (len <= 8 ? 0 : (1ull << (8 * (len - 8))) - 1);
-        p->key[0] = (k0 | lower) & m0;
-        p->key[1] = (k1 | lower) & m1;
+        p->key[0] = (k0 | lower) & key_mask[len][0];
+        p->key[1] = (k1 | lower) & key_mask[len][1];
     } else
 #endif
     {
@@ -437,12 +466,12 @@ static int take_token(mk_tokenizer *tk, const unsigned char *src, size_t len, si
     if (len > 8)
         h = hash_step(h, p->key[1]);
     p->hash = hash_final(h);
-    __builtin_prefetch(&tk->table->slots[p->hash & (tk->table->capacity - 1)], 1);
-    if (*nb == BATCH) {
-        *nb = 0;
-        return flush_batch(tk, batch, BATCH);
-    }
-    return 0;
+}
+
+/* Count one token longer than a key directly (rare in text). */
+static int long_token(mk_tokenizer *tk, const unsigned char *src, size_t len)
+{
+    return (partial_append_lower(tk, src, len) != 0 || emit_partial(tk) != 0) ? -1 : 0;
 }
 
 int mk_tokenizer_feed(mk_tokenizer *tk, const unsigned char *buf, size_t n)
@@ -463,6 +492,8 @@ int mk_tokenizer_feed(mk_tokenizer *tk, const unsigned char *buf, size_t n)
     /* Invariant: buf[pos - 1], if any, is not a letter, so a letter bit with no letter
      * below it starts a token. */
     letter_mask_fn letters = pick_letter_mask();
+    const slot *slots = tk->table->slots;
+    size_t mask = tk->table->capacity - 1;
     unsigned char tail[64];
     while (pos < n) {
         size_t avail = n - pos;
@@ -493,8 +524,22 @@ int mk_tokenizer_feed(mk_tokenizer *tk, const unsigned char *buf, size_t n)
                     return -1;
                 return partial_append_lower(tk, buf + start, end - start);
             }
-            if (take_token(tk, buf + start, end - start, n - start, batch, &nb) != 0)
-                return -1;
+            size_t len = end - start;
+            if (len > 16) {
+                if (long_token(tk, buf + start, len) != 0)
+                    return -1;
+                continue;
+            }
+            pending *p = &batch[nb++];
+            short_token(p, buf + start, len, n - start);
+            __builtin_prefetch(&slots[p->hash & mask], 1);
+            if (nb == BATCH) {
+                nb = 0;
+                if (flush_batch(tk, batch, BATCH) != 0)
+                    return -1;
+                slots = tk->table->slots;
+                mask = tk->table->capacity - 1;
+            }
         }
         pos = next;
     }
