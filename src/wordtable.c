@@ -364,13 +364,14 @@ static int flush_batch(mk_tokenizer *tk, const pending *batch, int n)
         size_t j = p->hash & mask;
         for (;;) {
             slot *s = &slots[j];
-            if (s->entry == 0)
-                break;
+            /* An empty slot has length 0 and never matches a token (length >= 1). */
             if (s->key[0] == p->key[0] && s->key[1] == p->key[1] && s->len == p->len) {
                 s->count++;
                 hits++;
                 goto next;
             }
+            if (s->entry == 0)
+                break;
             j = (j + 1) & mask;
         }
         if (add_keyed(t, p->key, p->len, p->key, p->hash, 1) != 0)
@@ -438,33 +439,46 @@ static const uint64_t key_mask[17][2] = {
 #undef M
 };
 
+/* mk_word_hash's starting value per length, so the scan saves a multiply. */
+#define LEN_SEED(n) (0x243F6A8885A308D3ull ^ ((n) * HASH_MUL))
+static const uint64_t hash_seed[17] = {
+    LEN_SEED(0),  LEN_SEED(1),  LEN_SEED(2),  LEN_SEED(3),  LEN_SEED(4),  LEN_SEED(5),
+    LEN_SEED(6),  LEN_SEED(7),  LEN_SEED(8),  LEN_SEED(9),  LEN_SEED(10), LEN_SEED(11),
+    LEN_SEED(12), LEN_SEED(13), LEN_SEED(14), LEN_SEED(15), LEN_SEED(16),
+};
+#undef LEN_SEED
+
 /* The key (first 16 bytes lowercased, zero-padded) and hash of a short token, equal to
  * key_of and mk_word_hash of the lowercased word. `room` bytes may be read at src. */
 static inline void short_token(pending *p, const unsigned char *src, size_t len, size_t room)
 {
+    uint64_t a, b;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (room >= 16) {
         /* Two whole-word loads, masked to the token: byte stores followed by word loads
-         * would stall on store forwarding. Every byte kept is a letter, so | 0x20 lowercases. */
+         * would stall on store forwarding. Every byte kept is a letter, so | 0x20 lowercases.
+         * The halves stay in registers for the hash and are stored once. */
         const uint64_t lower = 0x2020202020202020ull;
-        uint64_t k0, k1;
-        memcpy(&k0, src, 8);
-        memcpy(&k1, src + 8, 8);
-        p->key[0] = (k0 | lower) & key_mask[len][0];
-        p->key[1] = (k1 | lower) & key_mask[len][1];
+        memcpy(&a, src, 8);
+        memcpy(&b, src + 8, 8);
+        a = (a | lower) & key_mask[len][0];
+        b = (b | lower) & key_mask[len][1];
     } else
 #endif
     {
         (void)room;
-        p->key[0] = p->key[1] = 0;
-        unsigned char *w = (unsigned char *)p->key;
+        unsigned char w[16] = {0};
         for (size_t j = 0; j < len; j++)
             w[j] = src[j] | 0x20;
+        memcpy(&a, w, 8);
+        memcpy(&b, w + 8, 8);
     }
-    p->len = (uint32_t)len;
-    uint64_t h = hash_step(0x243F6A8885A308D3ull ^ (len * HASH_MUL), p->key[0]);
+    uint64_t h = hash_step(hash_seed[len], a);
     if (len > 8)
-        h = hash_step(h, p->key[1]);
+        h = hash_step(h, b);
+    p->key[0] = a;
+    p->key[1] = b;
+    p->len = (uint32_t)len;
     p->hash = hash_final(h);
 }
 
