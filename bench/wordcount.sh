@@ -3,7 +3,8 @@
 # bench/wordcount.sh - wordcount against LC_ALL=C wc, the grep|tr|sort|uniq -c pipeline, Python's
 # Counter, the tutorial's Pool(n).map over the file's lines, an mpi4py version and a plain scalar C
 # counter (bench/wordfreq.c: mmap, table lowercase, FNV-1a, open addressing); then strong
-# scaling (the 1 GiB corpus, 1..4 ranks) and weak scaling (256 MiB per rank).
+# scaling (the 1 GiB corpus, 1..4 ranks) and weak scaling (256 MiB per rank); instructions per
+# byte under callgrind (when valgrind is installed) for wordcount and the plain C counter.
 #   inputs: t8.shakespeare.txt (5 MB), a MID_BYTES prefix of the big corpus (default 64 MiB: the
 #   Python peers take ~0.5 s per 5 MB), the BIG_BYTES corpus (default 1G; QUICK=1: 32M).
 # shellcheck source=bench/lib.sh
@@ -51,6 +52,23 @@ for f in "$small" "$mid"; do
     done
     case_run
 done
+
+# Instructions per byte under callgrind: unlike the times, independent of the machine's load
+# (valgrind has no AVX-512, so the AVX2 letter mask runs). Once, on the mid file; rows of their
+# own bench name, which bench/report.py does not render yet.
+# shellcheck disable=SC2016 # expanded by the bash -c that runs it
+ir_count='f=$1; shift
+n=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null | sed -n "s/.*refs: *//p" | tr -d ,)
+echo "@instructions $n Ir"
+awk -v n="$n" -v b="$(stat -c %s "$f")" "BEGIN { printf \"@ir_per_byte %.2f Ir/B\\n\", n / b }"'
+if command -v valgrind >/dev/null; then
+    f=$mid
+    case_begin wordcount_instructions "$(basename "$f") ($(stat -c %s "$f") bytes)"
+    case_add "wordcount --mode words (callgrind)" 1 at_lines bash -c "$ir_count" ir "$f" \
+        "$BIN/wordcount" --mode words --no-progress -k 3 "$f"
+    case_add "plain C counter (callgrind)" 1 at_lines bash -c "$ir_count" ir "$f" "$wordfreq" "$f"
+    case_run 1 0
+fi
 
 # Strong scaling: the big corpus, 1..4 ranks (3 and 4 oversubscribe a 2-core machine).
 f=$big

@@ -350,11 +350,37 @@ typedef struct {
     uint32_t len;
 } pending;
 
-static int flush_batch(mk_tokenizer *tk, pending *batch, int n)
+/* Count a batch of short tokens (len <= 16, so the key is the whole word). A word seen
+ * before is found and counted inline with the table's fields held in locals (the
+ * profile's hottest lines were reloads of them); only new words take add_keyed. */
+static int flush_batch(mk_tokenizer *tk, const pending *batch, int n)
 {
-    for (int b = 0; b < n; b++)
-        if (add_keyed(tk->table, batch[b].key, batch[b].len, batch[b].key, batch[b].hash, 1) != 0)
+    mk_wordtable *t = tk->table;
+    slot *slots = t->slots;
+    size_t mask = t->capacity - 1;
+    uint64_t hits = 0;
+    for (int b = 0; b < n; b++) {
+        const pending *p = &batch[b];
+        size_t j = p->hash & mask;
+        for (;;) {
+            slot *s = &slots[j];
+            /* An empty slot has length 0 and never matches a token (length >= 1). */
+            if (s->key[0] == p->key[0] && s->key[1] == p->key[1] && s->len == p->len) {
+                s->count++;
+                hits++;
+                goto next;
+            }
+            if (s->entry == 0)
+                break;
+            j = (j + 1) & mask;
+        }
+        if (add_keyed(t, p->key, p->len, p->key, p->hash, 1) != 0)
             return -1;
+        slots = t->slots;   /* a new word may have grown the table */
+        mask = t->capacity - 1;
+    next:;
+    }
+    t->total += hits;
     tk->tokens += (uint64_t)n;
     return 0;
 }
@@ -403,46 +429,63 @@ static letter_mask_fn pick_letter_mask(void)
     return letters_portable;
 }
 
-/* Queue one complete token (lowercased on the way) or count a long one directly.
- * `room` is how many bytes may be read at src (at least len). */
-static int take_token(mk_tokenizer *tk, const unsigned char *src, size_t len, size_t room, pending *batch,
-                      int *nb)
+/* Masks keeping the first len bytes of a 16-byte key, per 8-byte half (little-endian). */
+static const uint64_t key_mask[17][2] = {
+    {0, 0},
+#define M(n) ((n) >= 8 ? ~0ull : (1ull << (8 * (n))) - 1)
+    {M(1), 0}, {M(2), 0}, {M(3), 0}, {M(4), 0}, {M(5), 0}, {M(6), 0}, {M(7), 0}, {M(8), 0},
+    {~0ull, M(1)}, {~0ull, M(2)}, {~0ull, M(3)}, {~0ull, M(4)},
+    {~0ull, M(5)}, {~0ull, M(6)}, {~0ull, M(7)}, {~0ull, M(8)},
+#undef M
+};
+
+/* mk_word_hash's starting value per length, so the scan saves a multiply. */
+#define LEN_SEED(n) (0x243F6A8885A308D3ull ^ ((n) * HASH_MUL))
+static const uint64_t hash_seed[17] = {
+    LEN_SEED(0),  LEN_SEED(1),  LEN_SEED(2),  LEN_SEED(3),  LEN_SEED(4),  LEN_SEED(5),
+    LEN_SEED(6),  LEN_SEED(7),  LEN_SEED(8),  LEN_SEED(9),  LEN_SEED(10), LEN_SEED(11),
+    LEN_SEED(12), LEN_SEED(13), LEN_SEED(14), LEN_SEED(15), LEN_SEED(16),
+};
+#undef LEN_SEED
+
+/* The key (first 16 bytes lowercased, zero-padded) and hash of a short token, equal to
+ * key_of and mk_word_hash of the lowercased word. `room` bytes may be read at src. */
+static inline void short_token(pending *p, const unsigned char *src, size_t len, size_t room)
 {
-    if (len > 16)
-        return (partial_append_lower(tk, src, len) != 0 || emit_partial(tk) != 0) ? -1 : 0;
-    pending *p = &batch[(*nb)++];
+    uint64_t a, b;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (room >= 16) {
         /* Two whole-word loads, masked to the token: byte stores followed by word loads
-         * would stall on store forwarding. Every byte kept is a letter, so | 0x20 lowercases. */
+         * would stall on store forwarding. Every byte kept is a letter, so | 0x20 lowercases.
+         * The halves stay in registers for the hash and are stored once. */
         const uint64_t lower = 0x2020202020202020ull;
-        uint64_t k0, k1;
-        memcpy(&k0, src, 8);
-        memcpy(&k1, src + 8, 8);
-        uint64_t m0 = len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
-        uint64_t m1 = len >= 16 ? ~0ull : (len <= 8 ? 0 : (1ull << (8 * (len - 8))) - 1);
-        p->key[0] = (k0 | lower) & m0;
-        p->key[1] = (k1 | lower) & m1;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + 8, 8);
+        a = (a | lower) & key_mask[len][0];
+        b = (b | lower) & key_mask[len][1];
     } else
 #endif
     {
         (void)room;
-        p->key[0] = p->key[1] = 0;
-        unsigned char *w = (unsigned char *)p->key;
+        unsigned char w[16] = {0};
         for (size_t j = 0; j < len; j++)
             w[j] = src[j] | 0x20;
+        memcpy(&a, w, 8);
+        memcpy(&b, w + 8, 8);
     }
-    p->len = (uint32_t)len;
-    uint64_t h = hash_step(0x243F6A8885A308D3ull ^ (len * HASH_MUL), p->key[0]);
+    uint64_t h = hash_step(hash_seed[len], a);
     if (len > 8)
-        h = hash_step(h, p->key[1]);
+        h = hash_step(h, b);
+    p->key[0] = a;
+    p->key[1] = b;
+    p->len = (uint32_t)len;
     p->hash = hash_final(h);
-    __builtin_prefetch(&tk->table->slots[p->hash & (tk->table->capacity - 1)], 1);
-    if (*nb == BATCH) {
-        *nb = 0;
-        return flush_batch(tk, batch, BATCH);
-    }
-    return 0;
+}
+
+/* Count one token longer than a key directly (rare in text). */
+static int long_token(mk_tokenizer *tk, const unsigned char *src, size_t len)
+{
+    return (partial_append_lower(tk, src, len) != 0 || emit_partial(tk) != 0) ? -1 : 0;
 }
 
 int mk_tokenizer_feed(mk_tokenizer *tk, const unsigned char *buf, size_t n)
@@ -463,6 +506,8 @@ int mk_tokenizer_feed(mk_tokenizer *tk, const unsigned char *buf, size_t n)
     /* Invariant: buf[pos - 1], if any, is not a letter, so a letter bit with no letter
      * below it starts a token. */
     letter_mask_fn letters = pick_letter_mask();
+    const slot *slots = tk->table->slots;
+    size_t mask = tk->table->capacity - 1;
     unsigned char tail[64];
     while (pos < n) {
         size_t avail = n - pos;
@@ -493,8 +538,22 @@ int mk_tokenizer_feed(mk_tokenizer *tk, const unsigned char *buf, size_t n)
                     return -1;
                 return partial_append_lower(tk, buf + start, end - start);
             }
-            if (take_token(tk, buf + start, end - start, n - start, batch, &nb) != 0)
-                return -1;
+            size_t len = end - start;
+            if (len > 16) {
+                if (long_token(tk, buf + start, len) != 0)
+                    return -1;
+                continue;
+            }
+            pending *p = &batch[nb++];
+            short_token(p, buf + start, len, n - start);
+            __builtin_prefetch(&slots[p->hash & mask], 1);
+            if (nb == BATCH) {
+                nb = 0;
+                if (flush_batch(tk, batch, BATCH) != 0)
+                    return -1;
+                slots = tk->table->slots;
+                mask = tk->table->capacity - 1;
+            }
         }
         pos = next;
     }

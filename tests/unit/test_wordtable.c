@@ -79,6 +79,102 @@ static void test_tokenizer_split_anywhere(void **state)
     mk_wordtable_free(whole);
 }
 
+/* Reference for the tokenizer: a plain byte loop (C-locale isalpha/tolower) collecting
+ * words into an array, counted by sorting; independent of the bit-mask scanner. */
+typedef struct {
+    char *word;
+    size_t len;
+} ref_word;
+
+static int ref_cmp(const void *a, const void *b)
+{
+    const ref_word *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->word, y->word, n);
+    return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static void check_against_reference(const unsigned char *text, size_t n, const mk_wordtable *t)
+{
+    ref_word *words = malloc((n / 2 + 1) * sizeof *words);
+    size_t nw = 0;
+    for (size_t i = 0; i < n;) {
+        if (!((text[i] >= 'a' && text[i] <= 'z') || (text[i] >= 'A' && text[i] <= 'Z'))) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && ((text[j] >= 'a' && text[j] <= 'z') || (text[j] >= 'A' && text[j] <= 'Z')))
+            j++;
+        words[nw].word = malloc(j - i);
+        for (size_t k = i; k < j; k++)
+            words[nw].word[k - i] = (char)(text[k] >= 'A' && text[k] <= 'Z' ? text[k] - 'A' + 'a' : text[k]);
+        words[nw++].len = j - i;
+        i = j;
+    }
+    qsort(words, nw, sizeof *words, ref_cmp);
+    size_t distinct = 0;
+    for (size_t i = 0; i < nw;) {
+        size_t j = i;
+        while (j < nw && ref_cmp(&words[i], &words[j]) == 0)
+            j++;
+        assert_int_equal(mk_wordtable_get(t, words[i].word, words[i].len), j - i);
+        distinct++;
+        i = j;
+    }
+    assert_int_equal(mk_wordtable_size(t), distinct);
+    assert_int_equal(mk_wordtable_total(t), nw);
+    for (size_t i = 0; i < nw; i++)
+        free(words[i].word);
+    free(words);
+}
+
+/* Edges of the scanner: words of every length 1..300 (keys hold 16 bytes; > 255 bytes),
+ * ending on and off 8-byte boundaries, every byte value (non-ASCII, '@', '[', '`', '{'
+ * next to letters), fed whole and in random pieces, each piece in its own exact-size
+ * allocation so a read past the end is caught by ASan. */
+static void test_tokenizer_edges_vs_reference(void **state)
+{
+    (void)state;
+    size_t n = 0, cap = 40000;
+    unsigned char *text = malloc(cap);
+    for (size_t len = 1; len <= 300 && n + 2 * len + 8 < cap; len++) {
+        for (int copy = 0; copy < 2; copy++) {   /* each word twice: once counted, once found */
+            for (size_t i = 0; i < len; i++)
+                text[n++] = (unsigned char)("aBcDeFgHiJkLmNoPqRsTuVwXyZ"[(len + i) % 26]);
+            uint64_t r = mk_rng_below(7, n, 256);
+            text[n++] = mk_is_letter((unsigned char)r) ? ' ' : (unsigned char)r;
+        }
+    }
+    while (n < cap) {   /* random bytes, letters likely */
+        uint64_t r = mk_rng_below(11, n, 512);
+        text[n] = r < 256 ? (unsigned char)r : (unsigned char)("zZaAqQ@[`{"[r % 10]);
+        n++;
+    }
+    for (uint64_t seed = 0; seed < 8; seed++) {
+        mk_wordtable *t = mk_wordtable_new(0);
+        mk_tokenizer tk;
+        mk_tokenizer_init(&tk, t);
+        size_t pos = 0;
+        while (pos < n) {
+            size_t piece = seed == 0 ? n : 1 + (size_t)mk_rng_below(seed, pos, seed < 4 ? 40 : 3000);
+            if (piece > n - pos)
+                piece = n - pos;
+            unsigned char *copy = malloc(piece);
+            memcpy(copy, text + pos, piece);
+            assert_int_equal(mk_tokenizer_feed(&tk, copy, piece), 0);
+            free(copy);
+            pos += piece;
+        }
+        assert_int_equal(mk_tokenizer_finish(&tk), 0);
+        assert_int_equal(tk.tokens, mk_wordtable_total(t));
+        check_against_reference(text, n, t);
+        mk_tokenizer_free(&tk);
+        mk_wordtable_free(t);
+    }
+    free(text);
+}
+
 static void test_growth_and_merge(void **state)
 {
     (void)state;
@@ -149,6 +245,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokenizer_rules),   cmocka_unit_test(test_tokenizer_split_anywhere),
+        cmocka_unit_test(test_tokenizer_edges_vs_reference),
         cmocka_unit_test(test_growth_and_merge),  cmocka_unit_test(test_topk_ties_by_word),
         cmocka_unit_test(test_pack_roundtrip_and_malformed),
     };
