@@ -230,12 +230,23 @@ run_case() {
 one_case() {
     local d=$1 ranks=$2 job=$3 want=$4
     shift 4
+    local rc why=""
     if [ "$ranks" = 1 ]; then
         timeout -k 5 "$CASE_TIMEOUT" "$BIN/$job" "$@" >"$d/o" 2>"$d/e"
+        rc=$?
+        # Open MPI 4.1's singleton MPI_Finalize (ess_singleton) races its own event thread and
+        # segfaults in about 1 run of 300 when many start at once (libevent calls into unmapped
+        # memory while orte_finalize removes the session directory; seen with gdb on a core).
+        # The job's output is complete by then. Such a run is rerun once: a crash of mpikit's
+        # own would crash again.
+        if [ "$rc" = 139 ] && grep -q 'Address not mapped' "$d/e"; then
+            timeout -k 5 "$CASE_TIMEOUT" "$BIN/$job" "$@" >"$d/o" 2>"$d/e"
+            rc=$?
+        fi
     else
         TEST_TIMEOUT=$CASE_TIMEOUT mpirun_n "$ranks" "$BIN/$job" "$@" >"$d/o" 2>"$d/e"
+        rc=$?
     fi
-    local rc=$? why=""
     job_stderr "$d/e" >"$d/je"
     local nerr nother
     nerr=$(grep -c "^$job: error: " "$d/je")
