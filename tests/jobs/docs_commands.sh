@@ -312,6 +312,13 @@ for id in "${chosen[@]}"; do
     if [ "$kind" = tx ] && grep -q 'error:' "$TMP/out/$id" 2>/dev/null; then expect=1; fi
     (cd "$WORK" && timeout -k 5 "$TEST_TIMEOUT" bash -c "$run") >"$TMP/run.out" 2>"$TMP/run.err"
     rc=$?
+    # Open MPI 4.1 can segfault inside its own MPI_Finalize under heavy load (its event thread
+    # against orte_finalize; see bad_args.sh). Such a run is run once more.
+    if [ $rc = 139 ] && grep -q 'Address not mapped' "$TMP/run.err"; then
+        echo "# rerun after a segfault in Open MPI's finalize: $where"
+        (cd "$WORK" && timeout -k 5 "$TEST_TIMEOUT" bash -c "$run") >"$TMP/run.out" 2>"$TMP/run.err"
+        rc=$?
+    fi
     if { [ $expect = 0 ] && [ $rc != 0 ]; } || { [ $expect = 1 ] && { [ $rc = 0 ] || [ $rc = 124 ]; }; }; then
         not_ok "$where: '$cmd' exits $rc (expected $([ $expect = 0 ] && echo 0 || echo 'an error'))"
         grep -v '^ *$' "$TMP/run.err" | head -n 3 | sed 's/^/#   /'
