@@ -66,6 +66,14 @@ findfiles --name [abc a\\
 findfiles --type x file
 findfiles --min-size -1 10X 1Q $BIG 99999999999T
 findfiles --max-size -1 10X 1Q $BIG
+findfiles --iname [abc a\\
+findfiles --path [abc a\\
+findfiles --prune [abc a/b a\\
+findfiles --maxdepth -1 abc 1.5 $BIG
+findfiles --mindepth -1 abc 1.5 $BIG
+findfiles --newer $TMP/nonexistent
+findfiles --mtime abc 1.5 ++1 +-1 1d
+findfiles --empty FLAG
 findfiles --follow FLAG
 findfiles --strategy random
 findfiles --batch 0 -1 1048577 $BIG 8x
@@ -179,7 +187,7 @@ queue -k 2 --format csv --table items|--table
 square -n 10 -r 1 --format csv --table items|--table
 table -n 10 --format csv --table timing|--table
 arraystats -s 4x4 -c 2x2 --format csv --table summary|--table
-findfiles|DIR
+findfiles --mindepth 3 --maxdepth 1 $TMP/dir|--mindepth
 textgen -o @OUT@/t.txt|--bytes
 textgen --bytes 1K|--output
 datagen -n 10|--output

@@ -64,7 +64,7 @@ static void test_root_base_and_join(void **state)
 static void test_match(void **state)
 {
     (void)state;
-    mk_walk_filter f = {"*.py", MK_WALK_FILE, 0, UINT64_MAX, 0};
+    mk_walk_filter f = {.name = "*.py", .type = MK_WALK_FILE, .min_size = 0, .max_size = UINT64_MAX, .follow = 0};
     assert_true(mk_walk_match(&f, "a.py", MK_WALK_FILE, 10));
     assert_true(mk_walk_match(&f, ".hidden.py", MK_WALK_FILE, 10)); /* like find: no FNM_PERIOD */
     assert_false(mk_walk_match(&f, "a.py", MK_WALK_DIR, 10));
@@ -77,14 +77,14 @@ static void test_match(void **state)
     assert_true(mk_walk_match(&f, "a.py", MK_WALK_FILE, 10));
     assert_false(mk_walk_match(&f, "a.py", MK_WALK_FILE, 11));
     assert_false(mk_walk_match(&f, "a.py", MK_WALK_FILE, 4));
-    mk_walk_filter any = {NULL, MK_WALK_ANY, 0, UINT64_MAX, 0};
+    mk_walk_filter any = {.name = NULL, .type = MK_WALK_ANY, .min_size = 0, .max_size = UINT64_MAX, .follow = 0};
     assert_true(mk_walk_match(&any, "x", -1, 0));
     assert_true(mk_walk_match(&any, "x", MK_WALK_LINK, 0));
 }
 
 static mk_walk_item make_item(const char *path, uint32_t nanc)
 {
-    mk_walk_item it = {strdup(path), (uint32_t)strlen(path), nanc, NULL};
+    mk_walk_item it = {.path = strdup(path), .len = (uint32_t)strlen(path), .nanc = nanc};
     if (nanc > 0) {
         it.anc = malloc(nanc * 16);
         for (uint32_t i = 0; i < 2 * nanc; i++)
@@ -209,7 +209,7 @@ static void test_walk_dir(void **state)
     snprintf(p, sizeof p, "%s/sub.py", root);
     assert_int_equal(mkdir(p, 0755), 0);
 
-    mk_walk_filter f = {"*.py", MK_WALK_FILE, 0, UINT64_MAX, 0};
+    mk_walk_filter f = {.name = "*.py", .type = MK_WALK_FILE, .min_size = 0, .max_size = UINT64_MAX, .follow = 0};
     mk_walker w;
     mk_walker_init(&w, &f, "test", NULL, 1);
     w.poll_every = 2;
@@ -236,14 +236,14 @@ static void test_walk_dir(void **state)
     free(v);
 
     /* size bounds and --type l */
-    mk_walk_filter g = {"*.py", MK_WALK_FILE, 50, 1000, 0};
+    mk_walk_filter g = {.name = "*.py", .type = MK_WALK_FILE, .min_size = 50, .max_size = 1000, .follow = 0};
     mk_walker w2;
     mk_walker_init(&w2, &g, "test", NULL, 0);
     mk_dirstack_free(&subs);
     assert_int_equal(mk_walk_dir(&w2, &it, &subs, NULL, NULL, NULL), 0);
     assert_int_equal(w2.totals.matched, 1);
     assert_int_equal(w2.totals.bytes, 100);
-    mk_walk_filter l = {NULL, MK_WALK_LINK, 0, UINT64_MAX, 0};
+    mk_walk_filter l = {.name = NULL, .type = MK_WALK_LINK, .min_size = 0, .max_size = UINT64_MAX, .follow = 0};
     mk_walker w3;
     mk_walker_init(&w3, &l, "test", NULL, 0);
     mk_dirstack_free(&subs);
@@ -251,7 +251,7 @@ static void test_walk_dir(void **state)
     assert_int_equal(w3.totals.matched, 1);
 
     /* --follow: the link counts as its target, a file */
-    mk_walk_filter fl = {"*.py", MK_WALK_FILE, 0, UINT64_MAX, 1};
+    mk_walk_filter fl = {.name = "*.py", .type = MK_WALK_FILE, .min_size = 0, .max_size = UINT64_MAX, .follow = 1};
     mk_walker w4;
     mk_walker_init(&w4, &fl, "test", NULL, 0);
     mk_walk_item_free(&it);
@@ -286,7 +286,7 @@ static void test_follow_loop(void **state)
     assert_int_equal(mkdir(p, 0755), 0);
     snprintf(p, sizeof p, "%s/a/up", root);
     assert_int_equal(symlink("..", p), 0);
-    mk_walk_filter f = {NULL, MK_WALK_ANY, 0, UINT64_MAX, 1};
+    mk_walk_filter f = {.name = NULL, .type = MK_WALK_ANY, .min_size = 0, .max_size = UINT64_MAX, .follow = 1};
     mk_walker w;
     mk_walker_init(&w, &f, "test", NULL, 1);
     mk_err err;
@@ -328,7 +328,7 @@ static void test_follow_link_cycle(void **state)
     assert_int_equal(symlink("la", p), 0);
     snprintf(p, sizeof p, "%s/dangling", root);
     assert_int_equal(symlink("nowhere", p), 0);
-    mk_walk_filter f = {NULL, MK_WALK_ANY, 0, UINT64_MAX, 1};
+    mk_walk_filter f = {.name = NULL, .type = MK_WALK_ANY, .min_size = 0, .max_size = UINT64_MAX, .follow = 1};
     char diag[1024] = "";
     FILE *d = fmemopen(diag, sizeof diag, "w");
     assert_non_null(d);
