@@ -49,7 +49,7 @@
 /* The tables a run can make, for --table; the main result first. */
 #define WORDCOUNT_TABLES "top|vocabulary|files|total|timing|summary"
 
-enum { MODE_ALL, MODE_WC, MODE_WORDS };
+enum { MODE_UNSET = -1, MODE_ALL, MODE_WC, MODE_WORDS };
 
 typedef struct {
     int64_t top;
@@ -57,6 +57,7 @@ typedef struct {
     const char *counts_path;
     const char *checkpoint_path;
     int mode;
+    int lines, words, bytes; /* -l, -w, -c: only these counts, as wc (they imply --mode wc) */
     int format, table;
     int timing, verbose, progress, no_progress;
 } options;
@@ -93,13 +94,49 @@ static int table_check(const options *o, mk_err *err)
     return 0;
 }
 
+/* -l/-w/-c are wc's: they select counts and so mean --mode wc; with an explicit other mode
+ * they are a contradiction, not something to drop silently. */
+static int wc_selection_check(options *o, mk_err *err)
+{
+    if (!(o->lines || o->words || o->bytes)) {
+        if (o->mode == MODE_UNSET)
+            o->mode = MODE_ALL;
+        return 0;
+    }
+    if (o->mode != MODE_WC && o->mode != MODE_UNSET)
+        return mk_err_set(err, MK_EXIT_USAGE, "--lines/--words/--bytes (-l/-w/-c) select wc counts: not with --mode %s",
+                          o->mode == MODE_ALL ? "all" : "words");
+    if (o->counts_path != NULL)
+        return mk_err_set(err, MK_EXIT_USAGE, "--counts needs word frequencies: not with -l/-w/-c");
+    o->mode = MODE_WC;
+    return 0;
+}
+
+/* '-' (standard input): the ranks read their blocks at offsets with MPI-IO, which a pipe
+ * cannot serve; say so rather than "cannot open '-'". */
+static int stdin_check(char **files, int nfiles, mk_err *err)
+{
+    for (int i = 0; i < nfiles; i++)
+        if (strcmp(files[i], "-") == 0)
+            return mk_err_set(err, MK_EXIT_USAGE,
+                              "'-': standard input cannot be split over ranks (each reads its block at an offset "
+                              "with MPI-IO); save it to a file first, e.g. cat > in.txt");
+    return 0;
+}
+
 static int parse_options(int argc, char **argv, FILE *out, options *o, char ***files, int *nfiles, mk_err *err)
 {
-    *o = (options){.table = MK_TABLE_MAIN, .top = 10, .chunk_size = 64u << 20, .mode = MODE_ALL};
+    *o = (options){.table = MK_TABLE_MAIN, .top = 10, .chunk_size = 64u << 20, .mode = MODE_UNSET};
     const mk_option opts[] = {
         {"top", 'k', MK_OPT_INT, &o->top, "K", "show the K most frequent words (0: none; default 10)", 0, 1000000,
          0, 0, NULL},
-        {"counts", 'c', MK_OPT_STRING, &o->counts_path, "FILE.csv",
+        {"lines", 'l', MK_OPT_FLAG, &o->lines, NULL, "print the line counts (like wc -l; implies --mode wc)", 0, 0, 0,
+         0, NULL},
+        {"words", 'w', MK_OPT_FLAG, &o->words, NULL, "print the word counts (like wc -w; implies --mode wc)", 0, 0, 0,
+         0, NULL},
+        {"bytes", 'c', MK_OPT_FLAG, &o->bytes, NULL, "print the byte counts (like wc -c; implies --mode wc)", 0, 0, 0,
+         0, NULL},
+        {"counts", 0, MK_OPT_STRING, &o->counts_path, "FILE.csv",
          "write every word and its count, most frequent first (.h5: HDF5, in parallel)", 0, 0, 0, 0, NULL},
         {"chunk-size", 0, MK_OPT_SIZE, &o->chunk_size, "SIZE",
          "bytes read per rank per step (default 64M; bounds memory)", 1, 1 << 30, 0, 0, NULL},
@@ -130,7 +167,8 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, char ***f
         .max_positional = -1,
     };
     int rc = mk_cli_parse(&cli, argc, argv, out, files, nfiles, err);
-    if (rc == MK_CLI_OK && table_check(o, err) != 0) {
+    if (rc == MK_CLI_OK && (wc_selection_check(o, err) != 0 || stdin_check(*files, *nfiles, err) != 0 ||
+                            table_check(o, err) != 0)) {
         free(*files);
         *files = NULL;
         return MK_CLI_ERROR;
@@ -535,6 +573,35 @@ static void print_verbose(const mk_job *job, const options *o, const rank_result
     mk_print_ordered(job->comm, o->format == MK_FMT_TEXT ? stdout : stderr, line);
 }
 
+/* The files and total tables of csv and json: the columns -l/-w/-c select (all without them). */
+static void wc_tables(const mk_wc_counts *per_file, const mk_fileset *fs, unsigned which, mk_table **tables, int *nt)
+{
+    const char *names[] = {"file", "lines", "words", "bytes"};
+    const char *cols[4] = {"file"};
+    int ncols = 1;
+    which = which == 0 ? MK_WC_ALL : which;
+    for (int k = 0; k < 3; k++)
+        if (which & (1u << k))
+            cols[ncols++] = names[k + 1];
+    mk_table *t = mk_table_new("files", NULL, ncols, cols);
+    mk_table *tt = mk_table_new("total", NULL, ncols - 1, cols + 1);
+    uint64_t total[3] = {0, 0, 0};
+    for (int i = 0; i < fs->nfiles; i++) {
+        const uint64_t v[3] = {per_file[i].lines, per_file[i].words, per_file[i].bytes};
+        mk_table_str(t, fs->paths[i]);
+        for (int k = 0; k < 3; k++) {
+            total[k] += v[k];
+            if (which & (1u << k))
+                mk_table_u64(t, v[k]);
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        if (which & (1u << k))
+            mk_table_u64(tt, total[k]);
+    tables[(*nt)++] = t;
+    tables[(*nt)++] = tt;
+}
+
 static void report(FILE *out, const options *o, const mk_fileset *fs, const mk_wc_counts *per_file,
                    const mk_word_count *top, size_t ntop, uint64_t distinct, uint64_t tokens,
                    const mk_timing_stats *ts, double work_seconds, double peak_rss_mib, int nranks)
@@ -542,28 +609,11 @@ static void report(FILE *out, const options *o, const mk_fileset *fs, const mk_w
     mk_table *tables[6];
     int nt = 0;
     int do_wc = o->mode != MODE_WORDS, do_words = o->mode != MODE_WC;
+    unsigned which = (o->lines ? MK_WC_LINES : 0) | (o->words ? MK_WC_WORDS : 0) | (o->bytes ? MK_WC_BYTES : 0);
     if (do_wc && o->format == MK_FMT_TEXT) {
-        mk_wc_print(out, (const char *const *)fs->paths, per_file, fs->nfiles);
+        mk_wc_print_selected(out, (const char *const *)fs->paths, per_file, fs->nfiles, which);
     } else if (do_wc) {
-        const char *cols[] = {"file", "lines", "words", "bytes"};
-        mk_table *t = mk_table_new("files", NULL, 4, cols);
-        mk_wc_counts total = {0, 0, 0};
-        for (int i = 0; i < fs->nfiles; i++) {
-            mk_table_str(t, fs->paths[i]);
-            mk_table_u64(t, per_file[i].lines);
-            mk_table_u64(t, per_file[i].words);
-            mk_table_u64(t, per_file[i].bytes);
-            total.lines += per_file[i].lines;
-            total.words += per_file[i].words;
-            total.bytes += per_file[i].bytes;
-        }
-        tables[nt++] = t;
-        const char *tcols[] = {"lines", "words", "bytes"};
-        mk_table *tt = mk_table_new("total", NULL, 3, tcols);
-        mk_table_u64(tt, total.lines);
-        mk_table_u64(tt, total.words);
-        mk_table_u64(tt, total.bytes);
-        tables[nt++] = tt;
+        wc_tables(per_file, fs, which, tables, &nt);
     }
     if (do_words) {
         char title[128];

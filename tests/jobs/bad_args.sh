@@ -166,6 +166,9 @@ wordcount --format xml TEXT
 wordcount --table nope TOP top
 wordcount --timing FLAG
 wordcount --verbose FLAG
+wordcount --lines FLAG
+wordcount --words FLAG
+wordcount --bytes FLAG
 wordcount --progress FLAG
 wordcount --no-progress FLAG
 wordcount --checkpoint -
@@ -176,6 +179,9 @@ EOF
 CONFLICTS=$(cat <<EOF
 wordcount --mode wc --counts @OUT@/c.csv $IN|--counts
 wordcount --top 3|FILE
+wordcount -l --mode words $IN|--mode
+wordcount -c --counts @OUT@/c.csv $IN|--counts
+wordcount - $IN|standard input
 findfiles --min-size 2K --max-size 1K $TMP/dir|--min-size
 findfiles --print0 --format csv $TMP/dir|--print0
 findfiles --format csv --count --table paths $TMP/dir|--table
@@ -396,7 +402,7 @@ edge() {
 }
 no_cols_3() { cut -d, -f1,2,4-; }
 queue_verdict() { last_para | cut -d, -f1-9,11; }
-edge "wordcount, 2 lines" cat c.csv wordcount -f csv -c @OUT@/c.csv "$TMP/tiny"
+edge "wordcount, 2 lines" cat c.csv wordcount -f csv --counts @OUT@/c.csv "$TMP/tiny"
 edge "textgen, 5 bytes" true t.txt textgen --bytes 5 -o @OUT@/t.txt -f json
 edge "datagen, 2 rows" true d.csv datagen -n 2 -o @OUT@/d.csv
 edge "table, 2 rows in 1 partition" true t.csv table -n 2 -p 1 -o @OUT@/t.csv
