@@ -616,6 +616,105 @@ static int collect(const mk_walk_rank *r, double walk_seconds, results *res, mk_
     return 0;
 }
 
+/* What the walk shares with every rank, from the options. */
+static mk_walk_setup make_setup(const options *o, const mk_walk_filter *filter, int rank)
+{
+    return (mk_walk_setup){
+        .filter = *filter,
+        .output = o->count ? MK_WALK_OUT_NONE
+                           : (o->unsorted && o->format == MK_FMT_TEXT ? MK_WALK_OUT_STREAM : MK_WALK_OUT_GATHER),
+        .term = o->print0 ? '\0' : '\n',
+        .progress = mk_progress_wanted(o->progress, o->no_progress, rank),
+        /* the byte total costs a stat per match: only when it is shown (or a size bound needs it) */
+        .bytes = !o->no_bytes && (o->count || o->stats || o->format != MK_FMT_TEXT),
+        .prog = "findfiles",
+        .seed = 12345,
+    };
+}
+
+/* Rank 0 checks every DIR (exists, is a directory) before anyone walks; the verdict is agreed.
+ * Then the starting points are tested like find's, and (dynamic strategies) become the first
+ * directories to read. On error everything is freed and -1 returned. */
+static int prepare_roots(mk_walk_rank *r, const options *o, char **dirs, int ndirs, mk_dirstack *roots, mk_err *err)
+{
+    mk_dirstack_init(roots);
+    for (int i = 0; r->rank == 0 && i < ndirs && err->code == 0; i++) {
+        mk_walk_item it;
+        if (mk_walk_root_item(&r->walker, dirs[i], &it, err) == 0 && mk_dirstack_push(roots, &it) != 0)
+            mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+    }
+    free(dirs);
+    if (mk_err_agree(r->comm, err) != 0)
+        return -1;
+    /* find lists (and tests) the starting points themselves, in the order given */
+    for (size_t i = 0; i < roots->n; i++)
+        if (mk_walk_root_visit(&r->walker, &roots->items[i], &r->matches) != 0)
+            mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+    if (o->strategy != STRATEGY_STATIC) /* the first directories to read (and to steal) */
+        while (roots->n > 0) {
+            mk_walk_item it = roots->items[0];
+            memmove(roots->items, roots->items + 1, --roots->n * sizeof it);
+            if (mk_dirstack_push(&r->stack, &it) != 0)
+                mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+        }
+    return mk_err_agree(r->comm, err) != 0 ? -1 : 0;
+}
+
+/* The strategy shares the directories; afterwards nothing is left in flight. A rank that
+ * cannot go on (no memory, MPI failure) cannot be waited for by the others: it aborts. */
+static void run_walk(mk_walk_rank *r, const options *o, mk_dirstack *roots)
+{
+    int walk_rc;
+    if (o->strategy == STRATEGY_STATIC)
+        walk_rc = walk_static(r, roots);
+    else if (o->strategy == STRATEGY_MANAGER)
+        walk_rc = r->rank == 0 ? walk_manager_rank0(r, (size_t)o->batch) : walk_manager_worker(r);
+    else
+        walk_rc = walk_steal(r);
+    if (walk_rc != 0) {
+        fprintf(stderr, "findfiles: error: rank %d: the walk failed (out of memory or communication error)\n",
+                r->rank);
+        MPI_Abort(r->comm, MK_EXIT_FAILURE);
+    }
+}
+
+/* Counters summed, matches gathered and sorted on rank 0, the report printed. Returns the
+ * number of problems met (unreadable directories, loops, unreadable entries) on every rank,
+ * or -1 with err set. */
+static int64_t report_results(mk_walk_rank *r, const options *o, const mk_walk_setup *setup, double walk_seconds,
+                              FILE *out, mk_err *err)
+{
+    results res;
+    mk_pathlist all;
+    mk_pathlist_init(&all);
+    const char **paths = NULL;
+    int64_t problems = -1;
+    if (collect(r, walk_seconds, &res, err) != 0)
+        goto done;
+    if (setup->output == MK_WALK_OUT_GATHER) {
+        if (mk_walk_gather_matches(r, &all, err) != 0)
+            goto done;
+        if (r->rank == 0) {
+            paths = o->unsorted ? mk_pathlist_index(&all) : mk_pathlist_sorted(&all);
+            if (paths == NULL)
+                mk_err_set(err, MK_EXIT_FAILURE, "out of memory sorting the matches");
+        }
+        if (mk_err_agree(r->comm, err) != 0)
+            goto done;
+    }
+    if (out != NULL)
+        report(out, o, &res, r->size, paths, all.count);
+    uint64_t n = res.sum.unreadable + res.sum.loops + res.sum.errors;
+    MPI_Bcast(&n, 1, MPI_UINT64_T, 0, r->comm);
+    problems = (int64_t)n;
+done:
+    free(paths);
+    mk_pathlist_free(&all);
+    free(res.per_rank);
+    free(res.rank_stats);
+    return problems;
+}
+
 int main(int argc, char **argv)
 {
     mk_job job;
@@ -624,7 +723,7 @@ int main(int argc, char **argv)
     mk_err err;
     mk_err_clear(&err);
 
-    /* parse: every rank parses the same argv (and checks the glob), so all reach the same verdict */
+    /* parse: every rank parses the same argv (and checks the globs), so all reach the same verdict */
     options o;
     char **dirs = NULL;
     int ndirs = 0;
@@ -633,117 +732,41 @@ int main(int argc, char **argv)
     mk_walk_filter filter;
     if (build_filter(job.comm, &o, &filter, &err) != 0 || default_dir(&dirs, &ndirs, &err) != 0)
         mk_job_exit_error(&job, &err);
-
-    mk_walk_setup setup = {
-        .filter = filter,
-        .output = o.count ? MK_WALK_OUT_NONE
-                          : (o.unsorted && o.format == MK_FMT_TEXT ? MK_WALK_OUT_STREAM : MK_WALK_OUT_GATHER),
-        .term = o.print0 ? '\0' : '\n',
-        .progress = mk_progress_wanted(o.progress, o.no_progress, job.world_rank),
-        /* the byte total costs a stat per match: only when it is shown (or a size bound needs it) */
-        .bytes = !o.no_bytes && (o.count || o.stats || o.format != MK_FMT_TEXT),
-        .prog = "findfiles",
-        .seed = 12345,
-    };
+    mk_walk_setup setup = make_setup(&o, &filter, job.world_rank);
     mk_walk_rank r;
     if (mk_walk_rank_init(&r, job.comm, &setup, &err) != 0)
         mk_job_exit_error(&job, &err);
 
-    /* check: rank 0 checks every DIR (exists, is a directory) before anyone walks */
+    /* check: the starting points, agreed before anyone walks */
     mk_dirstack roots;
-    mk_dirstack_init(&roots);
-    for (int i = 0; r.rank == 0 && i < ndirs && err.code == 0; i++) {
-        mk_walk_item it;
-        if (mk_walk_root_item(&r.walker, dirs[i], &it, &err) == 0 && mk_dirstack_push(&roots, &it) != 0)
-            mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
-    }
-    free(dirs);
-    if (mk_err_agree(r.comm, &err) != 0) {
+    if (prepare_roots(&r, &o, dirs, ndirs, &roots, &err) != 0) {
         mk_dirstack_free(&roots);
         mk_walk_rank_free(&r);
         mk_job_exit_error(&job, &err);
     }
-    /* find lists (and tests) the starting points themselves, in the order given */
-    for (size_t i = 0; i < roots.n; i++)
-        if (mk_walk_root_visit(&r.walker, &roots.items[i], &r.matches) != 0)
-            mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
 
-    /* walk: the strategy shares the directories; afterwards nothing is left in flight */
+    /* walk */
     MPI_Barrier(r.comm);
     double t0 = mk_now();
-    if (o.strategy != STRATEGY_STATIC) /* the first directories to read (and to steal) */
-        while (roots.n > 0) {
-            mk_walk_item it = roots.items[0];
-            memmove(roots.items, roots.items + 1, --roots.n * sizeof it);
-            if (mk_dirstack_push(&r.stack, &it) != 0)
-                mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
-        }
-    if (mk_err_agree(r.comm, &err) != 0) {
-        mk_dirstack_free(&roots);
-        mk_walk_rank_free(&r);
-        mk_job_exit_error(&job, &err);
-    }
-    int walk_rc;
-    if (o.strategy == STRATEGY_STATIC)
-        walk_rc = walk_static(&r, &roots);
-    else if (o.strategy == STRATEGY_MANAGER)
-        walk_rc = r.rank == 0 ? walk_manager_rank0(&r, (size_t)o.batch) : walk_manager_worker(&r);
-    else
-        walk_rc = walk_steal(&r);
+    run_walk(&r, &o, &roots);
     mk_dirstack_free(&roots);
-    if (walk_rc != 0) {
-        /* a rank that cannot go on (no memory, MPI failure) cannot be waited for by the others */
-        fprintf(stderr, "findfiles: error: rank %d: the walk failed (out of memory or communication error)\n",
-                r.rank);
-        MPI_Abort(job.comm, MK_EXIT_FAILURE);
-    }
     if (mk_walk_rank_finish(&r, &err) != 0) {
         mk_walk_rank_free(&r);
         mk_job_exit_error(&job, &err);
     }
     double walk_seconds = mk_now() - t0;
 
-    /* reduce and report: counters summed, matches gathered and sorted on rank 0 */
-    results res;
-    mk_pathlist all;
-    mk_pathlist_init(&all);
-    const char **paths = NULL;
-    if (collect(&r, walk_seconds, &res, &err) != 0)
-        goto fail;
-    if (setup.output == MK_WALK_OUT_GATHER) {
-        if (mk_walk_gather_matches(&r, &all, &err) != 0)
-            goto fail;
-        if (r.rank == 0) {
-            paths = o.unsorted ? mk_pathlist_index(&all) : mk_pathlist_sorted(&all);
-            if (paths == NULL)
-                mk_err_set(&err, MK_EXIT_FAILURE, "out of memory sorting the matches");
-        }
-        if (mk_err_agree(r.comm, &err) != 0)
-            goto fail;
-    }
-    if (out != NULL)
-        report(out, &o, &res, r.size, paths, all.count);
-    uint64_t problems = res.sum.unreadable + res.sum.loops + res.sum.errors;
-    MPI_Bcast(&problems, 1, MPI_UINT64_T, 0, r.comm);
-    free(paths);
-    mk_pathlist_free(&all);
-    free(res.per_rank);
-    free(res.rank_stats);
+    /* reduce and report */
+    int64_t problems = report_results(&r, &o, &setup, walk_seconds, out, &err);
     mk_walk_rank_free(&r);
     free(o.globs.names);
     free(o.globs.fold);
+    if (problems < 0)
+        mk_job_exit_error(&job, &err);
     if (problems > 0) { /* like find: everything readable was walked, but the status says not all */
         fflush(stdout);
         MPI_Finalize();
         return MK_EXIT_FAILURE;
     }
     mk_job_end(&job);
-
-fail:
-    free(paths);
-    mk_pathlist_free(&all);
-    free(res.per_rank);
-    free(res.rank_stats);
-    mk_walk_rank_free(&r);
-    mk_job_exit_error(&job, &err);
 }
