@@ -30,9 +30,12 @@
  * the counters are reduced, and the matches gathered to rank 0, sorted bytewise and printed
  * like find (or streamed unsorted by rank 0 with --unsorted). Mechanics: src/walk*.c.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "mpikit/cli.h"
 #include "mpikit/error.h"
@@ -50,20 +53,106 @@
 enum { STRATEGY_STATIC, STRATEGY_MANAGER, STRATEGY_STEAL };
 static const char *const STRATEGY_NAMES[] = {"static", "manager", "steal"};
 
+/* The globs of the repeatable options, in argv order (each array has room for argc). */
 typedef struct {
-    const char *name;
+    const char **names; /* --name and --iname, OR-ed */
+    int *fold;          /* per name: 1 for --iname */
+    const char **paths, **prunes;
+    int nnames, npaths, nprunes;
+} glob_lists;
+
+typedef struct {
+    const char *name, *iname, *path, *prune, *newer, *mtime;
+    int64_t maxdepth, mindepth; /* -1: not given */
+    int empty;
+    glob_lists globs;
     int type, strategy, format, table;
     uint64_t min_size, max_size;
     int follow, unsorted, count, print0, stats, progress, no_progress, no_bytes;
     int64_t batch;
 } options;
 
+/* The value of a long option at argv[*i] ("--NAME VALUE" or "--NAME=VALUE"), or NULL. */
+static const char *long_value(int argc, char **argv, int *i, const char *name)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0)
+        return NULL;
+    if (a[2 + n] == '=')
+        return a + 3 + n;
+    if (a[2 + n] == '\0' && *i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+/* Repeatable options accumulate (mk_cli keeps only the last value): --name and --iname are
+ * OR-ed like find \( -name A -o -iname B \), so are --path globs; every --prune prunes. */
+static int collect_globs(int argc, char **argv, glob_lists *g, mk_err *err)
+{
+    size_t n = (size_t)argc + 1;
+    g->names = calloc(3 * n, sizeof *g->names);
+    g->fold = calloc(n, sizeof *g->fold);
+    if (g->names == NULL || g->fold == NULL)
+        return mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+    g->paths = g->names + n;
+    g->prunes = g->names + 2 * n;
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        const char *v;
+        int fold = 0;
+        if ((v = long_value(argc, argv, &i, "name")) != NULL || (fold = 1, v = long_value(argc, argv, &i, "iname")) != NULL) {
+            g->fold[g->nnames] = fold;
+            g->names[g->nnames++] = v;
+            if (mk_walk_glob_check_as(v, fold ? "--iname" : "--name", 1, err) != 0)
+                return -1;
+        } else if ((v = long_value(argc, argv, &i, "path")) != NULL) {
+            g->paths[g->npaths++] = v;
+            if (mk_walk_glob_check_as(v, "--path", 0, err) != 0)
+                return -1;
+        } else if ((v = long_value(argc, argv, &i, "prune")) != NULL) {
+            g->prunes[g->nprunes++] = v;
+            if (mk_walk_glob_check_as(v, "--prune", 1, err) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* --mtime N, +N or -N (whole days, like find): the comparison and the number. */
+static int parse_days(const char *text, int *cmp, int64_t *days, mk_err *err)
+{
+    int c = text[0] == '+' ? 1 : text[0] == '-' ? -1 : 0;
+    int64_t d;
+    if (mk_parse_int(text + (c != 0), &d) != 0 || d < 0 || text[c != 0] == '+' || text[c != 0] == '-')
+        return mk_err_set(err, MK_EXIT_USAGE, "--mtime: '%s' is not N, +N or -N whole days", text);
+    if (cmp != NULL)
+        *cmp = c;
+    if (days != NULL)
+        *days = d;
+    return 0;
+}
+
 static int parse_options(int argc, char **argv, FILE *out, options *o, char ***dirs, int *ndirs, mk_err *err)
 {
-    *o = (options){.table = MK_TABLE_MAIN, .max_size = UINT64_MAX, .strategy = STRATEGY_STEAL, .batch = 32};
+    *o = (options){.table = MK_TABLE_MAIN, .max_size = UINT64_MAX, .strategy = STRATEGY_STEAL, .batch = 32,
+                   .maxdepth = -1, .mindepth = -1};
     const mk_option opts[] = {
-        {"name", 0, MK_OPT_STRING, &o->name, "GLOB", "base names matching GLOB (fnmatch, like find -name)", 0, 0,
+        {"name", 0, MK_OPT_STRING, &o->name, "GLOB",
+         "base names matching GLOB (fnmatch, like find -name); repeat to OR", 0, 0, 0, 0, NULL},
+        {"iname", 0, MK_OPT_STRING, &o->iname, "GLOB", "like --name, ignoring case (OR-ed with --name)", 0, 0, 0, 0,
+         NULL},
+        {"path", 0, MK_OPT_STRING, &o->path, "GLOB",
+         "whole paths matching GLOB ('*' crosses '/', like find -path); repeat to OR", 0, 0, 0, 0, NULL},
+        {"prune", 0, MK_OPT_STRING, &o->prune, "GLOB",
+         "skip entries named GLOB and all below (.git, node_modules); repeatable", 0, 0, 0, 0, NULL},
+        {"maxdepth", 0, MK_OPT_INT, &o->maxdepth, "N", "descend at most N levels (0: the DIRs only)", 0, 1 << 30,
          0, 0, NULL},
+        {"mindepth", 0, MK_OPT_INT, &o->mindepth, "N", "test nothing shallower than N levels (1: not the DIRs)", 0,
+         1 << 30, 0, 0, NULL},
+        {"newer", 0, MK_OPT_STRING, &o->newer, "FILE", "modified more recently than FILE", 0, 0, 0, 0, NULL},
+        {"mtime", 0, MK_OPT_STRING, &o->mtime, "N",
+         "modified N whole days ago (+N: more than N, -N: less than N), like find", 0, 0, 0, 0, NULL},
+        {"empty", 0, MK_OPT_FLAG, &o->empty, NULL, "empty regular files and directories", 0, 0, 0, 0, NULL},
         {"type", 0, MK_OPT_CHOICE, &o->type, "T", "f (regular file), d (directory), l (symbolic link), any", 0, 0,
          0, 0, "any|f|d|l"},
         {"min-size", 0, MK_OPT_SIZE, &o->min_size, "SIZE", "at least SIZE bytes (K/M/G suffixes)", 0, 0, 0, 0,
@@ -93,20 +182,24 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, char ***d
     };
     const mk_cli cli = {
         .prog = "findfiles",
-        .usage = "[options] DIR...",
+        .usage = "[options] [DIR...]   (default: .)",
         .summary = "Walk the directory trees with every MPI rank and print the paths that match, like\n"
                    "`find DIR -name GLOB -type f` (sorted bytewise unless --unsorted). Directories are\n"
                    "shared out as they are found (--strategy). Run it as: mpirun -n 4 findfiles --name '*.py' src",
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
-        .min_positional = 1,
+        .min_positional = 0,
         .max_positional = -1,
     };
     int rc = mk_cli_parse(&cli, argc, argv, out, dirs, ndirs, err);
     if (rc != MK_CLI_OK)
         return rc;
-    if (mk_walk_glob_check(o->name, err) != 0)
+    if (collect_globs(argc, argv, &o->globs, err) != 0)
         return MK_CLI_ERROR;
+    if (o->mtime != NULL && parse_days(o->mtime, NULL, NULL, err) != 0)
+        return MK_CLI_ERROR;
+    if (o->maxdepth >= 0 && o->mindepth > o->maxdepth)
+        return mk_err_set(err, MK_EXIT_USAGE, "--mindepth is larger than --maxdepth: nothing can match");
     if (o->min_size > o->max_size)
         return mk_err_set(err, MK_EXIT_USAGE, "--min-size is larger than --max-size");
     if (mk_table_check_format(o->format, o->table, err) != 0 ||
@@ -117,6 +210,54 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, char ***d
     if (o->print0 && o->format != MK_FMT_TEXT)
         return mk_err_set(err, MK_EXIT_USAGE, "--print0 applies to the text format only");
     return MK_CLI_OK;
+}
+
+/* The walk's filter from the options. Rank 0 reads the --newer file's time and the clock of
+ * --mtime; every rank gets them, so all test against the same instant. */
+static int build_filter(MPI_Comm comm, const options *o, mk_walk_filter *f, mk_err *err)
+{
+    const glob_lists *g = &o->globs;
+    *f = (mk_walk_filter){.type = o->type, .min_size = o->min_size, .max_size = o->max_size, .follow = o->follow,
+                          .names = g->names, .names_fold = g->fold, .nnames = g->nnames, .paths = g->paths,
+                          .npaths = g->npaths, .prunes = g->prunes, .nprunes = g->nprunes, .empty = o->empty,
+                          .has_max_depth = o->maxdepth >= 0, .max_depth = (uint32_t)(o->maxdepth >= 0 ? o->maxdepth : 0),
+                          .min_depth = (uint32_t)(o->mindepth >= 0 ? o->mindepth : 0), .has_newer = o->newer != NULL,
+                          .has_mtime = o->mtime != NULL};
+    if (o->mtime != NULL)
+        (void)parse_days(o->mtime, &f->mtime_cmp, &f->mtime_days, err);
+    int64_t times[3] = {(int64_t)time(NULL), 0, 0};
+    struct stat st;
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0 && o->newer != NULL) {
+        if (stat(o->newer, &st) != 0)
+            mk_err_set(err, MK_EXIT_USAGE, "--newer: cannot read the time of '%s': %s", o->newer, strerror(errno));
+        else {
+            times[1] = (int64_t)st.st_mtim.tv_sec;
+            times[2] = (int64_t)st.st_mtim.tv_nsec;
+        }
+    }
+    if (mk_err_agree(comm, err) != 0)
+        return -1;
+    MPI_Bcast(times, 3, MPI_INT64_T, 0, comm);
+    f->now = times[0];
+    f->newer_sec = times[1];
+    f->newer_nsec = times[2];
+    return 0;
+}
+
+/* No DIR given: the current directory, as GNU find does. */
+static int default_dir(char ***dirs, int *ndirs, mk_err *err)
+{
+    if (*ndirs > 0)
+        return 0;
+    free(*dirs);
+    *dirs = malloc(sizeof **dirs);
+    if (*dirs == NULL)
+        return mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+    (*dirs)[0] = (char *)"."; /* never written to */
+    *ndirs = 1;
+    return 0;
 }
 
 /* ---- static: split the top-level directories in blocks, walk alone, wait for all ---- */
@@ -475,6 +616,105 @@ static int collect(const mk_walk_rank *r, double walk_seconds, results *res, mk_
     return 0;
 }
 
+/* What the walk shares with every rank, from the options. */
+static mk_walk_setup make_setup(const options *o, const mk_walk_filter *filter, int rank)
+{
+    return (mk_walk_setup){
+        .filter = *filter,
+        .output = o->count ? MK_WALK_OUT_NONE
+                           : (o->unsorted && o->format == MK_FMT_TEXT ? MK_WALK_OUT_STREAM : MK_WALK_OUT_GATHER),
+        .term = o->print0 ? '\0' : '\n',
+        .progress = mk_progress_wanted(o->progress, o->no_progress, rank),
+        /* the byte total costs a stat per match: only when it is shown (or a size bound needs it) */
+        .bytes = !o->no_bytes && (o->count || o->stats || o->format != MK_FMT_TEXT),
+        .prog = "findfiles",
+        .seed = 12345,
+    };
+}
+
+/* Rank 0 checks every DIR (exists, is a directory) before anyone walks; the verdict is agreed.
+ * Then the starting points are tested like find's, and (dynamic strategies) become the first
+ * directories to read. On error everything is freed and -1 returned. */
+static int prepare_roots(mk_walk_rank *r, const options *o, char **dirs, int ndirs, mk_dirstack *roots, mk_err *err)
+{
+    mk_dirstack_init(roots);
+    for (int i = 0; r->rank == 0 && i < ndirs && err->code == 0; i++) {
+        mk_walk_item it;
+        if (mk_walk_root_item(&r->walker, dirs[i], &it, err) == 0 && mk_dirstack_push(roots, &it) != 0)
+            mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+    }
+    free(dirs);
+    if (mk_err_agree(r->comm, err) != 0)
+        return -1;
+    /* find lists (and tests) the starting points themselves, in the order given */
+    for (size_t i = 0; i < roots->n; i++)
+        if (mk_walk_root_visit(&r->walker, &roots->items[i], &r->matches) != 0)
+            mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+    if (o->strategy != STRATEGY_STATIC) /* the first directories to read (and to steal) */
+        while (roots->n > 0) {
+            mk_walk_item it = roots->items[0];
+            memmove(roots->items, roots->items + 1, --roots->n * sizeof it);
+            if (mk_dirstack_push(&r->stack, &it) != 0)
+                mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+        }
+    return mk_err_agree(r->comm, err) != 0 ? -1 : 0;
+}
+
+/* The strategy shares the directories; afterwards nothing is left in flight. A rank that
+ * cannot go on (no memory, MPI failure) cannot be waited for by the others: it aborts. */
+static void run_walk(mk_walk_rank *r, const options *o, mk_dirstack *roots)
+{
+    int walk_rc;
+    if (o->strategy == STRATEGY_STATIC)
+        walk_rc = walk_static(r, roots);
+    else if (o->strategy == STRATEGY_MANAGER)
+        walk_rc = r->rank == 0 ? walk_manager_rank0(r, (size_t)o->batch) : walk_manager_worker(r);
+    else
+        walk_rc = walk_steal(r);
+    if (walk_rc != 0) {
+        fprintf(stderr, "findfiles: error: rank %d: the walk failed (out of memory or communication error)\n",
+                r->rank);
+        MPI_Abort(r->comm, MK_EXIT_FAILURE);
+    }
+}
+
+/* Counters summed, matches gathered and sorted on rank 0, the report printed. Returns the
+ * number of problems met (unreadable directories, loops, unreadable entries) on every rank,
+ * or -1 with err set. */
+static int64_t report_results(mk_walk_rank *r, const options *o, const mk_walk_setup *setup, double walk_seconds,
+                              FILE *out, mk_err *err)
+{
+    results res;
+    mk_pathlist all;
+    mk_pathlist_init(&all);
+    const char **paths = NULL;
+    int64_t problems = -1;
+    if (collect(r, walk_seconds, &res, err) != 0)
+        goto done;
+    if (setup->output == MK_WALK_OUT_GATHER) {
+        if (mk_walk_gather_matches(r, &all, err) != 0)
+            goto done;
+        if (r->rank == 0) {
+            paths = o->unsorted ? mk_pathlist_index(&all) : mk_pathlist_sorted(&all);
+            if (paths == NULL)
+                mk_err_set(err, MK_EXIT_FAILURE, "out of memory sorting the matches");
+        }
+        if (mk_err_agree(r->comm, err) != 0)
+            goto done;
+    }
+    if (out != NULL)
+        report(out, o, &res, r->size, paths, all.count);
+    uint64_t n = res.sum.unreadable + res.sum.loops + res.sum.errors;
+    MPI_Bcast(&n, 1, MPI_UINT64_T, 0, r->comm);
+    problems = (int64_t)n;
+done:
+    free(paths);
+    mk_pathlist_free(&all);
+    free(res.per_rank);
+    free(res.rank_stats);
+    return problems;
+}
+
 int main(int argc, char **argv)
 {
     mk_job job;
@@ -483,121 +723,50 @@ int main(int argc, char **argv)
     mk_err err;
     mk_err_clear(&err);
 
-    /* parse: every rank parses the same argv (and checks the glob), so all reach the same verdict */
+    /* parse: every rank parses the same argv (and checks the globs), so all reach the same verdict */
     options o;
     char **dirs = NULL;
     int ndirs = 0;
     int rc = parse_options(argc, argv, out, &o, &dirs, &ndirs, &err);
     mk_job_parsed(&job, rc, &err);
-
-    mk_walk_setup setup = {
-        .filter = {o.name, o.type, o.min_size, o.max_size, o.follow},
-        .output = o.count ? MK_WALK_OUT_NONE
-                          : (o.unsorted && o.format == MK_FMT_TEXT ? MK_WALK_OUT_STREAM : MK_WALK_OUT_GATHER),
-        .term = o.print0 ? '\0' : '\n',
-        .progress = mk_progress_wanted(o.progress, o.no_progress, job.world_rank),
-        /* the byte total costs a stat per match: only when it is shown (or a size bound needs it) */
-        .bytes = !o.no_bytes && (o.count || o.stats || o.format != MK_FMT_TEXT),
-        .prog = "findfiles",
-        .seed = 12345,
-    };
+    mk_walk_filter filter;
+    if (build_filter(job.comm, &o, &filter, &err) != 0 || default_dir(&dirs, &ndirs, &err) != 0)
+        mk_job_exit_error(&job, &err);
+    mk_walk_setup setup = make_setup(&o, &filter, job.world_rank);
     mk_walk_rank r;
     if (mk_walk_rank_init(&r, job.comm, &setup, &err) != 0)
         mk_job_exit_error(&job, &err);
 
-    /* check: rank 0 checks every DIR (exists, is a directory) before anyone walks */
+    /* check: the starting points, agreed before anyone walks */
     mk_dirstack roots;
-    mk_dirstack_init(&roots);
-    for (int i = 0; r.rank == 0 && i < ndirs && err.code == 0; i++) {
-        mk_walk_item it;
-        if (mk_walk_root_item(&r.walker, dirs[i], &it, &err) == 0 && mk_dirstack_push(&roots, &it) != 0)
-            mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
-    }
-    free(dirs);
-    if (mk_err_agree(r.comm, &err) != 0) {
+    if (prepare_roots(&r, &o, dirs, ndirs, &roots, &err) != 0) {
         mk_dirstack_free(&roots);
         mk_walk_rank_free(&r);
         mk_job_exit_error(&job, &err);
     }
-    /* find lists (and tests) the starting points themselves, in the order given */
-    for (size_t i = 0; i < roots.n; i++)
-        if (mk_walk_root_visit(&r.walker, &roots.items[i], &r.matches) != 0)
-            mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
 
-    /* walk: the strategy shares the directories; afterwards nothing is left in flight */
+    /* walk */
     MPI_Barrier(r.comm);
     double t0 = mk_now();
-    if (o.strategy != STRATEGY_STATIC) /* the first directories to read (and to steal) */
-        while (roots.n > 0) {
-            mk_walk_item it = roots.items[0];
-            memmove(roots.items, roots.items + 1, --roots.n * sizeof it);
-            if (mk_dirstack_push(&r.stack, &it) != 0)
-                mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
-        }
-    if (mk_err_agree(r.comm, &err) != 0) {
-        mk_dirstack_free(&roots);
-        mk_walk_rank_free(&r);
-        mk_job_exit_error(&job, &err);
-    }
-    int walk_rc;
-    if (o.strategy == STRATEGY_STATIC)
-        walk_rc = walk_static(&r, &roots);
-    else if (o.strategy == STRATEGY_MANAGER)
-        walk_rc = r.rank == 0 ? walk_manager_rank0(&r, (size_t)o.batch) : walk_manager_worker(&r);
-    else
-        walk_rc = walk_steal(&r);
+    run_walk(&r, &o, &roots);
     mk_dirstack_free(&roots);
-    if (walk_rc != 0) {
-        /* a rank that cannot go on (no memory, MPI failure) cannot be waited for by the others */
-        fprintf(stderr, "findfiles: error: rank %d: the walk failed (out of memory or communication error)\n",
-                r.rank);
-        MPI_Abort(job.comm, MK_EXIT_FAILURE);
-    }
     if (mk_walk_rank_finish(&r, &err) != 0) {
         mk_walk_rank_free(&r);
         mk_job_exit_error(&job, &err);
     }
     double walk_seconds = mk_now() - t0;
 
-    /* reduce and report: counters summed, matches gathered and sorted on rank 0 */
-    results res;
-    mk_pathlist all;
-    mk_pathlist_init(&all);
-    const char **paths = NULL;
-    if (collect(&r, walk_seconds, &res, &err) != 0)
-        goto fail;
-    if (setup.output == MK_WALK_OUT_GATHER) {
-        if (mk_walk_gather_matches(&r, &all, &err) != 0)
-            goto fail;
-        if (r.rank == 0) {
-            paths = o.unsorted ? mk_pathlist_index(&all) : mk_pathlist_sorted(&all);
-            if (paths == NULL)
-                mk_err_set(&err, MK_EXIT_FAILURE, "out of memory sorting the matches");
-        }
-        if (mk_err_agree(r.comm, &err) != 0)
-            goto fail;
-    }
-    if (out != NULL)
-        report(out, &o, &res, r.size, paths, all.count);
-    uint64_t problems = res.sum.unreadable + res.sum.loops + res.sum.errors;
-    MPI_Bcast(&problems, 1, MPI_UINT64_T, 0, r.comm);
-    free(paths);
-    mk_pathlist_free(&all);
-    free(res.per_rank);
-    free(res.rank_stats);
+    /* reduce and report */
+    int64_t problems = report_results(&r, &o, &setup, walk_seconds, out, &err);
     mk_walk_rank_free(&r);
+    free(o.globs.names);
+    free(o.globs.fold);
+    if (problems < 0)
+        mk_job_exit_error(&job, &err);
     if (problems > 0) { /* like find: everything readable was walked, but the status says not all */
         fflush(stdout);
         MPI_Finalize();
         return MK_EXIT_FAILURE;
     }
     mk_job_end(&job);
-
-fail:
-    free(paths);
-    mk_pathlist_free(&all);
-    free(res.per_rank);
-    free(res.rank_stats);
-    mk_walk_rank_free(&r);
-    mk_job_exit_error(&job, &err);
 }

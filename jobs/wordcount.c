@@ -49,7 +49,7 @@
 /* The tables a run can make, for --table; the main result first. */
 #define WORDCOUNT_TABLES "top|vocabulary|files|total|timing|summary"
 
-enum { MODE_ALL, MODE_WC, MODE_WORDS };
+enum { MODE_UNSET = -1, MODE_ALL, MODE_WC, MODE_WORDS };
 
 typedef struct {
     int64_t top;
@@ -57,6 +57,7 @@ typedef struct {
     const char *counts_path;
     const char *checkpoint_path;
     int mode;
+    int lines, words, bytes; /* -l, -w, -c: only these counts, as wc (they imply --mode wc) */
     int format, table;
     int timing, verbose, progress, no_progress;
 } options;
@@ -93,13 +94,49 @@ static int table_check(const options *o, mk_err *err)
     return 0;
 }
 
+/* -l/-w/-c are wc's: they select counts and so mean --mode wc; with an explicit other mode
+ * they are a contradiction, not something to drop silently. */
+static int wc_selection_check(options *o, mk_err *err)
+{
+    if (!(o->lines || o->words || o->bytes)) {
+        if (o->mode == MODE_UNSET)
+            o->mode = MODE_ALL;
+        return 0;
+    }
+    if (o->mode != MODE_WC && o->mode != MODE_UNSET)
+        return mk_err_set(err, MK_EXIT_USAGE, "--lines/--words/--bytes (-l/-w/-c) select wc counts: not with --mode %s",
+                          o->mode == MODE_ALL ? "all" : "words");
+    if (o->counts_path != NULL)
+        return mk_err_set(err, MK_EXIT_USAGE, "--counts needs word frequencies: not with -l/-w/-c");
+    o->mode = MODE_WC;
+    return 0;
+}
+
+/* '-' (standard input): the ranks read their blocks at offsets with MPI-IO, which a pipe
+ * cannot serve; say so rather than "cannot open '-'". */
+static int stdin_check(char **files, int nfiles, mk_err *err)
+{
+    for (int i = 0; i < nfiles; i++)
+        if (strcmp(files[i], "-") == 0)
+            return mk_err_set(err, MK_EXIT_USAGE,
+                              "'-': standard input cannot be split over ranks (each reads its block at an offset "
+                              "with MPI-IO); save it to a file first, e.g. cat > in.txt");
+    return 0;
+}
+
 static int parse_options(int argc, char **argv, FILE *out, options *o, char ***files, int *nfiles, mk_err *err)
 {
-    *o = (options){.table = MK_TABLE_MAIN, .top = 10, .chunk_size = 64u << 20, .mode = MODE_ALL};
+    *o = (options){.table = MK_TABLE_MAIN, .top = 10, .chunk_size = 64u << 20, .mode = MODE_UNSET};
     const mk_option opts[] = {
         {"top", 'k', MK_OPT_INT, &o->top, "K", "show the K most frequent words (0: none; default 10)", 0, 1000000,
          0, 0, NULL},
-        {"counts", 'c', MK_OPT_STRING, &o->counts_path, "FILE.csv",
+        {"lines", 'l', MK_OPT_FLAG, &o->lines, NULL, "print the line counts (like wc -l; implies --mode wc)", 0, 0, 0,
+         0, NULL},
+        {"words", 'w', MK_OPT_FLAG, &o->words, NULL, "print the word counts (like wc -w; implies --mode wc)", 0, 0, 0,
+         0, NULL},
+        {"bytes", 'c', MK_OPT_FLAG, &o->bytes, NULL, "print the byte counts (like wc -c; implies --mode wc)", 0, 0, 0,
+         0, NULL},
+        {"counts", 0, MK_OPT_STRING, &o->counts_path, "FILE.csv",
          "write every word and its count, most frequent first (.h5: HDF5, in parallel)", 0, 0, 0, 0, NULL},
         {"chunk-size", 0, MK_OPT_SIZE, &o->chunk_size, "SIZE",
          "bytes read per rank per step (default 64M; bounds memory)", 1, 1 << 30, 0, 0, NULL},
@@ -130,7 +167,8 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, char ***f
         .max_positional = -1,
     };
     int rc = mk_cli_parse(&cli, argc, argv, out, files, nfiles, err);
-    if (rc == MK_CLI_OK && table_check(o, err) != 0) {
+    if (rc == MK_CLI_OK && (wc_selection_check(o, err) != 0 || stdin_check(*files, *nfiles, err) != 0 ||
+                            table_check(o, err) != 0)) {
         free(*files);
         *files = NULL;
         return MK_CLI_ERROR;
@@ -535,6 +573,35 @@ static void print_verbose(const mk_job *job, const options *o, const rank_result
     mk_print_ordered(job->comm, o->format == MK_FMT_TEXT ? stdout : stderr, line);
 }
 
+/* The files and total tables of csv and json: the columns -l/-w/-c select (all without them). */
+static void wc_tables(const mk_wc_counts *per_file, const mk_fileset *fs, unsigned which, mk_table **tables, int *nt)
+{
+    const char *names[] = {"file", "lines", "words", "bytes"};
+    const char *cols[4] = {"file"};
+    int ncols = 1;
+    which = which == 0 ? MK_WC_ALL : which;
+    for (int k = 0; k < 3; k++)
+        if (which & (1u << k))
+            cols[ncols++] = names[k + 1];
+    mk_table *t = mk_table_new("files", NULL, ncols, cols);
+    mk_table *tt = mk_table_new("total", NULL, ncols - 1, cols + 1);
+    uint64_t total[3] = {0, 0, 0};
+    for (int i = 0; i < fs->nfiles; i++) {
+        const uint64_t v[3] = {per_file[i].lines, per_file[i].words, per_file[i].bytes};
+        mk_table_str(t, fs->paths[i]);
+        for (int k = 0; k < 3; k++) {
+            total[k] += v[k];
+            if (which & (1u << k))
+                mk_table_u64(t, v[k]);
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        if (which & (1u << k))
+            mk_table_u64(tt, total[k]);
+    tables[(*nt)++] = t;
+    tables[(*nt)++] = tt;
+}
+
 static void report(FILE *out, const options *o, const mk_fileset *fs, const mk_wc_counts *per_file,
                    const mk_word_count *top, size_t ntop, uint64_t distinct, uint64_t tokens,
                    const mk_timing_stats *ts, double work_seconds, double peak_rss_mib, int nranks)
@@ -542,28 +609,11 @@ static void report(FILE *out, const options *o, const mk_fileset *fs, const mk_w
     mk_table *tables[6];
     int nt = 0;
     int do_wc = o->mode != MODE_WORDS, do_words = o->mode != MODE_WC;
+    unsigned which = (o->lines ? MK_WC_LINES : 0) | (o->words ? MK_WC_WORDS : 0) | (o->bytes ? MK_WC_BYTES : 0);
     if (do_wc && o->format == MK_FMT_TEXT) {
-        mk_wc_print(out, (const char *const *)fs->paths, per_file, fs->nfiles);
+        mk_wc_print_selected(out, (const char *const *)fs->paths, per_file, fs->nfiles, which);
     } else if (do_wc) {
-        const char *cols[] = {"file", "lines", "words", "bytes"};
-        mk_table *t = mk_table_new("files", NULL, 4, cols);
-        mk_wc_counts total = {0, 0, 0};
-        for (int i = 0; i < fs->nfiles; i++) {
-            mk_table_str(t, fs->paths[i]);
-            mk_table_u64(t, per_file[i].lines);
-            mk_table_u64(t, per_file[i].words);
-            mk_table_u64(t, per_file[i].bytes);
-            total.lines += per_file[i].lines;
-            total.words += per_file[i].words;
-            total.bytes += per_file[i].bytes;
-        }
-        tables[nt++] = t;
-        const char *tcols[] = {"lines", "words", "bytes"};
-        mk_table *tt = mk_table_new("total", NULL, 3, tcols);
-        mk_table_u64(tt, total.lines);
-        mk_table_u64(tt, total.words);
-        mk_table_u64(tt, total.bytes);
-        tables[nt++] = tt;
+        wc_tables(per_file, fs, which, tables, &nt);
     }
     if (do_words) {
         char title[128];
@@ -611,6 +661,179 @@ static void report(FILE *out, const options *o, const mk_fileset *fs, const mk_w
         mk_table_free(tables[i]);
 }
 
+/* Everything one run holds between its phases (freed by run_free). */
+typedef struct {
+    char **files;
+    int nfiles;
+    mk_fileset fs;
+    mk_outfile counts_out;
+    int counts_h5, resumed;
+    rank_result res;
+    mk_blob identity, resume, save;
+    mk_wc_counts *total_per_file;  /* rank 0: the reduced per-file counts */
+    uint64_t tokens, distinct;
+    mk_word_count *top, *all;
+    mk_wordtable *top_storage, *all_storage;
+    size_t ntop, nall;
+} run_state;
+
+/* Parse and check the options (the --counts-is-an-input check stats files, so its verdict is
+ * agreed); exits on an error or after --help. */
+static void parse_or_exit(mk_job *job, int argc, char **argv, FILE *out, options *o, run_state *st)
+{
+    mk_err err;
+    mk_err_clear(&err);
+    int rc = parse_options(argc, argv, out, o, &st->files, &st->nfiles, &err);
+    if (rc == MK_CLI_EXIT)
+        mk_job_end(job);
+    if (rc == MK_CLI_OK && o->counts_path != NULL && o->mode == MODE_WC)
+        mk_err_set(&err, MK_EXIT_USAGE, "--counts needs word frequencies: not with --mode wc");
+    if (rc == MK_CLI_OK && err.code == 0)
+        mk_output_not_input("--counts", o->counts_path, (const char *const *)st->files, st->nfiles, &err);
+    if (rc == MK_CLI_OK)
+        mk_err_agree(job->comm, &err); /* a rank must not see another verdict */
+    if (rc != MK_CLI_OK || err.code != 0) {
+        free(st->files);
+        mk_job_exit_error(job, &err);
+    }
+}
+
+/* Rank 0 opens the --counts temporary file, every rank its tables; a checkpoint of this very
+ * run (same files, ranks, options) is loaded to resume it. */
+static int prepare_run(const mk_job *job, const options *o, run_state *st, mk_err *err)
+{
+    st->counts_out = (mk_outfile){{0}, NULL, "--counts"};
+    st->counts_h5 = o->counts_path != NULL && mk_h5_is_h5_path(o->counts_path);
+    if (st->counts_h5)
+        mk_h5_quiet(0);
+    if (o->counts_path != NULL && !st->counts_h5 && o->mode != MODE_WC && job->world_rank == 0)
+        mk_outfile_begin(&st->counts_out, o->counts_path, "--counts", err);
+    st->res.per_file = calloc((size_t)st->nfiles, sizeof *st->res.per_file);
+    st->total_per_file = calloc((size_t)st->nfiles, sizeof *st->total_per_file);
+    if (o->mode != MODE_WC)
+        st->res.words = mk_wordtable_new(1 << 14);
+    if (st->res.per_file == NULL || st->total_per_file == NULL || (o->mode != MODE_WC && st->res.words == NULL))
+        mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+    if (mk_err_agree(job->comm, err) != 0)
+        return -1;
+    if (o->checkpoint_path != NULL) {
+        build_identity(job, o, &st->fs, &st->identity);
+        if (mk_checkpoint_load(job->comm, o->checkpoint_path, &st->identity, &st->resume, &st->resumed, err) != 0)
+            return -1;
+        if (st->resumed && job->world_rank == 0)
+            fprintf(stderr, "wordcount: resuming from checkpoint '%s'\n", o->checkpoint_path);
+    }
+    return 0;
+}
+
+static void run_free(run_state *st)
+{
+    mk_blob_free(&st->identity);
+    mk_blob_free(&st->resume);
+    mk_blob_free(&st->save);
+    free(st->top);
+    free(st->all);
+    mk_wordtable_free(st->top_storage);
+    mk_wordtable_free(st->all_storage);
+    free(st->total_per_file);
+    mk_wordtable_free(st->res.words);
+    free(st->res.per_file);
+    mk_fileset_free(&st->fs);
+    free(st->files);
+}
+
+/* Stopped by a signal at an agreed round: save the checkpoint, say so, exit 3. */
+static int save_and_stop(mk_job *job, const options *o, run_state *st, mk_err *err)
+{
+    uint64_t done = 0;
+    MPI_Reduce(&st->res.bytes, &done, 1, MPI_UINT64_T, MPI_SUM, 0, job->comm);
+    if (mk_checkpoint_save(job->comm, o->checkpoint_path, &st->identity, &st->save, err) != 0)
+        return -1;
+    if (job->world_rank == 0)
+        fprintf(stderr, "wordcount: interrupted: checkpoint saved to '%s' (%llu of %llu bytes done); "
+                        "run the same command to resume\n",
+                o->checkpoint_path, (unsigned long long)done, (unsigned long long)st->fs.total);
+    mk_outfile_abandon(&st->counts_out);
+    run_free(st);
+    MPI_Finalize();
+    exit(MK_EXIT_INTERRUPTED);
+}
+
+/* Fix words split across ranks, then sum the per-file counts and tokens on rank 0. */
+static int reduce_counts(const mk_job *job, const options *o, run_state *st, mk_timing *tm, mk_err *err)
+{
+    int ph = mk_timing_phase(tm, "carry+reduce");
+    mk_timing_start(tm, ph);
+    if (o->mode != MODE_WORDS && apply_carry(job, &st->res, err) != 0)
+        return -1;
+    MPI_Reduce(st->res.per_file, st->total_per_file, 3 * st->nfiles, MPI_UINT64_T, MPI_SUM, 0, job->comm);
+    MPI_Reduce(&st->res.tokens, &st->tokens, 1, MPI_UINT64_T, MPI_SUM, 0, job->comm);
+    mk_timing_stop(tm, ph);
+    return 0;
+}
+
+/* --counts FILE.csv: the full table gathered to rank 0, sorted, written, renamed into place. */
+static int write_counts_csv(const mk_job *job, const options *o, run_state *st, mk_err *err)
+{
+    if (mk_wordtable_gather_top(job->comm, 0, st->res.words, 0, &st->all, &st->nall, &st->all_storage, err) != 0)
+        return -1;
+    if (job->world_rank == 0) {
+        fputs("word,count\n", st->counts_out.fp);
+        for (size_t i = 0; i < st->nall; i++)
+            fprintf(st->counts_out.fp, "%.*s,%llu\n", (int)st->all[i].len, st->all[i].word,
+                    (unsigned long long)st->all[i].count);
+        mk_outfile_commit(&st->counts_out, o->counts_path, err);
+    }
+    return mk_err_agree(job->comm, err) != 0 ? -1 : 0;
+}
+
+/* Shuffle each word to its owner rank (so every word is counted on exactly one rank), gather
+ * the top K and write --counts. */
+static int words_phase(const mk_job *job, const options *o, run_state *st, mk_timing *tm, int argc, char **argv,
+                       mk_err *err)
+{
+    int ph_shuffle = mk_timing_phase(tm, "shuffle"), ph_top = mk_timing_phase(tm, "top-k");
+    int ph_out = mk_timing_phase(tm, "output");
+    mk_timing_start(tm, ph_shuffle);
+    if (mk_wordtable_shuffle(job->comm, &st->res.words, err) != 0)
+        return -1;
+    mk_timing_stop(tm, ph_shuffle);
+    mk_timing_start(tm, ph_top);
+    uint64_t mine = mk_wordtable_size(st->res.words);
+    MPI_Reduce(&mine, &st->distinct, 1, MPI_UINT64_T, MPI_SUM, 0, job->comm);
+    if (o->top > 0 && mk_wordtable_gather_top(job->comm, 0, st->res.words, (size_t)o->top, &st->top, &st->ntop,
+                                              &st->top_storage, err) != 0)
+        return -1;
+    mk_timing_stop(tm, ph_top);
+    mk_timing_start(tm, ph_out);
+    if (st->counts_h5 && write_counts_h5(job, o->counts_path, st->res.words, st->tokens, argc, argv, err) != 0)
+        return -1;
+    if (o->counts_path != NULL && !st->counts_h5 && write_counts_csv(job, o, st, err) != 0)
+        return -1;
+    mk_timing_stop(tm, ph_out);
+    return 0;
+}
+
+/* Timings reduced over all ranks, the busiest rank's memory, --verbose lines; rank 0 prints. */
+static void report_run(const mk_job *job, const options *o, run_state *st, mk_timing *tm, double work_seconds,
+                       FILE *out)
+{
+    mk_timing_stats ts;
+    mk_timing_reduce(tm, job->comm, &ts);
+    double work_max = 0, rss_max = 0;
+    MPI_Reduce(&work_seconds, &work_max, 1, MPI_DOUBLE, MPI_MAX, 0, job->comm);
+    /* Peak resident memory of the busiest rank: bounded by --chunk-size, not the file size. */
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    double rss_mib = (double)usage.ru_maxrss / 1024.0;
+    MPI_Reduce(&rss_mib, &rss_max, 1, MPI_DOUBLE, MPI_MAX, 0, job->comm);
+    if (o->verbose)
+        print_verbose(job, o, &st->res, tm);
+    if (out != NULL)
+        report(out, o, &st->fs, st->total_per_file, st->top, st->ntop, st->distinct, st->tokens, &ts, work_max,
+               rss_max, job->world_size);
+}
+
 int main(int argc, char **argv)
 {
     mk_job job;
@@ -621,181 +844,53 @@ int main(int argc, char **argv)
 
     /* parse: every rank parses the same argv, so all reach the same verdict */
     options o;
-    char **files = NULL;
-    int nfiles = 0;
-    int rc = parse_options(argc, argv, out, &o, &files, &nfiles, &err);
-    if (rc == MK_CLI_EXIT)
-        mk_job_end(&job);
-    if (rc == MK_CLI_OK && o.counts_path != NULL && o.mode == MODE_WC)
-        mk_err_set(&err, MK_EXIT_USAGE, "--counts needs word frequencies: not with --mode wc");
-    if (rc == MK_CLI_OK && err.code == 0)
-        mk_output_not_input("--counts", o.counts_path, (const char *const *)files, nfiles, &err);
-    if (rc == MK_CLI_OK)
-        mk_err_agree(job.comm, &err); /* the check stats files: a rank must not see another verdict */
-    if (rc != MK_CLI_OK || err.code != 0) {
-        free(files);
-        mk_job_exit_error(&job, &err);
-    }
-
+    run_state st;
+    memset(&st, 0, sizeof st);
+    parse_or_exit(&job, argc, argv, out, &o, &st);
     if (o.checkpoint_path != NULL)
         install_stop_handlers();
-
     mk_timing tm;
     mk_timing_init(&tm);
-    int ph_read = mk_timing_phase(&tm, "read"), ph_count = mk_timing_phase(&tm, "count");
-    int ph_carry = mk_timing_phase(&tm, "carry+reduce"), ph_shuffle = mk_timing_phase(&tm, "shuffle");
-    int ph_top = mk_timing_phase(&tm, "top-k"), ph_out = mk_timing_phase(&tm, "output");
-    (void)ph_read;
-    (void)ph_count;
+    /* the phases in report order */
+    const char *phases[] = {"read", "count", "carry+reduce", "shuffle", "top-k", "output"};
+    for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++)
+        (void)mk_timing_phase(&tm, phases[i]);
     double t_start = mk_now();
 
     /* split: rank 0 checks the files; everyone learns their sizes */
-    mk_fileset fs;
-    if (mk_fileset_open(job.comm, (const char **)files, nfiles, &fs, &err) != 0) {
-        free(files);
+    if (mk_fileset_open(job.comm, (const char **)st.files, st.nfiles, &st.fs, &err) != 0) {
+        free(st.files);
         mk_job_exit_error(&job, &err);
     }
-    mk_outfile counts_out = {{0}, NULL, "--counts"};
-    int counts_h5 = o.counts_path != NULL && mk_h5_is_h5_path(o.counts_path);
-    if (counts_h5)
-        mk_h5_quiet(0);
-    if (o.counts_path != NULL && !counts_h5 && o.mode != MODE_WC && job.world_rank == 0)
-        mk_outfile_begin(&counts_out, o.counts_path, "--counts", &err);
-    rank_result res;
-    memset(&res, 0, sizeof res);
-    res.per_file = calloc((size_t)nfiles, sizeof *res.per_file);
-    if (o.mode != MODE_WC)
-        res.words = mk_wordtable_new(1 << 14);
-    if (res.per_file == NULL || (o.mode != MODE_WC && res.words == NULL))
-        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
-    if (mk_err_agree(job.comm, &err) != 0)
+    mk_blob_init(&st.identity);
+    mk_blob_init(&st.resume);
+    mk_blob_init(&st.save);
+    if (prepare_run(&job, &o, &st, &err) != 0)
         goto fail;
-
-    /* resume: a checkpoint of this very run (same files, ranks, options) continues it */
-    mk_blob identity, resume, save;
-    mk_blob_init(&identity);
-    mk_blob_init(&resume);
-    mk_blob_init(&save);
-    int resumed = 0;
-    if (o.checkpoint_path != NULL) {
-        build_identity(&job, &o, &fs, &identity);
-        if (mk_checkpoint_load(job.comm, o.checkpoint_path, &identity, &resume, &resumed, &err) != 0)
-            goto fail;
-        if (resumed && out != NULL)
-            fprintf(stderr, "wordcount: resuming from checkpoint '%s'\n", o.checkpoint_path);
-    }
 
     /* compute: read this rank's block in chunks, count lines/words/bytes and tokens */
-    rc = count_my_block(&job, &o, &fs, &res, &tm, resumed ? &resume : NULL, &save, &err);
+    int rc = count_my_block(&job, &o, &st.fs, &st.res, &tm, st.resumed ? &st.resume : NULL, &st.save, &err);
     if (rc < 0)
         goto fail;
-    if (rc == 2) { /* stopped by a signal at an agreed round: save, tell, exit 3 */
-        uint64_t done = 0;
-        MPI_Reduce(&res.bytes, &done, 1, MPI_UINT64_T, MPI_SUM, 0, job.comm);
-        if (mk_checkpoint_save(job.comm, o.checkpoint_path, &identity, &save, &err) != 0)
-            goto fail;
-        if (out != NULL)
-            fprintf(stderr, "wordcount: interrupted: checkpoint saved to '%s' (%llu of %llu bytes done); "
-                            "run the same command to resume\n",
-                    o.checkpoint_path, (unsigned long long)done, (unsigned long long)fs.total);
-        mk_outfile_abandon(&counts_out);
-        mk_blob_free(&identity);
-        mk_blob_free(&resume);
-        mk_blob_free(&save);
-        mk_wordtable_free(res.words);
-        free(res.per_file);
-        mk_fileset_free(&fs);
-        free(files);
-        MPI_Finalize();
-        return MK_EXIT_INTERRUPTED;
-    }
-
-    /* reduce: fix words split across ranks, then sum the per-file counts on rank 0 */
-    mk_timing_start(&tm, ph_carry);
-    if (o.mode != MODE_WORDS && apply_carry(&job, &res, &err) != 0)
+    if (rc == 2 && save_and_stop(&job, &o, &st, &err) != 0)
         goto fail;
-    mk_wc_counts *total_per_file = calloc((size_t)nfiles, sizeof *total_per_file);
-    if (total_per_file == NULL)
-        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
-    if (mk_err_agree(job.comm, &err) != 0)
+
+    /* reduce, then shuffle the words to their owners, top K and --counts */
+    if (reduce_counts(&job, &o, &st, &tm, &err) != 0)
         goto fail;
-    uint64_t tokens = 0;
-    MPI_Reduce(res.per_file, total_per_file, 3 * nfiles, MPI_UINT64_T, MPI_SUM, 0, job.comm);
-    MPI_Reduce(&res.tokens, &tokens, 1, MPI_UINT64_T, MPI_SUM, 0, job.comm);
-    mk_timing_stop(&tm, ph_carry);
+    if (o.mode != MODE_WC && words_phase(&job, &o, &st, &tm, argc, argv, &err) != 0)
+        goto fail;
 
-    /* shuffle: each word to its owner rank, so every word is counted on exactly one rank */
-    mk_word_count *top = NULL, *all = NULL;
-    mk_wordtable *top_storage = NULL, *all_storage = NULL;
-    size_t ntop = 0, nall = 0;
-    uint64_t distinct = 0;
-    if (o.mode != MODE_WC) {
-        mk_timing_start(&tm, ph_shuffle);
-        if (mk_wordtable_shuffle(job.comm, &res.words, &err) != 0)
-            goto fail;
-        mk_timing_stop(&tm, ph_shuffle);
-        mk_timing_start(&tm, ph_top);
-        uint64_t mine = mk_wordtable_size(res.words);
-        MPI_Reduce(&mine, &distinct, 1, MPI_UINT64_T, MPI_SUM, 0, job.comm);
-        if (o.top > 0 &&
-            mk_wordtable_gather_top(job.comm, 0, res.words, (size_t)o.top, &top, &ntop, &top_storage, &err) != 0)
-            goto fail;
-        mk_timing_stop(&tm, ph_top);
-        /* --counts: the full table gathered to rank 0, sorted, written, renamed into place */
-        mk_timing_start(&tm, ph_out);
-        if (counts_h5 && write_counts_h5(&job, o.counts_path, res.words, tokens, argc, argv, &err) != 0)
-            goto fail;
-        if (o.counts_path != NULL && !counts_h5) {
-            if (mk_wordtable_gather_top(job.comm, 0, res.words, 0, &all, &nall, &all_storage, &err) != 0)
-                goto fail;
-            if (job.world_rank == 0) {
-                fputs("word,count\n", counts_out.fp);
-                for (size_t i = 0; i < nall; i++)
-                    fprintf(counts_out.fp, "%.*s,%llu\n", (int)all[i].len, all[i].word,
-                            (unsigned long long)all[i].count);
-                mk_outfile_commit(&counts_out, o.counts_path, &err);
-            }
-            if (mk_err_agree(job.comm, &err) != 0)
-                goto fail;
-        }
-        mk_timing_stop(&tm, ph_out);
-    }
-    double work_seconds = mk_now() - t_start;
-
-    /* report: rank 0 prints; timings are reduced over all ranks first */
-    mk_timing_stats ts;
-    mk_timing_reduce(&tm, job.comm, &ts);
-    double work_max = 0, rss_max = 0;
-    MPI_Reduce(&work_seconds, &work_max, 1, MPI_DOUBLE, MPI_MAX, 0, job.comm);
-    /* Peak resident memory of the busiest rank: bounded by --chunk-size, not the file size. */
-    struct rusage usage;
-    getrusage(RUSAGE_SELF, &usage);
-    double rss_mib = (double)usage.ru_maxrss / 1024.0;
-    MPI_Reduce(&rss_mib, &rss_max, 1, MPI_DOUBLE, MPI_MAX, 0, job.comm);
-    if (o.verbose)
-        print_verbose(&job, &o, &res, &tm);
-    if (out != NULL)
-        report(out, &o, &fs, total_per_file, top, ntop, distinct, tokens, &ts, work_max, rss_max,
-               job.world_size);
+    /* report: rank 0 prints */
+    report_run(&job, &o, &st, &tm, mk_now() - t_start, out);
 
     /* done: the checkpoint has served its purpose */
     if (o.checkpoint_path != NULL)
         mk_checkpoint_remove(job.comm, o.checkpoint_path);
-    mk_blob_free(&identity);
-    mk_blob_free(&resume);
-    mk_blob_free(&save);
-    free(top);
-    free(all);
-    mk_wordtable_free(top_storage);
-    mk_wordtable_free(all_storage);
-    free(total_per_file);
-    mk_wordtable_free(res.words);
-    free(res.per_file);
-    mk_fileset_free(&fs);
-    free(files);
+    run_free(&st);
     mk_job_end(&job);
 
 fail:
-    mk_outfile_abandon(&counts_out);
+    mk_outfile_abandon(&st.counts_out);
     mk_job_exit_error(&job, &err);
 }

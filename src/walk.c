@@ -84,7 +84,7 @@ int mk_dirstack_pack_bottom(mk_dirstack *s, size_t k, char **buf, size_t *len)
         k = s->n;
     size_t total = 4;
     for (size_t i = 0; i < k; i++)
-        total += 8 + s->items[i].len + (size_t)s->items[i].nanc * 16;
+        total += 12 + s->items[i].len + (size_t)s->items[i].nanc * 16;
     char *b = malloc(total), *p = b;
     if (b == NULL)
         return -1;
@@ -93,6 +93,7 @@ int mk_dirstack_pack_bottom(mk_dirstack *s, size_t k, char **buf, size_t *len)
         mk_walk_item *it = &s->items[i];
         put_u32(&p, it->len);
         put_u32(&p, it->nanc);
+        put_u32(&p, it->depth);
         memcpy(p, it->path, it->len);
         p += it->len;
         if (it->nanc > 0) {
@@ -126,13 +127,13 @@ int mk_dirstack_unpack(mk_dirstack *s, const char *buf, size_t len, size_t *coun
     uint32_t k = get_u32(buf);
     size_t off = 4;
     for (uint32_t i = 0; i < k; i++) {
-        if (len - off < 8)
+        if (len - off < 12)
             return -1;
-        uint32_t plen = get_u32(buf + off), nanc = get_u32(buf + off + 4);
-        off += 8;
+        uint32_t plen = get_u32(buf + off), nanc = get_u32(buf + off + 4), depth = get_u32(buf + off + 8);
+        off += 12;
         if (len - off < plen || (len - off - plen) / 16 < nanc)
             return -1;
-        mk_walk_item it = {malloc((size_t)plen + 1), plen, nanc, NULL};
+        mk_walk_item it = {malloc((size_t)plen + 1), plen, nanc, NULL, depth};
         if (it.path == NULL)
             return -1;
         memcpy(it.path, buf + off, plen);
@@ -263,17 +264,23 @@ void mk_pathlist_write(FILE *out, const char *const *paths, uint64_t n, char ter
 
 int mk_walk_glob_check(const char *glob, mk_err *err)
 {
+    return mk_walk_glob_check_as(glob, "--name", 1, err);
+}
+
+int mk_walk_glob_check_as(const char *glob, const char *what, int base_only, mk_err *err)
+{
     if (glob == NULL)
         return 0;
     if (glob[0] == '\0')
-        return mk_err_set(err, MK_EXIT_USAGE, "--name: empty pattern");
-    if (strchr(glob, '/') != NULL)
+        return mk_err_set(err, MK_EXIT_USAGE, "%s: empty pattern", what);
+    if (base_only && strchr(glob, '/') != NULL)
         return mk_err_set(err, MK_EXIT_USAGE,
-                          "--name: pattern '%s' contains '/', but it is matched against base names only", glob);
+                          "%s: pattern '%s' contains '/', but it is matched against base names only", what, glob);
     for (const char *p = glob; *p != '\0'; p++) {
         if (*p == '\\') {
             if (p[1] == '\0')
-                return mk_err_set(err, MK_EXIT_USAGE, "--name: pattern '%s' ends with a lone backslash", glob);
+                return mk_err_set(err, MK_EXIT_USAGE, "%s: pattern '%s' ends with a lone backslash", what,
+                                      glob);
             p++;
         } else if (*p == '[') {
             /* A class: optional ! or ^, then a ']' may come first as a member, then up to ']'. */
@@ -312,7 +319,8 @@ int mk_walk_glob_check(const char *glob, mk_err *err)
                 q++;
             }
             if (*q != ']')
-                return mk_err_set(err, MK_EXIT_USAGE, "--name: pattern '%s' has an unterminated '[' class", glob);
+                return mk_err_set(err, MK_EXIT_USAGE, "%s: pattern '%s' has an unterminated '[' class", what,
+                                  glob);
             p = q;
         }
     }
@@ -352,9 +360,87 @@ int mk_walk_filter_needs_size(const mk_walk_filter *f)
     return f->min_size != 0 || f->max_size != UINT64_MAX;
 }
 
+int mk_walk_filter_needs_stat(const mk_walk_filter *f)
+{
+    return mk_walk_filter_needs_size(f) || f->empty || f->has_newer || f->has_mtime;
+}
+
 static int name_matches(const mk_walk_filter *f, const char *base)
 {
-    return f->name == NULL || fnmatch(f->name, base, 0) == 0;
+    if (f->name != NULL && fnmatch(f->name, base, 0) != 0)
+        return 0;
+    if (f->nnames == 0)
+        return 1;
+    for (int i = 0; i < f->nnames; i++)
+        if (fnmatch(f->names[i], base, f->names_fold != NULL && f->names_fold[i] ? FNM_CASEFOLD : 0) == 0)
+            return 1;
+    return 0;
+}
+
+/* find -path: the glob sees the whole path, '/' and a leading '.' included (fnmatch flags 0). */
+static int path_matches(const mk_walk_filter *f, const char *path)
+{
+    if (f->npaths == 0)
+        return 1;
+    for (int i = 0; i < f->npaths; i++)
+        if (fnmatch(f->paths[i], path, 0) == 0)
+            return 1;
+    return 0;
+}
+
+/* --prune applies where find's tests apply: from --mindepth on. */
+static int pruned(const mk_walk_filter *f, const char *base, uint32_t depth)
+{
+    if (depth < f->min_depth)
+        return 0;
+    for (int i = 0; i < f->nprunes; i++)
+        if (fnmatch(f->prunes[i], base, 0) == 0)
+            return 1;
+    return 0;
+}
+
+/* Whether a directory (opened from `at`, or by path when at < 0) has no entry but . and ..;
+ * an unreadable directory is not empty (find -empty says false too). */
+static int dir_is_empty(int at, const char *name)
+{
+    int fd = at >= 0 ? openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                     : open(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (d == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    int empty = 1;
+    struct dirent *de;
+    while (empty && (de = readdir(d)) != NULL)
+        if (!(de->d_name[0] == '.' && (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0'))))
+            empty = 0;
+    closedir(d);
+    return empty;
+}
+
+/* The tests that need the entry's status: --empty, --newer, --mtime (size bounds are apart). */
+static int status_matches(const mk_walk_filter *f, int kind, const struct stat *st, int at, const char *name)
+{
+    if (f->has_newer && !(st->st_mtim.tv_sec > f->newer_sec ||
+                          (st->st_mtim.tv_sec == f->newer_sec && st->st_mtim.tv_nsec > f->newer_nsec)))
+        return 0;
+    if (f->has_mtime) {
+        /* like find: whole days elapsed since the modification, the fraction dropped */
+        int64_t age = f->now - (int64_t)st->st_mtim.tv_sec, days = age >= 0 ? age / 86400 : -((-age + 86399) / 86400);
+        if (f->mtime_cmp < 0 ? !(days < f->mtime_days)
+                             : f->mtime_cmp > 0 ? !(days > f->mtime_days) : days != f->mtime_days)
+            return 0;
+    }
+    if (f->empty) {
+        if (kind == MK_WALK_FILE)
+            return st->st_size == 0;
+        if (kind != MK_WALK_DIR)
+            return 0;
+        return dir_is_empty(at, name);
+    }
+    return 1;
 }
 
 static int kind_matches(const mk_walk_filter *f, int kind)
@@ -477,16 +563,18 @@ int mk_walk_root_visit(mk_walker *w, const mk_walk_item *root, mk_pathlist *matc
         return -1;
     memcpy(name, base, blen);
     name[blen] = '\0';
+    const mk_walk_filter *f = &w->filter;
     uint64_t size = 0;
-    int ok = 1;
-    if (mk_walk_filter_needs_size(&w->filter) ||
-        (w->want_bytes && (w->filter.type == MK_WALK_ANY || w->filter.type == MK_WALK_DIR))) {
-        struct stat st;
+    int ok = root->depth >= f->min_depth && !pruned(f, name, root->depth) && path_matches(f, root->path);
+    struct stat st;
+    if (ok && (mk_walk_filter_needs_stat(f) || (w->want_bytes && (f->type == MK_WALK_ANY || f->type == MK_WALK_DIR)))) {
         ok = stat(root->path, &st) == 0;
         size = ok ? (uint64_t)st.st_size : 0;
+        if (ok && mk_walk_filter_needs_stat(f))
+            ok = status_matches(f, MK_WALK_DIR, &st, -1, root->path);
     }
     int rc = 0;
-    if (ok && mk_walk_match(&w->filter, name, MK_WALK_DIR, size)) {
+    if (ok && mk_walk_match(f, name, MK_WALK_DIR, size)) {
         w->totals.matched++;
         w->totals.bytes += size;
         if (w->keep_matches && matches != NULL)
@@ -494,6 +582,17 @@ int mk_walk_root_visit(mk_walker *w, const mk_walk_item *root, mk_pathlist *matc
     }
     free(name);
     return rc;
+}
+
+/* The entry's path in `child`, joined once. */
+static const char *child_path(char *child, size_t *clen, int *joined, const mk_walk_item *dir, const char *name,
+                              size_t nlen)
+{
+    if (!*joined) {
+        *clen = mk_walk_join(child, dir->path, dir->len, name, nlen);
+        *joined = 1;
+    }
+    return child;
 }
 
 /* Whether (dev, ino) is the directory itself or one of its ancestors: a loop under --follow. */
@@ -525,6 +624,20 @@ int mk_walk_dir(mk_walker *w, const mk_walk_item *dir, mk_dirstack *subdirs, mk_
                 mk_walk_poll_fn poll, void *poll_arg)
 {
     const mk_walk_filter *f = &w->filter;
+    if (f->has_max_depth && dir->depth >= f->max_depth)
+        return 0; /* find -maxdepth does not even open it */
+    if (dir->depth == 0 && f->nprunes > 0) {
+        size_t blen;
+        const char *base = mk_walk_root_base(dir->path, &blen);
+        char one[NAME_MAX + 1];
+        if (blen <= NAME_MAX) {
+            memcpy(one, base, blen);
+            one[blen] = '\0';
+            if (pruned(f, one, 0))
+                return 0;
+        }
+    }
+    const uint32_t depth = dir->depth + 1; /* of the entries read here */
     int fd = mk_walk_open_dir(dir->path, dir->len);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     if (d == NULL) {
@@ -536,7 +649,7 @@ int mk_walk_dir(mk_walker *w, const mk_walk_item *dir, mk_dirstack *subdirs, mk_
         return 0;
     }
     w->totals.dirs++;
-    int need_size = mk_walk_filter_needs_size(f);
+    int need_size = mk_walk_filter_needs_size(f), need_stat = mk_walk_filter_needs_stat(f);
     size_t cap = (size_t)dir->len + 2 + 256;
     char *child = malloc(cap);
     if (child == NULL) {
@@ -597,6 +710,10 @@ int mk_walk_dir(mk_walker *w, const mk_walk_item *dir, mk_dirstack *subdirs, mk_
             have_st = 1;
             kind = kind_of_mode(st.st_mode);
         }
+        if (pruned(f, name, depth)) { /* like find -prune: neither listed nor entered */
+            w->totals.entries--;
+            continue;
+        }
         if (kind == MK_WALK_FILE)
             w->totals.files++;
 
@@ -613,11 +730,14 @@ int mk_walk_dir(mk_walker *w, const mk_walk_item *dir, mk_dirstack *subdirs, mk_
                 report_loop(w, dir, child, a);
                 continue;
             }
-            mk_walk_item it = {malloc(clen + 1), (uint32_t)clen, 0, NULL};
+            mk_walk_item it = {malloc(clen + 1), (uint32_t)clen, 0, NULL, depth};
             if (it.path == NULL) {
                 rc = -1;
                 break;
             }
+            if (f->has_max_depth && depth >= f->max_depth) /* nothing below it is visited */
+                mk_walk_item_free(&it);
+            else {
             memcpy(it.path, child, clen + 1);
             if (f->follow) {
                 it.nanc = dir->nanc + 1;
@@ -635,19 +755,22 @@ int mk_walk_dir(mk_walker *w, const mk_walk_item *dir, mk_dirstack *subdirs, mk_
                 rc = -1;
                 break;
             }
+            }
         }
 
-        if (kind_matches(f, kind) && name_matches(f, name)) {
+        if (depth >= f->min_depth && kind_matches(f, kind) && name_matches(f, name) &&
+            (f->npaths == 0 || path_matches(f, child_path(child, &clen, &joined, dir, name, nlen)))) {
             /* find -name -type f never stats a match; only the byte total or a size bound needs it */
-            if (!have_st && !need_size && !w->want_bytes) {
+            if (!have_st && !need_size && !need_stat && !w->want_bytes) {
                 st.st_size = 0;
             } else if (!have_st && fstatat(fd, name, &st, f->follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0) {
-                if (need_size) /* vanished since readdir */
+                if (need_size || need_stat) /* vanished since readdir */
                     continue;
                 st.st_size = 0;
             }
             uint64_t size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
-            if (size >= f->min_size && size <= f->max_size) {
+            if (size >= f->min_size && size <= f->max_size &&
+                (!need_stat || status_matches(f, kind, &st, fd, name))) {
                 w->totals.matched++;
                 w->totals.bytes += size;
                 if (w->keep_matches && matches != NULL) {

@@ -289,17 +289,36 @@ static int digits(uint64_t v)
 
 void mk_wc_print(FILE *out, const char *const *names, const mk_wc_counts *counts, int n)
 {
+    mk_wc_print_selected(out, names, counts, n, MK_WC_ALL);
+}
+
+static void print_row(FILE *out, const mk_wc_counts *c, unsigned which, int w, const char *name)
+{
+    const uint64_t v[3] = {c->lines, c->words, c->bytes};
+    const char *sep = "";
+    for (int k = 0; k < 3; k++)
+        if (which & (1u << k)) {
+            fprintf(out, "%s%*llu", sep, w, (unsigned long long)v[k]);
+            sep = " ";
+        }
+    fprintf(out, " %s\n", name);
+}
+
+void mk_wc_print_selected(FILE *out, const char *const *names, const mk_wc_counts *counts, int n, unsigned which)
+{
     mk_wc_counts total = {0, 0, 0};
     for (int i = 0; i < n; i++) {
         total.lines += counts[i].lines;
         total.words += counts[i].words;
         total.bytes += counts[i].bytes;
     }
-    int w = digits(total.bytes);
+    if ((which & MK_WC_ALL) == 0)
+        which = MK_WC_ALL;
+    /* GNU wc: one count of one file is not padded; otherwise the width of the byte total */
+    int one = which == MK_WC_LINES || which == MK_WC_WORDS || which == MK_WC_BYTES;
+    int w = one && n == 1 ? 1 : digits(total.bytes);
     for (int i = 0; i < n; i++)
-        fprintf(out, "%*llu %*llu %*llu %s\n", w, (unsigned long long)counts[i].lines, w,
-                (unsigned long long)counts[i].words, w, (unsigned long long)counts[i].bytes, names[i]);
+        print_row(out, &counts[i], which, w, names[i]);
     if (n > 1)
-        fprintf(out, "%*llu %*llu %*llu total\n", w, (unsigned long long)total.lines, w,
-                (unsigned long long)total.words, w, (unsigned long long)total.bytes);
+        print_row(out, &total, which, w, "total");
 }

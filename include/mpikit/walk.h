@@ -19,6 +19,24 @@ typedef struct {
     uint64_t min_size;   /* inclusive bounds on st_size; 0 and UINT64_MAX mean no bound */
     uint64_t max_size;
     int follow;          /* follow symbolic links, with loop detection (find -L) */
+    /* Below: zero means "no such test", so a filter written as the five fields above is valid. */
+    const char *const *names;  /* OR-ed base-name globs (find \( -name A -o -iname B \)) */
+    const int *names_fold;     /* per glob: 1 to ignore case (--iname), or NULL for none */
+    int nnames;
+    const char *const *paths;  /* OR-ed globs on the whole path as printed (find -path) */
+    int npaths;
+    const char *const *prunes; /* entries whose base name matches are neither listed nor entered */
+    int nprunes;
+    int has_max_depth;         /* find -maxdepth: entries deeper than max_depth are not visited */
+    uint32_t max_depth;
+    uint32_t min_depth;        /* find -mindepth: shallower entries are walked but not tested */
+    int empty;                 /* find -empty: a regular file of size 0 or a directory without entries */
+    int has_newer;             /* find -newer: modified strictly after (newer_sec, newer_nsec) */
+    int64_t newer_sec, newer_nsec;
+    int has_mtime;             /* find -mtime: whole days since modification, compared with mtime_days */
+    int mtime_cmp;             /* -1: fewer than, 0: exactly, 1: more than mtime_days */
+    int64_t mtime_days;
+    int64_t now;               /* the reference time of --mtime (seconds since the epoch), agreed */
 } mk_walk_filter;
 
 /* Counters; every field is a sum over ranks (a uint64_t array for MPI_Reduce). */
@@ -41,6 +59,7 @@ typedef struct {
     uint32_t len;
     uint32_t nanc;     /* pairs in anc */
     uint64_t *anc;     /* malloc'd [dev, ino] * nanc, or NULL */
+    uint32_t depth;    /* 0 for a starting point, like find's depth */
 } mk_walk_item;
 
 void mk_walk_item_free(mk_walk_item *it);
@@ -59,7 +78,7 @@ int mk_dirstack_push(mk_dirstack *s, mk_walk_item *it);
 /* Pop the top item into *it; 0 when empty. */
 int mk_dirstack_pop(mk_dirstack *s, mk_walk_item *it);
 /* Remove the k bottom items (k <= n) and serialise them: u32 count, then per item u32 len,
- * u32 nanc, the path bytes, nanc * 2 u64. *buf is malloc'd (also for k == 0). */
+ * u32 nanc, u32 depth, the path bytes, nanc * 2 u64. *buf is malloc'd (also for k == 0). */
 int mk_dirstack_pack_bottom(mk_dirstack *s, size_t k, char **buf, size_t *len);
 /* Push every item of a packed buffer; *count receives how many. -1 on a malformed buffer. */
 int mk_dirstack_unpack(mk_dirstack *s, const char *buf, size_t len, size_t *count);
@@ -103,6 +122,10 @@ size_t mk_walk_join(char *dst, const char *dir, size_t dlen, const char *name, s
  * other kinds) and size (only read when a size bound is set). */
 int mk_walk_match(const mk_walk_filter *f, const char *base, int kind, uint64_t size);
 int mk_walk_filter_needs_size(const mk_walk_filter *f);
+/* Whether the filter needs an entry's status beyond its kind (size, times or emptiness). */
+int mk_walk_filter_needs_stat(const mk_walk_filter *f);
+/* Check every glob of the filter (names, paths, prunes): -1 with a message naming `what`. */
+int mk_walk_glob_check_as(const char *glob, const char *what, int base_only, mk_err *err);
 
 /* The walker of one rank: filters, counters and where diagnostics go. */
 typedef struct {

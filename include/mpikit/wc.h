@@ -54,4 +54,12 @@ void mk_wc_fixup(mk_wc_state *st, int start_in_word);
  * (digits of the total byte count), one space apart, then the name; "total" when n > 1. */
 void mk_wc_print(FILE *out, const char *const *names, const mk_wc_counts *counts, int n);
 
+/* Which counts to print, as wc -l, -w, -c select them (printed in that order whatever the order
+ * of the flags); 0 means all three. */
+enum { MK_WC_LINES = 1, MK_WC_WORDS = 2, MK_WC_BYTES = 4, MK_WC_ALL = 7 };
+
+/* mk_wc_print with only the `which` counts; as GNU wc, a single count of a single file is
+ * printed without padding. */
+void mk_wc_print_selected(FILE *out, const char *const *names, const mk_wc_counts *counts, int n, unsigned which);
+
 #endif

@@ -66,6 +66,14 @@ findfiles --name [abc a\\
 findfiles --type x file
 findfiles --min-size -1 10X 1Q $BIG 99999999999T
 findfiles --max-size -1 10X 1Q $BIG
+findfiles --iname [abc a\\
+findfiles --path [abc a\\
+findfiles --prune [abc a/b a\\
+findfiles --maxdepth -1 abc 1.5 $BIG
+findfiles --mindepth -1 abc 1.5 $BIG
+findfiles --newer $TMP/nonexistent
+findfiles --mtime abc 1.5 ++1 +-1 1d
+findfiles --empty FLAG
 findfiles --follow FLAG
 findfiles --strategy random
 findfiles --batch 0 -1 1048577 $BIG 8x
@@ -158,6 +166,9 @@ wordcount --format xml TEXT
 wordcount --table nope TOP top
 wordcount --timing FLAG
 wordcount --verbose FLAG
+wordcount --lines FLAG
+wordcount --words FLAG
+wordcount --bytes FLAG
 wordcount --progress FLAG
 wordcount --no-progress FLAG
 wordcount --checkpoint -
@@ -168,6 +179,9 @@ EOF
 CONFLICTS=$(cat <<EOF
 wordcount --mode wc --counts @OUT@/c.csv $IN|--counts
 wordcount --top 3|FILE
+wordcount -l --mode words $IN|--mode
+wordcount -c --counts @OUT@/c.csv $IN|--counts
+wordcount - $IN|standard input
 findfiles --min-size 2K --max-size 1K $TMP/dir|--min-size
 findfiles --print0 --format csv $TMP/dir|--print0
 findfiles --format csv --count --table paths $TMP/dir|--table
@@ -179,7 +193,7 @@ queue -k 2 --format csv --table items|--table
 square -n 10 -r 1 --format csv --table items|--table
 table -n 10 --format csv --table timing|--table
 arraystats -s 4x4 -c 2x2 --format csv --table summary|--table
-findfiles|DIR
+findfiles --mindepth 3 --maxdepth 1 $TMP/dir|--mindepth
 textgen -o @OUT@/t.txt|--bytes
 textgen --bytes 1K|--output
 datagen -n 10|--output
@@ -399,7 +413,7 @@ edge() {
 }
 no_cols_3() { cut -d, -f1,2,4-; }
 queue_verdict() { last_para | cut -d, -f1-9,11; }
-edge "wordcount, 2 lines" cat c.csv wordcount -f csv -c @OUT@/c.csv "$TMP/tiny"
+edge "wordcount, 2 lines" cat c.csv wordcount -f csv --counts @OUT@/c.csv "$TMP/tiny"
 edge "textgen, 5 bytes" true t.txt textgen --bytes 5 -o @OUT@/t.txt -f json
 edge "datagen, 2 rows" true d.csv datagen -n 2 -o @OUT@/d.csv
 edge "table, 2 rows in 1 partition" true t.csv table -n 2 -p 1 -o @OUT@/t.csv

@@ -143,6 +143,61 @@ filter_case "sizes: --min-size 20 --max-size 60 = -size +19c -size -61c" "-type 
     "--type f --min-size 20 --max-size 60" 2 manager
 filter_case "--min-size 1K = -size +1023c" "-size +1023c" "--min-size 1K" 3 static
 
+# ---- find habits (issue 17): each case against GNU find, at a rank count and strategy in turn ----
+# On the generated tree, the real /usr/share/doc and this repository. find's -prune idiom is
+# `\( -name A -o -name B \) -prune -o TESTS -print`; OR-ed names are `\( -name A -o -iname B \)`.
+touch -d '2 days ago' "$T/huge/h1/m1.py" "$T/huge/h2"
+touch -d '40 days ago' "$T/huge/h3/m2.py"
+touch -d '1 day ago' "$TMP/stamp"
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+habit_case() { # NAME DIR "FIND ARGS (before -print0)" "FINDFILES ARGS"
+    local name=$1 dir=$2 fargs=$3 margs=$4
+    local -
+    set -f
+    local n s
+    rotate 1 $STRATEGIES
+    s=${PICKED[0]}
+    rotate 1 1 2 3
+    n=${PICKED[0]}
+    # shellcheck disable=SC2086
+    (cd "$dir" && eval "find . $fargs -print0" 2>/dev/null | sort -z) >"$TMP/want2"
+    # shellcheck disable=SC2086
+    (cd "$dir" && eval "mpirun_n $n \"\$FF\" --strategy $s --print0 $margs" 2>/dev/null) >"$TMP/got"
+    if [ -s "$TMP/want2" ] || [ "${HABIT_EMPTY_OK:-}" = 1 ]; then
+        same_file "$name in $(basename "$dir") ($s, $n ranks, $(count0 <"$TMP/want2") paths)" "$TMP/want2" "$TMP/got"
+    else
+        not_ok "$name in $dir: find found nothing, the case cannot fail"
+    fi
+}
+habit_cases=(
+    "--maxdepth 2|-maxdepth 2|--maxdepth 2"
+    "--mindepth 2 --maxdepth 3 --type f|-mindepth 2 -maxdepth 3 -type f|--mindepth 2 --maxdepth 3 --type f"
+    "--maxdepth 0|-maxdepth 0|--maxdepth 0"
+    "--mindepth 1 (not the starting point)|-mindepth 1|--mindepth 1"
+    "OR-ed --name and --iname|\\( -name '*.PY' -o -iname 'READ*' -o -name 'copyright' \\)|--name '*.PY' --iname 'READ*' --name copyright"
+    "--prune, repeated|\\( -name 'h1*' -o -name deep -o -name '.git' -o -name 'p*' \\) -prune -o -type f|--prune 'h1*' --prune deep --prune .git --prune 'p*' --type f"
+    "--path|\\( -path '*/sub/*' -o -path '*/examples/*' -o -path './src/*.c' \\)|--path '*/sub/*' --path '*/examples/*' --path './src/*.c'"
+    "--empty|-empty|--empty"
+    "--empty --type d|-empty -type d|--empty --type d"
+    "--newer FILE|-newer $TMP/stamp|--newer $TMP/stamp"
+    "--mtime +30|-mtime +30 -type f|--mtime +30 --type f"
+    "--mtime -3|-mtime -3|--mtime -3"
+    "--mtime 2 (exactly)|-mtime 2|--mtime 2"
+)
+habit_dirs=("$T" /usr/share/doc "$REPO")
+for c in "${habit_cases[@]}"; do
+    IFS='|' read -r hname hfind hff <<<"$c"
+    rotate 1 "${habit_dirs[@]}"
+    d=${PICKED[0]}
+    # a case that finds nothing where it landed runs on the generated tree, which has every kind
+    (cd "$d" && eval "find . $hfind -print -quit" 2>/dev/null | grep -q .) || d=$T
+    habit_case "$hname" "$d" "$hfind" "$hff"
+done
+# No DIR: the current directory, as find does.
+(cd "$T/huge" && find . -print0 | sort -z) >"$TMP/want2"
+(cd "$T/huge" && mpirun_n 2 "$FF" --print0) >"$TMP/got" 2>/dev/null
+same_file "no DIR: '.' like find (2 ranks)" "$TMP/want2" "$TMP/got"
+
 # Several starting points, one with a trailing slash (find prints "dir/x", not "dir//x").
 expected "$T/tiny1/" "$T/deep" -name '*.py' >"$TMP/want2"
 mpirun_n 3 "$FF" --print0 --name '*.py' "$T/tiny1/" "$T/deep" >"$TMP/got" 2>/dev/null
@@ -367,7 +422,9 @@ expect_error "bad --strategy" 2 "'magic' is not one of" --strategy magic "$T"
 expect_error "--min-size above --max-size" 2 "larger than --max-size" --min-size 10 --max-size 5 "$T"
 expect_error "bad size" 2 "is not a size" --min-size 3Q "$T"
 expect_error "--print0 with csv" 2 "text format only" --print0 --format csv "$T"
-expect_error "no directories" 2 "missing" --name '*.py'
+expect_error "--mindepth above --maxdepth" 2 "larger than --maxdepth" --mindepth 2 --maxdepth 1 "$T"
+expect_error "bad --mtime" 2 "not N, +N or -N" --mtime 1d "$T"
+expect_error "unreadable --newer" 2 "--newer" --newer "$TMP/no-such-file" "$T"
 
 mpirun_n 3 "$FF" --help >"$TMP/out" 2>&1
 rc=$?

@@ -93,6 +93,34 @@ for name in t8.shakespeare.txt pg100.txt; do
     fi
 done
 
+# ---- wc habits (issue 17): -l/-w/-c select counts and the layout is wc's, byte for byte -----
+# Each selection against LC_ALL=C wc with the same flags, on one file (wc pads nothing when one
+# count of one file is printed) and several (padded to the byte total's width, a total line):
+# /usr/share/doc, this repository's sources and the corpus, at 1, 2 and 3 ranks in turn.
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+habit_sets=("$REPO/README.md" "$REPO/src/wc.c $REPO/jobs/wordcount.c $REPO/docs/wordcount.md"
+    "$(find /usr/share/doc -maxdepth 2 -name copyright -type f 2>/dev/null | LC_ALL=C sort | head -n 5 | tr '\n' ' ')"
+    "$D/crlf $D/empty $D/edgy")
+if corpus=$(find_corpus t8.shakespeare.txt); then habit_sets+=("$corpus" "$corpus $D/text"); fi
+for flags in -l -w -c -lc "-w -l" -lwc "-c -w"; do
+    pick 1 "${habit_sets[@]}"
+    read -r -a files <<<"${PICKED[0]}"
+    rotate 1 1 2 3
+    n=${PICKED[0]}
+    # shellcheck disable=SC2086 # the flags are words
+    LC_ALL=C wc $flags "${files[@]}" >"$TMP/wc.ref"
+    # shellcheck disable=SC2086
+    mpirun_n "$n" "$WC" $flags "${files[@]}" >"$TMP/wc.out" 2>"$TMP/err"
+    same_file "wordcount $flags = wc $flags on ${#files[@]} file(s) ($(basename "${files[0]}")...) at $n ranks" \
+        "$TMP/wc.ref" "$TMP/wc.out"
+done
+mpirun_n 2 "$WC" -l -c --format csv "$D/text" "$D/crlf" >"$TMP/lc.csv" 2>/dev/null
+want=$(LC_ALL=C wc -l -c "$D/text" "$D/crlf" | awk 'BEGIN { print "file,lines,bytes" } $3 != "total" { print $3 "," $1 "," $2 }')
+check "-l -c --format csv: the file table has only the selected columns" [ "$(cat "$TMP/lc.csv")" = "$want" ]
+mpirun_n 2 "$WC" - <"$D/text" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "'-' (stdin): exit 2, one line that says why" [ "$rc:$(grep -c 'standard input' "$TMP/err"):$(wc -c <"$TMP/out")" = 2:1:0 ]
+
 # JSON output is one object with the sections; totals equal wc.
 mpirun_n 3 "$WC" --format json --timing "$D/text" "$D/crlf" >"$TMP/out.json" 2>/dev/null
 total=$(LC_ALL=C wc "$D/text" "$D/crlf" | awk '$4 == "total" { print $1 "," $2 "," $3 }')

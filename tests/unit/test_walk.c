@@ -64,7 +64,7 @@ static void test_root_base_and_join(void **state)
 static void test_match(void **state)
 {
     (void)state;
-    mk_walk_filter f = {"*.py", MK_WALK_FILE, 0, UINT64_MAX, 0};
+    mk_walk_filter f = {.name = "*.py", .type = MK_WALK_FILE, .min_size = 0, .max_size = UINT64_MAX, .follow = 0};
     assert_true(mk_walk_match(&f, "a.py", MK_WALK_FILE, 10));
     assert_true(mk_walk_match(&f, ".hidden.py", MK_WALK_FILE, 10)); /* like find: no FNM_PERIOD */
     assert_false(mk_walk_match(&f, "a.py", MK_WALK_DIR, 10));
@@ -77,14 +77,14 @@ static void test_match(void **state)
     assert_true(mk_walk_match(&f, "a.py", MK_WALK_FILE, 10));
     assert_false(mk_walk_match(&f, "a.py", MK_WALK_FILE, 11));
     assert_false(mk_walk_match(&f, "a.py", MK_WALK_FILE, 4));
-    mk_walk_filter any = {NULL, MK_WALK_ANY, 0, UINT64_MAX, 0};
+    mk_walk_filter any = {.name = NULL, .type = MK_WALK_ANY, .min_size = 0, .max_size = UINT64_MAX, .follow = 0};
     assert_true(mk_walk_match(&any, "x", -1, 0));
     assert_true(mk_walk_match(&any, "x", MK_WALK_LINK, 0));
 }
 
 static mk_walk_item make_item(const char *path, uint32_t nanc)
 {
-    mk_walk_item it = {strdup(path), (uint32_t)strlen(path), nanc, NULL};
+    mk_walk_item it = {.path = strdup(path), .len = (uint32_t)strlen(path), .nanc = nanc, .depth = nanc};
     if (nanc > 0) {
         it.anc = malloc(nanc * 16);
         for (uint32_t i = 0; i < 2 * nanc; i++)
@@ -118,6 +118,7 @@ static void test_dirstack_pack_bottom(void **state)
     assert_string_equal(t.items[1].path, "b\nnewline");
     assert_int_equal(t.items[1].nanc, 1);
     assert_int_equal(t.items[1].anc[1], 1001);
+    assert_int_equal(t.items[1].depth, 1); /* --maxdepth/--mindepth travel with the item */
     /* truncated buffers are refused */
     mk_dirstack u;
     mk_dirstack_init(&u);
@@ -209,7 +210,7 @@ static void test_walk_dir(void **state)
     snprintf(p, sizeof p, "%s/sub.py", root);
     assert_int_equal(mkdir(p, 0755), 0);
 
-    mk_walk_filter f = {"*.py", MK_WALK_FILE, 0, UINT64_MAX, 0};
+    mk_walk_filter f = {.name = "*.py", .type = MK_WALK_FILE, .min_size = 0, .max_size = UINT64_MAX, .follow = 0};
     mk_walker w;
     mk_walker_init(&w, &f, "test", NULL, 1);
     w.poll_every = 2;
@@ -236,14 +237,14 @@ static void test_walk_dir(void **state)
     free(v);
 
     /* size bounds and --type l */
-    mk_walk_filter g = {"*.py", MK_WALK_FILE, 50, 1000, 0};
+    mk_walk_filter g = {.name = "*.py", .type = MK_WALK_FILE, .min_size = 50, .max_size = 1000, .follow = 0};
     mk_walker w2;
     mk_walker_init(&w2, &g, "test", NULL, 0);
     mk_dirstack_free(&subs);
     assert_int_equal(mk_walk_dir(&w2, &it, &subs, NULL, NULL, NULL), 0);
     assert_int_equal(w2.totals.matched, 1);
     assert_int_equal(w2.totals.bytes, 100);
-    mk_walk_filter l = {NULL, MK_WALK_LINK, 0, UINT64_MAX, 0};
+    mk_walk_filter l = {.name = NULL, .type = MK_WALK_LINK, .min_size = 0, .max_size = UINT64_MAX, .follow = 0};
     mk_walker w3;
     mk_walker_init(&w3, &l, "test", NULL, 0);
     mk_dirstack_free(&subs);
@@ -251,7 +252,7 @@ static void test_walk_dir(void **state)
     assert_int_equal(w3.totals.matched, 1);
 
     /* --follow: the link counts as its target, a file */
-    mk_walk_filter fl = {"*.py", MK_WALK_FILE, 0, UINT64_MAX, 1};
+    mk_walk_filter fl = {.name = "*.py", .type = MK_WALK_FILE, .min_size = 0, .max_size = UINT64_MAX, .follow = 1};
     mk_walker w4;
     mk_walker_init(&w4, &fl, "test", NULL, 0);
     mk_walk_item_free(&it);
@@ -286,7 +287,7 @@ static void test_follow_loop(void **state)
     assert_int_equal(mkdir(p, 0755), 0);
     snprintf(p, sizeof p, "%s/a/up", root);
     assert_int_equal(symlink("..", p), 0);
-    mk_walk_filter f = {NULL, MK_WALK_ANY, 0, UINT64_MAX, 1};
+    mk_walk_filter f = {.name = NULL, .type = MK_WALK_ANY, .min_size = 0, .max_size = UINT64_MAX, .follow = 1};
     mk_walker w;
     mk_walker_init(&w, &f, "test", NULL, 1);
     mk_err err;
@@ -328,7 +329,7 @@ static void test_follow_link_cycle(void **state)
     assert_int_equal(symlink("la", p), 0);
     snprintf(p, sizeof p, "%s/dangling", root);
     assert_int_equal(symlink("nowhere", p), 0);
-    mk_walk_filter f = {NULL, MK_WALK_ANY, 0, UINT64_MAX, 1};
+    mk_walk_filter f = {.name = NULL, .type = MK_WALK_ANY, .min_size = 0, .max_size = UINT64_MAX, .follow = 1};
     char diag[1024] = "";
     FILE *d = fmemopen(diag, sizeof diag, "w");
     assert_non_null(d);
@@ -392,12 +393,81 @@ static void test_long_path(void **state)
     free(path);
 }
 
+/* The find habits: OR-ed names with -iname, -path, -prune, -maxdepth/-mindepth, -empty, -newer. */
+static void test_find_habits(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/mk-walk-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/.git", root);
+    assert_int_equal(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/.git/x.c", root);
+    make_file(p, 1);
+    snprintf(p, sizeof p, "%s/A.C", root);
+    make_file(p, 0);
+    snprintf(p, sizeof p, "%s/b.h", root);
+    make_file(p, 5);
+    snprintf(p, sizeof p, "%s/e", root);
+    assert_int_equal(mkdir(p, 0755), 0);
+    const char *names[] = {"*.c", "*.h"};
+    const int fold[] = {1, 0};
+    const char *prunes[] = {".git"};
+    mk_walk_filter f = {.max_size = UINT64_MAX, .names = names, .names_fold = fold, .nnames = 2,
+                        .prunes = prunes, .nprunes = 1, .has_max_depth = 1, .max_depth = 1, .min_depth = 1};
+    mk_walker w;
+    mk_walker_init(&w, &f, "test", NULL, 1);
+    mk_err err;
+    mk_err_clear(&err);
+    mk_walk_item it;
+    assert_int_equal(mk_walk_root_item(&w, root, &it, &err), 0);
+    mk_dirstack subs;
+    mk_dirstack_init(&subs);
+    mk_pathlist m;
+    mk_pathlist_init(&m);
+    assert_int_equal(mk_walk_root_visit(&w, &it, &m), 0);
+    assert_int_equal(mk_walk_dir(&w, &it, &subs, &m, NULL, NULL), 0);
+    assert_int_equal(m.count, 2);     /* A.C (iname) and b.h; not .git/x.c, not the root (mindepth) */
+    assert_int_equal(subs.n, 0);      /* e is at maxdepth, .git pruned: nothing to read below */
+    /* --empty and --path on the same directory */
+    const char *paths[] = {"*/[Ae]*"};
+    mk_walk_filter g = {.max_size = UINT64_MAX, .paths = paths, .npaths = 1, .empty = 1};
+    mk_walker w2;
+    mk_walker_init(&w2, &g, "test", NULL, 1);
+    mk_pathlist m2;
+    mk_pathlist_init(&m2);
+    assert_int_equal(mk_walk_dir(&w2, &it, &subs, &m2, NULL, NULL), 0);
+    assert_int_equal(m2.count, 2);    /* A.C (size 0) and e (no entries) */
+    /* --newer than the root's own time: nothing made before it */
+    struct stat st;
+    assert_int_equal(stat(root, &st), 0);
+    mk_walk_filter h = {.max_size = UINT64_MAX, .has_newer = 1, .newer_sec = st.st_mtim.tv_sec + 10};
+    mk_walker w3;
+    mk_walker_init(&w3, &h, "test", NULL, 1);
+    mk_pathlist m3;
+    mk_pathlist_init(&m3);
+    mk_dirstack subs3;
+    mk_dirstack_init(&subs3);
+    assert_int_equal(mk_walk_dir(&w3, &it, &subs3, &m3, NULL, NULL), 0);
+    assert_int_equal(m3.count, 0);
+    mk_pathlist_free(&m);
+    mk_pathlist_free(&m2);
+    mk_pathlist_free(&m3);
+    mk_dirstack_free(&subs);
+    mk_dirstack_free(&subs3);
+    mk_walk_item_free(&it);
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0); /* NOLINT(cert-env33-c): a test's own fixed command */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_glob_check),
         cmocka_unit_test(test_root_base_and_join),
         cmocka_unit_test(test_match),
+        cmocka_unit_test(test_find_habits),
         cmocka_unit_test(test_dirstack_pack_bottom),
         cmocka_unit_test(test_pathlist),
         cmocka_unit_test(test_walk_dir),

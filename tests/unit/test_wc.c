@@ -167,9 +167,31 @@ static void test_print_like_wc(void **state)
     free(text);
 }
 
+/* -l/-w/-c: wc's order whatever the selection, one count of one file unpadded. */
+static void test_print_selected_like_wc(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    mk_wc_counts c[2] = {{236, 1385, 9764}, {165, 960, 7000}};
+    const char *names[2] = {"a", "b"};
+    mk_wc_print_selected(f, names, c, 1, MK_WC_LINES);
+    mk_wc_print_selected(f, names, c, 1, MK_WC_LINES | MK_WC_BYTES);
+    mk_wc_print_selected(f, names, c, 2, MK_WC_WORDS);
+    mk_wc_print_selected(f, names, c, 1, 0);
+    fclose(f);
+    assert_string_equal(text, "236 a\n"
+                              " 236 9764 a\n"
+                              " 1385 a\n  960 b\n 2345 total\n"
+                              " 236 1385 9764 a\n");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_print_selected_like_wc),
         cmocka_unit_test(test_kernels_match_reference), cmocka_unit_test(test_text_only_and_neutral_runs),
         cmocka_unit_test(test_pieces_with_carry),       cmocka_unit_test(test_carry_compose_table),
         cmocka_unit_test(test_print_like_wc),
