@@ -65,7 +65,7 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
          1 << 20, 0, 0, NULL},
         {"apply", 'a', MK_OPT_STRING, &o->apply, "NAME=EXPR",
          "add a column (default K=2*A unless --groupby): + - * / ( ), numbers, columns", 0, 0, 0, 0, NULL},
-        {"groupby", 'g', MK_OPT_STRING, &o->groupby, "COL", "group rows by a column (numbers or text)", 0, 0, 0, 0,
+        {"groupby", 'g', MK_OPT_STRING, &o->groupby, "COLS", "group rows by columns, e.g. weather or symbol,year (numbers or text)", 0, 0, 0, 0,
          NULL},
         {"agg", 0, MK_OPT_STRING, &o->agg, "SPEC",
          "aggregations: sum mean count min max std var, e.g. sum:A,mean:C,count (default count)", 0, 0, 0, 0, NULL},
@@ -217,8 +217,40 @@ typedef struct {
     mk_expr *expr;
     char newcol[MK_FRAME_NAME_MAX];
     mk_agg aggs[MK_FRAME_MAX_COLS - 1];
-    int naggs, keycol;
+    int naggs, nkeys;
+    int keycols[MK_FRAME_MAX_COLS];
 } plan;
+
+/* --groupby "a,b": the key columns in order (a whole name that holds a comma matches first). */
+static int parse_keys(const char *spec, const mk_frame *f, plan *pl, mk_err *err)
+{
+    pl->nkeys = 0;
+    if ((pl->keycols[0] = mk_frame_find(f, spec)) >= 0) {
+        pl->nkeys = 1;
+        return 0;
+    }
+    for (const char *p = spec;; p++) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char name[MK_FRAME_NAME_MAX];
+        if (n == 0 || n >= sizeof name)
+            return mk_err_set(err, MK_EXIT_USAGE, "--groupby '%s': an empty or too long column name", spec);
+        memcpy(name, p, n);
+        name[n] = '\0';
+        int c = mk_frame_find(f, name);
+        if (c < 0)
+            return mk_err_set(err, MK_EXIT_USAGE, "--groupby: unknown column '%s'", name);
+        for (int k = 0; k < pl->nkeys; k++)
+            if (pl->keycols[k] == c)
+                return mk_err_set(err, MK_EXIT_USAGE, "--groupby: column '%s' named twice", name);
+        if (pl->nkeys == MK_FRAME_MAX_COLS)
+            return mk_err_set(err, MK_EXIT_USAGE, "--groupby: too many columns");
+        pl->keycols[pl->nkeys++] = c;
+        if (e == NULL)
+            return 0;
+        p = e;
+    }
+}
 
 static int compile_plan(const options *o, const mk_frame *local, plan *pl, mk_err *err)
 {
@@ -240,9 +272,8 @@ static int compile_plan(const options *o, const mk_frame *local, plan *pl, mk_er
         strcpy(names_only.names[names_only.ncols], pl->newcol);
         names_only.strs[names_only.ncols++] = NULL;
     }
-    pl->keycol = mk_frame_find(&names_only, o->groupby);
-    if (pl->keycol < 0)
-        return mk_err_set(err, MK_EXIT_USAGE, "--groupby: unknown column '%s'", o->groupby);
+    if (parse_keys(o->groupby, &names_only, pl, err) != 0)
+        return -1;
     return mk_agg_parse(o->agg, &names_only, pl->aggs, MK_FRAME_MAX_COLS - 1, &pl->naggs, err);
 }
 
@@ -309,27 +340,16 @@ static int write_h5(const mk_job *job, const char *path, const mk_frame *f, uint
 static int groupby(const mk_job *job, const plan *pl, const mk_frame *local, mk_frame *groups, mk_err *err)
 {
     mk_frame mine;
-    if (mk_groupby_shuffle(job->comm, local, pl->keycol, pl->aggs, pl->naggs, &mine, err) != 0)
+    if (mk_groupby_shuffle(job->comm, local, pl->keycols, pl->nkeys, pl->aggs, pl->naggs, &mine, err) != 0)
         return -1;
     int rc = mk_frame_gather(job->comm, 0, &mine, groups, err);
+    int keys[MK_FRAME_MAX_COLS];
+    for (int k = 0; k < pl->nkeys; k++)
+        keys[k] = k; /* the result's first columns */
     if (rc == 0 && job->world_rank == 0)
-        mk_frame_sort(groups, 0, err);
+        mk_frame_sort_by(groups, keys, pl->nkeys, err);
     mk_frame_free(&mine);
     return rc != 0 ? -1 : mk_err_agree(job->comm, err);
-}
-
-/* The columns of a groupby result, without rows. */
-static int no_groups(const mk_frame *local, const plan *pl, mk_frame *empty, mk_err *err)
-{
-    memset(empty, 0, sizeof *empty);
-    const char *key = local->names[pl->keycol];
-    if ((mk_frame_is_text(local, pl->keycol) ? mk_frame_add_text_column(empty, key, err)
-                                              : mk_frame_add_column(empty, key, err)) < 0)
-        return -1;
-    for (int a = 0; a < pl->naggs; a++)
-        if (mk_frame_add_column(empty, pl->aggs[a].name, err) < 0)
-            return -1;
-    return 0;
 }
 
 /* To HDF5, rank 0 writes the (few) groups; the others take part with none. */
@@ -341,7 +361,7 @@ static int write_groups_h5(const mk_job *job, const options *o, const plan *pl, 
     mk_frame empty; /* the groups' columns, no rows, on the other ranks */
     memset(&empty, 0, sizeof empty);
     if (job->world_rank != 0)
-        no_groups(local, pl, &empty, err);
+        mk_groupby_columns(local, pl->keycols, pl->nkeys, pl->aggs, pl->naggs, &empty, err);
     const mk_frame *mine = job->world_rank == 0 ? groups : &empty;
     int rc = mk_err_agree(job->comm, err) != 0 || h5_numeric_only(mine, o->output, err) != 0 ||
              write_h5(job, o->output, mine, 0, ng, argc, argv, err) != 0;

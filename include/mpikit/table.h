@@ -114,21 +114,29 @@ typedef struct {
 int mk_agg_parse(const char *spec, const mk_frame *f, mk_agg *aggs, int max, int *naggs, mk_err *err);
 
 /* ---- groupby (src/groupby.c) ----
- * Serial groupby: one row per distinct key (numeric or text; rows with a missing key are
- * dropped, as pandas' dropna=True), sorted by key ascending (text by bytes). Output columns:
- * the key's name, then the aggregations. Sums are compensated (Neumaier), std/var from
- * mergeable moments (count, mean, M2). */
-int mk_groupby_local(const mk_frame *f, int keycol, const mk_agg *aggs, int naggs, mk_frame *out, mk_err *err);
+ * Serial groupby on nkeys key columns (numbers and/or text): one row per distinct tuple of keys
+ * (rows with a missing key are dropped, as pandas' dropna=True), sorted as pandas sorts groups:
+ * by the first key, then the next (numbers ascending, text by bytes = Python's str order).
+ * Output columns: the keys, then the aggregations. Sums are compensated (Neumaier), std/var
+ * from mergeable moments (count, mean, M2). */
+int mk_groupby_local(const mk_frame *f, const int *keycols, int nkeys, const mk_agg *aggs, int naggs,
+                     mk_frame *out, mk_err *err);
+/* The columns of a groupby result with no rows (what a rank without groups holds); -1 with err
+ * when a key is named twice or an aggregation has a key's name. */
+int mk_groupby_columns(const mk_frame *f, const int *keycols, int nkeys, const mk_agg *aggs, int naggs,
+                       mk_frame *out, mk_err *err);
 
 /* Distributed groupby with a combiner: each rank aggregates its rows into partial aggregates
  * (count, compensated sum, mean and M2, min, max per group), the partials move to rank
- * hash(key) % size (MPI_Alltoallv of bytes: as many records as groups, not rows), which merges
+ * hash(keys) % size (MPI_Alltoallv of bytes: as many records as groups, not rows), which merges
  * them. `out` holds this rank's groups, sorted. Collective; errors agreed. */
-int mk_groupby_shuffle(MPI_Comm comm, const mk_frame *local, int keycol, const mk_agg *aggs, int naggs,
-                       mk_frame *out, mk_err *err);
+int mk_groupby_shuffle(MPI_Comm comm, const mk_frame *local, const int *keycols, int nkeys, const mk_agg *aggs,
+                       int naggs, mk_frame *out, mk_err *err);
 
 /* Sort rows by one column ascending (stable; text by bytes; missing last). */
 int mk_frame_sort(mk_frame *f, int col, mk_err *err);
+/* Sort rows by several columns: by cols[0], ties by cols[1], ... (each as mk_frame_sort). */
+int mk_frame_sort_by(mk_frame *f, const int *cols, int ncols, mk_err *err);
 
 /* Scatter rows of a numeric frame from root: rank r receives counts[r] rows starting at
  * displs[r] (rows). Column names travel too. `local` is initialized here. Collective. */

@@ -296,7 +296,7 @@ static void test_agg_and_groupby(void **state)
     assert_int_equal(n, 5);
     assert_string_equal(aggs[0].name, "sum_V");
     assert_string_equal(aggs[2].name, "count");
-    assert_int_equal(mk_groupby_local(&f, 0, aggs, n, &g, &err), 0);
+    assert_int_equal(mk_groupby_local(&f, (int[]){0}, 1, aggs, n, &g, &err), 0);
     assert_int_equal(g.nrows, 3); /* -0 and 0 are one group */
     double want[3][6] = {{0, 10, 5, 2, 4, 6}, {1, 7, 3.5, 2, 2, 5}, {3, 4, 2, 2, 1, 3}};
     for (int r = 0; r < 3; r++)
@@ -323,8 +323,8 @@ static void test_groupby_shuffle_one_rank(void **state)
     mk_agg aggs[4];
     int n;
     assert_int_equal(mk_agg_parse("sum:A,mean:C,count", &f, aggs, 4, &n, &err), 0);
-    assert_int_equal(mk_groupby_local(&f, 1, aggs, n, &serial, &err), 0);
-    assert_int_equal(mk_groupby_shuffle(MPI_COMM_WORLD, &f, 1, aggs, n, &shuffled, &err), 0);
+    assert_int_equal(mk_groupby_local(&f, (int[]){1}, 1, aggs, n, &serial, &err), 0);
+    assert_int_equal(mk_groupby_shuffle(MPI_COMM_WORLD, &f, (int[]){1}, 1, aggs, n, &shuffled, &err), 0);
     assert_int_equal(serial.nrows, shuffled.nrows);
     for (int c = 0; c < serial.ncols; c++)
         assert_memory_equal(serial.cols[c], shuffled.cols[c], serial.nrows * sizeof(double));
@@ -364,7 +364,7 @@ static void test_groupby_text(void **state)
     mk_agg aggs[8];
     int n;
     assert_int_equal(mk_agg_parse("sum:v,mean:v,count,count:v,std:v,var:v,min:v,max:v", &f, aggs, 8, &n, &err), 0);
-    assert_int_equal(mk_groupby_local(&f, 0, aggs, n, &g, &err), 0);
+    assert_int_equal(mk_groupby_local(&f, (int[]){0}, 1, aggs, n, &g, &err), 0);
     assert_int_equal(g.nrows, 3);
     assert_string_equal(g.strs[0][0], "a");
     assert_string_equal(g.strs[0][2], "c");
@@ -374,12 +374,44 @@ static void test_groupby_text(void **state)
         for (int c = 0; c < 8; c++)
             if (!(g.cols[c + 1][r] == want[r][c] || (isnan(want[r][c]) && isnan(g.cols[c + 1][r]))))
                 fail_msg("group %d agg %d: %.17g, want %.17g", r, c, g.cols[c + 1][r], want[r][c]);
-    assert_int_equal(mk_groupby_shuffle(MPI_COMM_WORLD, &f, 0, aggs, n, &s, &err), 0);
+    assert_int_equal(mk_groupby_shuffle(MPI_COMM_WORLD, &f, (int[]){0}, 1, aggs, n, &s, &err), 0);
     assert_int_equal(s.nrows, 3);
     assert_string_equal(s.strs[0][1], "b");
     assert_int_equal(mk_agg_parse("mean:k", &f, aggs, 8, &n, &err), -1);
     assert_non_null(strstr(err.msg, "is text"));
     mk_frame_free(&s);
+    mk_frame_free(&g);
+    mk_frame_free(&f);
+}
+
+/* Several keys, text and numbers: groups of the tuple, sorted by the first key then the next
+ * (pandas' order), missing in any key drops the row; the shuffle gives the same groups. */
+static void test_groupby_multikey(void **state)
+{
+    (void)state;
+    mk_frame f, g, s;
+    mk_err err;
+    mk_err_clear(&err);
+    assert_int_equal(read_csv_text("k,n,v\nb,2,1\na,10,2\nb,2,3\na,9,4\n,1,5\nb,,6\na,10,7\nb,-0,8\nb,0,9\n", &f, &err),
+                     0);
+    mk_agg aggs[2];
+    int n;
+    assert_int_equal(mk_agg_parse("sum:v,count", &f, aggs, 2, &n, &err), 0);
+    assert_int_equal(mk_groupby_local(&f, (int[]){0, 1}, 2, aggs, n, &g, &err), 0);
+    assert_int_equal(g.nrows, 4);
+    const char *k[] = {"a", "a", "b", "b"};
+    double num[] = {9, 10, 0, 2}, sum[] = {4, 9, 17, 4}, count[] = {1, 2, 2, 2};
+    for (int r = 0; r < 4; r++) {
+        assert_string_equal(g.strs[0][r], k[r]);
+        assert_true(g.cols[1][r] == num[r] && g.cols[2][r] == sum[r] && g.cols[3][r] == count[r]);
+    }
+    assert_int_equal(mk_groupby_shuffle(MPI_COMM_WORLD, &f, (int[]){1, 0}, 2, aggs, n, &s, &err), 0);
+    assert_int_equal(s.nrows, 4); /* numbers first: 0 b, 2 b, 9 a, 10 a */
+    assert_true(s.cols[0][0] == 0 && s.cols[0][3] == 10);
+    assert_string_equal(s.strs[1][2], "a");
+    mk_frame_free(&s);
+    assert_int_equal(mk_groupby_local(&f, (int[]){0, 0}, 2, aggs, n, &s, &err), -1);
+    assert_non_null(strstr(err.msg, "named twice"));
     mk_frame_free(&g);
     mk_frame_free(&f);
 }
@@ -394,6 +426,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_csv_real),       cmocka_unit_test(test_csv_numbers),
         cmocka_unit_test(test_expr_long_message), cmocka_unit_test(test_groupby_text),
         cmocka_unit_test(test_agg_and_groupby), cmocka_unit_test(test_groupby_shuffle_one_rank),
+        cmocka_unit_test(test_groupby_multikey),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     MPI_Finalize();
