@@ -68,7 +68,8 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         {"groupby", 'g', MK_OPT_STRING, &o->groupby, "COLS", "group rows by columns, e.g. weather or symbol,year (numbers or text)", 0, 0, 0, 0,
          NULL},
         {"agg", 0, MK_OPT_STRING, &o->agg, "SPEC",
-         "aggregations: sum mean count min max std var, e.g. sum:A,mean:C,count (default count)", 0, 0, 0, 0, NULL},
+         "sum mean count min max std var first last median nunique,\n"
+         "                         e.g. sum:A,mean:C,count (default count)", 0, 0, 0, 0, NULL},
         {"output", 'o', MK_OPT_STRING, &o->output, "FILE", "write the result: .csv or .h5 (column datasets)", 0, 0,
          0, 0, NULL},
         {"head", 0, MK_OPT_INT, &o->head, "K", "rows of the result to print (default: text 5, csv/json all)", 0,

@@ -1,6 +1,7 @@
 /* groupby.c - split-apply-combine with a combiner: a hash table of groups per rank holding
- * mergeable partial aggregates (count, compensated sum, mean and M2, min, max), a shuffle of
- * those partials (not rows) to the rank that owns each key, merge, finish; and frame sorting. */
+ * mergeable partial aggregates (count, compensated sum, mean and M2, min, max, first, last), a
+ * shuffle of those partials (not rows) to the rank that owns each key, merge, finish; median and
+ * nunique, which no partial summarizes, ship their values (nunique: distinct ones); and sorting. */
 #include "mpikit/table.h"
 
 #include <math.h>
@@ -11,11 +12,21 @@
  * had been aggregated together (Chan et al. for mean and M2). */
 typedef struct {
     double n, sum, comp, mean, m2, min, max;
+    double first, last, ifirst, ilast; /* the values of the first and last global rows */
 } moments;
 
-/* Add one value; mean and M2 (a division each) only when a std or var needs them. */
-static void moments_add(moments *m, double x, int spread)
+/* Add the value x of global row `row`; mean and M2 (a division each) only when a std or var
+ * needs them. */
+static void moments_add(moments *m, double x, double row, int spread)
 {
+    if (m->n == 0 || row < m->ifirst) {
+        m->first = x;
+        m->ifirst = row;
+    }
+    if (m->n == 0 || row > m->ilast) {
+        m->last = x;
+        m->ilast = row;
+    }
     m->n += 1;
     double t = m->sum + x; /* Neumaier: the low bits lost by the sum go to comp */
     m->comp += fabs(m->sum) >= fabs(x) ? (m->sum - t) + x : (x - t) + m->sum;
@@ -45,6 +56,14 @@ static void moments_merge(moments *a, const moments *b)
     a->sum = t;
     a->m2 += b->m2 + d * d * a->n * b->n / n;
     a->mean += d * b->n / n;
+    if (b->ifirst < a->ifirst) {
+        a->first = b->first;
+        a->ifirst = b->ifirst;
+    }
+    if (b->ilast > a->ilast) {
+        a->last = b->last;
+        a->ilast = b->ilast;
+    }
     a->min = b->min < a->min ? b->min : a->min;
     a->max = b->max > a->max ? b->max : a->max;
     a->n = n;
@@ -73,8 +92,76 @@ static double moments_result(const moments *m, mk_agg_kind kind)
         return m->n > 1 ? m->m2 / (m->n - 1) : NAN;
     case MK_AGG_STD:
         return m->n > 1 ? sqrt(m->m2 / (m->n - 1)) : NAN;
+    case MK_AGG_FIRST:
+        return m->n > 0 ? m->first : NAN;
+    case MK_AGG_LAST:
+        return m->n > 0 ? m->last : NAN;
+    case MK_AGG_MEDIAN:
+    case MK_AGG_NUNIQUE:
+        break; /* from the values (see values_result) */
     }
     return NAN;
+}
+
+/* The values of one column in one group, for the aggregations no partial summarizes (median,
+ * nunique): they travel to the key's owner (nunique's distinct values only). */
+typedef struct {
+    double *v;
+    size_t n, cap;
+} values;
+
+/* Append n doubles from x (any alignment: received bytes). */
+static int values_push(values *vs, const void *x, size_t n)
+{
+    if (vs->n + n > vs->cap) {
+        size_t cap = vs->cap ? vs->cap : 8;
+        while (cap < vs->n + n)
+            cap *= 2;
+        double *p = realloc(vs->v, cap * sizeof *p);
+        if (p == NULL)
+            return -1;
+        vs->v = p;
+        vs->cap = cap;
+    }
+    memcpy(vs->v + vs->n, x, n * sizeof(double));
+    vs->n += n;
+    return 0;
+}
+
+static int cmp_double(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
+/* Sort the values and keep one of each (-0 equals 0): nunique's combiner and its result. */
+static void values_unique(values *vs)
+{
+    qsort(vs->v, vs->n, sizeof *vs->v, cmp_double);
+    size_t k = 0;
+    for (size_t i = 0; i < vs->n; i++)
+        if (k == 0 || vs->v[i] != vs->v[k - 1])
+            vs->v[k++] = vs->v[i];
+    vs->n = k;
+}
+
+/* median (the mean of the two middle values when even, as pandas) or nunique. */
+static double values_result(values *vs, mk_agg_kind kind)
+{
+    if (kind == MK_AGG_NUNIQUE) {
+        values_unique(vs);
+        return (double)vs->n;
+    }
+    if (vs->n == 0)
+        return NAN;
+    qsort(vs->v, vs->n, sizeof *vs->v, cmp_double);
+    size_t h = vs->n / 2;
+    return vs->n % 2 ? vs->v[h] : (vs->v[h - 1] + vs->v[h]) / 2; /* numpy's arithmetic */
+}
+
+static int holistic(mk_agg_kind kind)
+{
+    return kind == MK_AGG_MEDIAN || kind == MK_AGG_NUNIQUE;
 }
 
 /* ---- the table of groups ---- */
@@ -92,6 +179,9 @@ typedef struct {
     const char **key; /* packed keys (copies in `store`) */
     size_t *klen;
     moments *m;       /* ngroups x naggs */
+    values *vals;     /* ngroups x naggs; used by median and nunique only */
+    int any_values;   /* an aggregation needs values */
+    const mk_agg *aggs;
     mk_frame store;   /* only its arena is used */
     char *scratch;    /* the key of the current row */
     size_t scap;
@@ -115,11 +205,15 @@ static uint64_t hash_bytes(const char *s, size_t n)
     return mix(h);
 }
 
-static void groups_init(groups *g, const mk_frame *f, const int *keycols, int nkeys, int naggs)
+static void groups_init(groups *g, const mk_frame *f, const int *keycols, int nkeys, const mk_agg *aggs,
+                        int naggs)
 {
     memset(g, 0, sizeof *g);
     g->nkeys = nkeys;
     g->naggs = naggs;
+    g->aggs = aggs;
+    for (int a = 0; a < naggs; a++)
+        g->any_values |= holistic(aggs[a].kind);
     for (int k = 0; k < nkeys; k++) {
         g->keycols[k] = keycols[k];
         g->text[k] = mk_frame_is_text(f, keycols[k]);
@@ -133,6 +227,9 @@ static void groups_free(groups *g)
     free((void *)g->key);
     free(g->klen);
     free(g->m);
+    for (size_t i = 0; g->vals != NULL && i < g->ngroups * (size_t)g->naggs; i++)
+        free(g->vals[i].v);
+    free(g->vals);
     free(g->scratch);
     mk_frame_free(&g->store);
 }
@@ -152,7 +249,10 @@ static int groups_grow(groups *g)
     moments *m = realloc(g->m, gcap * (size_t)(g->naggs ? g->naggs : 1) * sizeof *m);
     if (m != NULL)
         g->m = m;
-    if (!h || !key || !klen || !m)
+    values *vals = g->any_values ? realloc(g->vals, gcap * (size_t)(g->naggs ? g->naggs : 1) * sizeof *vals) : NULL;
+    if (vals != NULL)
+        g->vals = vals;
+    if (!h || !key || !klen || !m || (g->any_values && !vals))
         return -1;
     g->gcap = gcap;
     size_t nslots = gcap * 2;
@@ -189,6 +289,8 @@ static long groups_find(groups *g, uint64_t h, const char *key, size_t len)
     if ((g->key[i] = mk_frame_strndup(&g->store, key, len)) == NULL)
         return -1;
     memset(&g->m[i * (size_t)g->naggs], 0, (size_t)g->naggs * sizeof(moments));
+    if (g->any_values)
+        memset(&g->vals[i * (size_t)g->naggs], 0, (size_t)g->naggs * sizeof(values));
     size_t s = h & (g->nslots - 1);
     while (g->slots[s] != 0)
         s = (s + 1) & (g->nslots - 1);
@@ -228,8 +330,8 @@ static size_t pack_key(groups *g, const mk_frame *f, uint64_t r)
     return len;
 }
 
-/* Every row of f with a key into g. */
-static int groups_add_rows(groups *g, const mk_frame *f, const mk_agg *aggs, int naggs, mk_err *err)
+/* Every row of f (global rows row0, row0 + 1, ...) with a key into g. */
+static int groups_add_rows(groups *g, const mk_frame *f, uint64_t row0, const mk_agg *aggs, int naggs, mk_err *err)
 {
     for (uint64_t r = 0; r < f->nrows; r++) {
         size_t len = pack_key(g, f, r);
@@ -245,8 +347,13 @@ static int groups_add_rows(groups *g, const mk_frame *f, const mk_agg *aggs, int
                 m[a].n += 1;
             else if (mk_frame_is_text(f, c))
                 m[a].n += f->strs[c][r] != NULL;
-            else if (!isnan(f->cols[c][r]))
-                moments_add(&m[a], f->cols[c][r], aggs[a].kind == MK_AGG_STD || aggs[a].kind == MK_AGG_VAR);
+            else if (!isnan(f->cols[c][r])) {
+                moments_add(&m[a], f->cols[c][r], (double)(row0 + r),
+                            aggs[a].kind == MK_AGG_STD || aggs[a].kind == MK_AGG_VAR);
+                if (holistic(aggs[a].kind) &&
+                    values_push(&g->vals[(size_t)gi * (size_t)naggs + (size_t)a], &f->cols[c][r], 1) != 0)
+                    return mk_err_set(err, MK_EXIT_FAILURE, "out of memory in groupby");
+            }
         }
     }
     return 0;
@@ -309,8 +416,11 @@ static int groups_finish(const groups *g, const mk_frame *f, const mk_agg *aggs,
                 p += sizeof(double);
             }
         }
-        for (int a = 0; a < naggs; a++)
-            out->cols[g->nkeys + a][i] = moments_result(&g->m[i * (size_t)naggs + (size_t)a], aggs[a].kind);
+        for (int a = 0; a < naggs; a++) {
+            size_t ga = i * (size_t)naggs + (size_t)a;
+            out->cols[g->nkeys + a][i] = holistic(aggs[a].kind) ? values_result(&g->vals[ga], aggs[a].kind)
+                                                                : moments_result(&g->m[ga], aggs[a].kind);
+        }
     }
     int cols[MK_FRAME_MAX_COLS];
     for (int k = 0; k < g->nkeys; k++)
@@ -326,9 +436,9 @@ int mk_groupby_local(const mk_frame *f, const int *keycols, int nkeys, const mk_
                      mk_frame *out, mk_err *err)
 {
     groups g;
-    groups_init(&g, f, keycols, nkeys, naggs);
+    groups_init(&g, f, keycols, nkeys, aggs, naggs);
     memset(out, 0, sizeof *out);
-    int rc = groups_add_rows(&g, f, aggs, naggs, err);
+    int rc = groups_add_rows(&g, f, 0, aggs, naggs, err);
     if (rc == 0)
         rc = groups_finish(&g, f, aggs, naggs, out, err);
     groups_free(&g);
@@ -337,11 +447,15 @@ int mk_groupby_local(const mk_frame *f, const int *keycols, int nkeys, const mk_
 
 /* ---- the shuffle of partial aggregates ---- */
 
-/* Bytes of group i as it travels: the packed key's length (4 bytes) and bytes, then the
- * moments of each aggregation. */
+/* Bytes of group i as it travels: the packed key's length (4 bytes) and bytes, the moments of
+ * each aggregation, then for each median or nunique a count (8 bytes) and the values. */
 static size_t record_size(const groups *g, size_t i)
 {
-    return 4 + g->klen[i] + (size_t)g->naggs * sizeof(moments);
+    size_t n = 4 + g->klen[i] + (size_t)g->naggs * sizeof(moments);
+    for (int a = 0; a < g->naggs; a++)
+        if (holistic(g->aggs[a].kind))
+            n += sizeof(uint64_t) + g->vals[i * (size_t)g->naggs + (size_t)a].n * sizeof(double);
+    return n;
 }
 
 static char *pack_record(const groups *g, size_t i, char *p)
@@ -351,7 +465,18 @@ static char *pack_record(const groups *g, size_t i, char *p)
     memcpy(p + 4, g->key[i], n);
     p += 4 + n;
     memcpy(p, &g->m[i * (size_t)g->naggs], (size_t)g->naggs * sizeof(moments));
-    return p + (size_t)g->naggs * sizeof(moments);
+    p += (size_t)g->naggs * sizeof(moments);
+    for (int a = 0; a < g->naggs; a++) {
+        if (!holistic(g->aggs[a].kind))
+            continue;
+        const values *vs = &g->vals[i * (size_t)g->naggs + (size_t)a];
+        uint64_t n64 = vs->n;
+        memcpy(p, &n64, sizeof n64);
+        if (vs->n > 0)
+            memcpy(p + sizeof n64, vs->v, vs->n * sizeof(double));
+        p += sizeof n64 + vs->n * sizeof(double);
+    }
+    return p;
 }
 
 /* Merge received records [p, end) into g. */
@@ -368,11 +493,30 @@ static int unpack_records(groups *g, const char *p, const char *end, mk_err *err
             return mk_err_set(err, MK_EXIT_FAILURE, "out of memory merging groups");
         memcpy(m, p, msize);
         p += msize;
-        for (int a = 0; a < g->naggs; a++)
-            moments_merge(&g->m[(size_t)gi * (size_t)g->naggs + (size_t)a], &m[a]);
+        for (int a = 0; a < g->naggs; a++) {
+            size_t ga = (size_t)gi * (size_t)g->naggs + (size_t)a;
+            moments_merge(&g->m[ga], &m[a]);
+            if (!holistic(g->aggs[a].kind))
+                continue;
+            uint64_t nv;
+            memcpy(&nv, p, sizeof nv);
+            values *vs = &g->vals[ga];
+            if (nv > 0 && values_push(vs, p + sizeof nv, (size_t)nv) != 0)
+                return mk_err_set(err, MK_EXIT_FAILURE, "out of memory merging groups");
+            p += sizeof nv + (size_t)nv * sizeof(double);
+        }
     }
     return 0;
 }
+/* nunique's combiner: a rank sends each distinct value of a group once. */
+static void groups_combine_values(groups *g)
+{
+    for (size_t i = 0; i < g->ngroups; i++)
+        for (int a = 0; a < g->naggs; a++)
+            if (g->aggs[a].kind == MK_AGG_NUNIQUE)
+                values_unique(&g->vals[i * (size_t)g->naggs + (size_t)a]);
+}
+
 /* The partials of g, grouped by owner rank (hash % size): a send buffer with counts and displs. */
 static char *pack_by_owner(const groups *g, int size, int *scount, int *sdispl, mk_err *err)
 {
@@ -417,15 +561,22 @@ int mk_groupby_shuffle(MPI_Comm comm, const mk_frame *local, const int *keycols,
     MPI_Comm_size(comm, &size);
     memset(out, 0, sizeof *out);
     groups mine, owned;
-    groups_init(&mine, local, keycols, nkeys, naggs);
-    groups_init(&owned, local, keycols, nkeys, naggs);
+    groups_init(&mine, local, keycols, nkeys, aggs, naggs);
+    groups_init(&owned, local, keycols, nkeys, aggs, naggs);
+    /* first and last need global row numbers: ranks hold consecutive rows in rank order */
+    uint64_t row0 = 0, nrows = local->nrows;
+    MPI_Exscan(&nrows, &row0, 1, MPI_UINT64_T, MPI_SUM, comm);
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0)
+        row0 = 0; /* MPI_Exscan leaves rank 0's result undefined */
     int *scount = calloc((size_t)size, sizeof *scount), *rcount = calloc((size_t)size, sizeof *rcount);
     int *sdispl = calloc((size_t)size, sizeof *sdispl), *rdispl = calloc((size_t)size, sizeof *rdispl);
     char *sbuf = NULL, *rbuf = NULL;
     if (!scount || !rcount || !sdispl || !rdispl)
         mk_err_set(err, MK_EXIT_FAILURE, "out of memory in the groupby shuffle");
-    else if (groups_add_rows(&mine, local, aggs, naggs, err) == 0)
-        sbuf = pack_by_owner(&mine, size, scount, sdispl, err);
+    else if (groups_add_rows(&mine, local, row0, aggs, naggs, err) == 0)
+        sbuf = (groups_combine_values(&mine), pack_by_owner(&mine, size, scount, sdispl, err));
     if (mk_err_agree(comm, err) != 0)
         goto done;
     MPI_Alltoall(scount, 1, MPI_INT, rcount, 1, MPI_INT, comm);

@@ -460,14 +460,15 @@ int mk_agg_parse(const char *spec, const mk_frame *f, mk_agg *aggs, int max, int
         char *colon = strchr(item, ':');
         if (colon)
             *colon = '\0';
-        static const char *const kinds[] = {"sum", "mean", "count", "min", "max", "std", "var"};
+        static const char *const kinds[] = {"sum", "mean", "count", "min", "max", "std",
+                                            "var", "first", "last", "median", "nunique"};
         int k = -1;
         for (int i = 0; i < (int)(sizeof kinds / sizeof kinds[0]); i++)
             if (strcmp(item, kinds[i]) == 0)
                 k = i;
         if (k < 0)
             return mk_err_set(err, MK_EXIT_USAGE,
-                              "--agg: unknown aggregation '%s' (sum, mean, count, min, max, std, var)", item);
+                              "--agg: unknown aggregation '%s' (sum, mean, count, min, max, std, var, first, last, median, nunique)", item);
         a->kind = (mk_agg_kind)k;
         a->col = -1;
         if (colon == NULL && a->kind != MK_AGG_COUNT)

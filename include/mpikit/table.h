@@ -102,8 +102,13 @@ void mk_expr_free(mk_expr *e);
 int mk_assign_split(const char *text, char *name, size_t name_len, const char **expr, mk_err *err);
 
 /* Aggregations for groupby; missing values are skipped (pandas' default). count without a
- * column is the group's size; std and var divide by n - 1. */
-typedef enum { MK_AGG_SUM, MK_AGG_MEAN, MK_AGG_COUNT, MK_AGG_MIN, MK_AGG_MAX, MK_AGG_STD, MK_AGG_VAR } mk_agg_kind;
+ * column is the group's size; std and var divide by n - 1; first and last are the values of the
+ * first and last rows (in file order) where the column is not missing; median is exact (the
+ * mean of the two middle values when even) and nunique counts distinct values, as pandas. */
+typedef enum {
+    MK_AGG_SUM, MK_AGG_MEAN, MK_AGG_COUNT, MK_AGG_MIN, MK_AGG_MAX, MK_AGG_STD, MK_AGG_VAR,
+    MK_AGG_FIRST, MK_AGG_LAST, MK_AGG_MEDIAN, MK_AGG_NUNIQUE
+} mk_agg_kind;
 typedef struct {
     mk_agg_kind kind;
     int col;                          /* input column, -1 for count */
@@ -127,9 +132,11 @@ int mk_groupby_columns(const mk_frame *f, const int *keycols, int nkeys, const m
                        mk_frame *out, mk_err *err);
 
 /* Distributed groupby with a combiner: each rank aggregates its rows into partial aggregates
- * (count, compensated sum, mean and M2, min, max per group), the partials move to rank
+ * (count, compensated sum, mean and M2, min, max, first, last per group; median's values and
+ * nunique's distinct values: no partial summarizes them), the partials move to rank
  * hash(keys) % size (MPI_Alltoallv of bytes: as many records as groups, not rows), which merges
- * them. `out` holds this rank's groups, sorted. Collective; errors agreed. */
+ * them. Ranks hold consecutive rows in rank order (first/last). `out` holds this rank's
+ * groups, sorted. Collective; errors agreed. */
 int mk_groupby_shuffle(MPI_Comm comm, const mk_frame *local, const int *keycols, int nkeys, const mk_agg *aggs,
                        int naggs, mk_frame *out, mk_err *err);
 

@@ -142,7 +142,7 @@ expect_error "dangling operator" 2 "at column 3" --apply 'K=A*' -o "$D/e.csv"
 expect_error "unbalanced parenthesis" 2 "expected ')'" --apply 'K=(A+B' -o "$D/e.csv"
 expect_error "function calls are not allowed" 2 "bad expression" --apply 'K=system(A)' -o "$D/e.csv"
 expect_error "no assignment" 2 "NAME=EXPRESSION" --apply 'A*2' -o "$D/e.csv"
-expect_error "unknown aggregation" 2 "unknown aggregation 'median'" --groupby B --agg median:A -o "$D/e.csv"
+expect_error "unknown aggregation" 2 "unknown aggregation 'mode'" --groupby B --agg mode:A -o "$D/e.csv"
 expect_error "unknown groupby column" 2 "unknown column 'Q'" --groupby Q -o "$D/e.csv"
 expect_error "bad output suffix" 2 "expected a .csv" -o "$D/e.txt"
 expect_error "missing input" 1 "cannot open '$D/nope.csv'" --input "$D/nope.csv" -o "$D/e.csv"
@@ -189,11 +189,11 @@ with open(f'{d}/h3.csv', 'w') as f:                              # tab, one row,
 EOF
     # file|sep|keys|aggs|apply (keys: one column or several, comma-separated)
     cat >"$D/cases" <<EOF
-$VEGA/seattle-weather.csv||weather|mean:temp_max,sum:precipitation,count,std:wind,min:temp_min,max:wind,var:temp_max|K=temp_max-temp_min
-$VEGA/stocks.csv||symbol|mean:price,count,max:price,std:price|K=price*2
+$VEGA/seattle-weather.csv||weather|mean:temp_max,sum:precipitation,count,std:wind,min:temp_min,max:wind,var:temp_max,median:wind,nunique:wind,first:temp_max,last:temp_min|K=temp_max-temp_min
+$VEGA/stocks.csv||symbol|mean:price,count,max:price,std:price,median:price,first:price,last:price|K=price*2
 $VEGA/airports.csv||state|mean:latitude,count:iata,min:longitude|K=latitude/2
 $VEGA/iowa-electricity.csv||source,year|sum:net_generation,mean:net_generation|K=net_generation/1000
-$D/h1.csv||n,key|sum:x,mean:n,count,count:note,min:x,max:x,std:n|K=n*x
+$D/h1.csv||n,key|sum:x,mean:n,count,count:note,min:x,max:x,std:n,median:x,nunique:x,first:x,last:x|K=n*x
 $D/h2.csv|;|grp|sum:val,mean:val,count,count:val,std:w|K=w+val
 $D/h3.csv||k,v.1|sum:v,count|K=v*2
 EOF

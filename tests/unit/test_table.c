@@ -303,7 +303,7 @@ static void test_agg_and_groupby(void **state)
         for (int c = 0; c < 6; c++)
             assert_true(g.cols[c][r] == want[r][c]);
     mk_frame_free(&g);
-    assert_int_equal(mk_agg_parse("median:V", &f, aggs, 8, &n, &err), -1);
+    assert_int_equal(mk_agg_parse("mode:V", &f, aggs, 8, &n, &err), -1);
     assert_int_equal(mk_agg_parse("sum", &f, aggs, 8, &n, &err), -1);
     assert_int_equal(mk_agg_parse("sum:Q", &f, aggs, 8, &n, &err), -1);
     assert_int_equal(mk_agg_parse("count,count", &f, aggs, 8, &n, &err), -1);
@@ -412,6 +412,18 @@ static void test_groupby_multikey(void **state)
     mk_frame_free(&s);
     assert_int_equal(mk_groupby_local(&f, (int[]){0, 0}, 2, aggs, n, &s, &err), -1);
     assert_non_null(strstr(err.msg, "named twice"));
+    mk_frame_free(&g);
+    /* first/last in row order skipping missing; median (even: the middle two's mean); nunique */
+    mk_agg more[4];
+    mk_err_clear(&err);
+    assert_int_equal(mk_agg_parse("first:n,last:n,median:v,nunique:n", &f, more, 4, &n, &err), 0);
+    assert_int_equal(mk_groupby_shuffle(MPI_COMM_WORLD, &f, (int[]){0}, 1, more, n, &g, &err), 0);
+    assert_int_equal(g.nrows, 2); /* a: n 10 9 10, v 2 4 7; b: n 2 2 - -0 0, v 1 3 6 8 9 */
+    double want[2][4] = {{10, 10, 4, 2}, {2, 0, 6, 2}};
+    for (int r = 0; r < 2; r++)
+        for (int c = 0; c < 4; c++)
+            if (g.cols[c + 1][r] != want[r][c])
+                fail_msg("group %d agg %d: %.17g, want %.17g", r, c, g.cols[c + 1][r], want[r][c]);
     mk_frame_free(&g);
     mk_frame_free(&f);
 }
