@@ -60,6 +60,30 @@ static void test_expr_values(void **state)
     assert_int_equal(err.code, 0);
 }
 
+/* Conditions as pandas' query: comparisons bind tighter than & |, & tighter than |, not and ~;
+ * NaN (0/0) compares false except !=. */
+static void test_expr_conditions(void **state)
+{
+    (void)state;
+    mk_err err;
+    assert_true(eval_at("A > 1 & B < 30", 1, &err) == 1);
+    assert_true(eval_at("A > 1 & B < 30", 2, &err) == 0);
+    assert_true(eval_at("A == 1 | A == 3 & B == 10", 2, &err) == 0); /* & first */
+    assert_true(eval_at("(A == 1 | A == 3) & B == 10", 0, &err) == 1);
+    assert_true(eval_at("A+1 >= B/10+1", 1, &err) == 1);
+    assert_true(eval_at("not A <= 2", 2, &err) == 1);
+    assert_true(eval_at("~(A != 2)", 1, &err) == 1);
+    assert_true(eval_at("A>1 and C_2 or 0", 1, &err) == 1); /* -1 is true */
+    assert_true(eval_at("0/0 == 0/0", 0, &err) == 0);
+    assert_true(eval_at("0/0 != 0/0", 0, &err) == 1);
+    assert_true(eval_at("0/0 | 0", 0, &err) == 0); /* NaN is not true */
+    assert_true(eval_at("andy", 0, &err) == 0 && err.code != 0); /* a name, not 'and' */
+    eval_at("A =", 0, &err);
+    assert_non_null(strstr(err.msg, "expected an operator"));
+    eval_at("A > > 2", 0, &err);
+    assert_int_equal(err.code, MK_EXIT_USAGE);
+}
+
 static void expect_error(const char *text, const char *fragment)
 {
     mk_err err;
@@ -432,7 +456,7 @@ int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_expr_values),    cmocka_unit_test(test_expr_errors),
+        cmocka_unit_test(test_expr_values), cmocka_unit_test(test_expr_conditions),    cmocka_unit_test(test_expr_errors),
         cmocka_unit_test(test_expr_long_columns), cmocka_unit_test(test_assign_split),
         cmocka_unit_test(test_csv_good),       cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_csv_real),       cmocka_unit_test(test_csv_numbers),
