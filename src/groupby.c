@@ -17,13 +17,13 @@ typedef struct {
 
 /* Add the value x of global row `row`; mean and M2 (a division each) only when a std or var
  * needs them. */
-static void moments_add(moments *m, double x, double row, int spread)
+static void moments_add(moments *m, double x, double row, int spread, int order)
 {
-    if (m->n == 0 || row < m->ifirst) {
+    if (order && (m->n == 0 || row < m->ifirst)) { /* first/last: only when asked (cheaper) */
         m->first = x;
         m->ifirst = row;
     }
-    if (m->n == 0 || row > m->ilast) {
+    if (order && (m->n == 0 || row > m->ilast)) {
         m->last = x;
         m->ilast = row;
     }
@@ -167,7 +167,7 @@ static int holistic(mk_agg_kind kind)
 /* ---- the table of groups ---- */
 
 /* A group's key is the tuple of its key columns packed into bytes: per column a number (8
- * bytes, -0 made 0) or a text (4-byte length, then its bytes). Equal tuples pack equal, so
+ * bytes, -0 made 0) or a text (its bytes and the NUL that ends it). Equal tuples pack equal, so
  * hashing and comparing are on bytes whatever the key types. */
 typedef struct {
     int nkeys, naggs;
@@ -298,35 +298,56 @@ static long groups_find(groups *g, uint64_t h, const char *key, size_t len)
     return (long)i;
 }
 
-/* Pack row r's key into g->scratch: its length, 0 when a key is missing (the row is dropped,
- * as groupby(dropna=True)), (size_t)-1 when out of memory. */
-static size_t pack_key(groups *g, const mk_frame *f, uint64_t r)
+/* Room for `need` bytes of key in g->scratch; -1 when out of memory. */
+static int scratch_room(groups *g, size_t need)
+{
+    if (need <= g->scap)
+        return 0;
+    size_t cap = need * 2 > 256 ? need * 2 : 256;
+    char *p = realloc(g->scratch, cap);
+    if (p == NULL)
+        return -1;
+    g->scratch = p;
+    g->scap = cap;
+    return 0;
+}
+
+/* Pack row r's key into g->scratch and hash it in the same pass (*hash = hash_bytes of the
+ * packed bytes): its length, 0 when a key is missing (the row is dropped, as
+ * groupby(dropna=True)), (size_t)-1 when out of memory. */
+static size_t pack_key(groups *g, const mk_frame *f, uint64_t r, uint64_t *hash)
 {
     size_t len = 0;
+    uint64_t h = 0xcbf29ce484222325ULL;
     for (int k = 0; k < g->nkeys; k++) {
         int c = g->keycols[k];
-        const char *s = g->text[k] ? f->strs[c][r] : NULL;
-        if (g->text[k] ? s == NULL : isnan(f->cols[c][r]))
-            return 0;
-        size_t n = g->text[k] ? strlen(s) : 0, need = len + (g->text[k] ? 4 + n : sizeof(double));
-        if (need > g->scap) {
-            size_t cap = need * 2 > 256 ? need * 2 : 256;
-            char *p = realloc(g->scratch, cap);
-            if (p == NULL)
-                return (size_t)-1;
-            g->scratch = p;
-            g->scap = cap;
-        }
         if (g->text[k]) {
-            uint32_t n32 = (uint32_t)n;
-            memcpy(g->scratch + len, &n32, 4);
-            memcpy(g->scratch + len + 4, s, n);
+            const char *s = f->strs[c][r];
+            if (s == NULL)
+                return 0;
+            for (size_t i = 0;; i++) { /* the text and its NUL: copy, hash, find the end at once */
+                if (len == g->scap && scratch_room(g, len + 1) != 0)
+                    return (size_t)-1;
+                g->scratch[len++] = s[i];
+                h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+                if (s[i] == '\0')
+                    break;
+            }
         } else {
-            double v = f->cols[c][r] == 0 ? 0.0 : f->cols[c][r]; /* -0 and 0 are one group */
+            double v = f->cols[c][r];
+            if (isnan(v))
+                return 0;
+            if (v == 0)
+                v = 0.0; /* -0 and 0 are one group */
+            if (scratch_room(g, len + sizeof v) != 0)
+                return (size_t)-1;
             memcpy(g->scratch + len, &v, sizeof v);
+            for (size_t i = 0; i < sizeof v; i++)
+                h = (h ^ (unsigned char)g->scratch[len + i]) * 0x100000001b3ULL;
+            len += sizeof v;
         }
-        len = need;
     }
+    *hash = mix(h);
     return len;
 }
 
@@ -334,10 +355,11 @@ static size_t pack_key(groups *g, const mk_frame *f, uint64_t r)
 static int groups_add_rows(groups *g, const mk_frame *f, uint64_t row0, const mk_agg *aggs, int naggs, mk_err *err)
 {
     for (uint64_t r = 0; r < f->nrows; r++) {
-        size_t len = pack_key(g, f, r);
+        uint64_t h = 0;
+        size_t len = pack_key(g, f, r, &h);
         if (len == 0)
             continue;
-        long gi = len == (size_t)-1 ? -1 : groups_find(g, hash_bytes(g->scratch, len), g->scratch, len);
+        long gi = len == (size_t)-1 ? -1 : groups_find(g, h, g->scratch, len);
         if (gi < 0)
             return mk_err_set(err, MK_EXIT_FAILURE, "out of memory in groupby (or over 2^31 groups)");
         moments *m = &g->m[(size_t)gi * (size_t)naggs];
@@ -349,7 +371,8 @@ static int groups_add_rows(groups *g, const mk_frame *f, uint64_t row0, const mk
                 m[a].n += f->strs[c][r] != NULL;
             else if (!isnan(f->cols[c][r])) {
                 moments_add(&m[a], f->cols[c][r], (double)(row0 + r),
-                            aggs[a].kind == MK_AGG_STD || aggs[a].kind == MK_AGG_VAR);
+                            aggs[a].kind == MK_AGG_STD || aggs[a].kind == MK_AGG_VAR,
+                            aggs[a].kind == MK_AGG_FIRST || aggs[a].kind == MK_AGG_LAST);
                 if (holistic(aggs[a].kind) &&
                     values_push(&g->vals[(size_t)gi * (size_t)naggs + (size_t)a], &f->cols[c][r], 1) != 0)
                     return mk_err_set(err, MK_EXIT_FAILURE, "out of memory in groupby");
@@ -404,13 +427,12 @@ static int groups_finish(const groups *g, const mk_frame *f, const mk_agg *aggs,
         const char *p = g->key[i];
         for (int k = 0; k < g->nkeys; k++) {
             if (g->text[k]) {
-                uint32_t n;
-                memcpy(&n, p, 4);
-                if ((out->strs[k][i] = mk_frame_strndup(out, p + 4, n)) == NULL) {
+                size_t n = strlen(p);
+                if ((out->strs[k][i] = mk_frame_strndup(out, p, n)) == NULL) {
                     mk_frame_free(out);
                     return mk_err_set(err, MK_EXIT_FAILURE, "out of memory in groupby");
                 }
-                p += 4 + n;
+                p += n + 1;
             } else {
                 memcpy(&out->cols[k][i], p, sizeof(double));
                 p += sizeof(double);
