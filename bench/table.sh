@@ -26,11 +26,11 @@ case_add "pandas vectorised columns" 1 at_lines "$PY" "$peers" pandas-vector "$r
 case_run
 
 # Groupby of a real-sized CSV (issue 15): a text key k000..k999, two integer columns and a float
-# with 3 decimals (BIG_ROWS, default 10,700,000 rows = ~200 MB; QUICK: 200,000), made with awk;
+# with 3 decimals (BIG_ROWS, default 9,000,000 rows = 204 MB; QUICK: 200,000), made with awk;
 # `table -i big.csv -g key --agg ...` against pandas read_csv + groupby.agg + to_csv, whole
 # process. Inside figures: the load phase (parallel CSV parse) as seconds and MB/s of CSV per
 # second over all ranks; pandas' read_csv alone likewise. The harness records the load average.
-big_rows=${BIG_ROWS:-$([ "$QUICK" = 1 ] && echo 200000 || echo 10700000)}
+big_rows=${BIG_ROWS:-$([ "$QUICK" = 1 ] && echo 200000 || echo 9000000)}
 big=$BENCH_DIR/groupby-$big_rows.csv
 if [ ! -s "$big" ]; then
     echo "bench: writing $big" >&2
