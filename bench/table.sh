@@ -24,3 +24,42 @@ case_add "pandas df.apply(axis=1)" 1 at_lines "$PY" "$peers" pandas-apply "$rows
 case_add "pandas parallelize_dataframe Pool(2)" 2 at_lines "$PY" "$peers" pandas-parallel "$rows" 2
 case_add "pandas vectorised columns" 1 at_lines "$PY" "$peers" pandas-vector "$rows"
 case_run
+
+# Groupby of a real-sized CSV (issue 15): a text key k000..k999, two integer columns and a float
+# with 3 decimals (BIG_ROWS, default 9,000,000 rows = 204 MB; QUICK: 200,000), made with awk;
+# `table -i big.csv -g key --agg ...` against pandas read_csv + groupby.agg + to_csv, whole
+# process. Inside figures: the load phase (parallel CSV parse) as seconds and MB/s of CSV per
+# second over all ranks; pandas' read_csv alone likewise. The harness records the load average.
+big_rows=${BIG_ROWS:-$([ "$QUICK" = 1 ] && echo 200000 || echo 9000000)}
+big=$BENCH_DIR/groupby-$big_rows.csv
+if [ ! -s "$big" ]; then
+    echo "bench: writing $big" >&2
+    awk -v n="$big_rows" 'BEGIN { srand(15); print "key,a,b,c"
+        for (i = 0; i < n; i++) printf "k%03d,%d,%d,%.3f\n", int(rand() * 1000), int(rand() * 1000000), int(rand() * 100), rand() * 1000 }' \
+        >"$big.tmp" && mv "$big.tmp" "$big"
+fi
+big_mb=$(awk -v b="$(stat -c %s "$big")" 'BEGIN { printf "%.3f", b / 1e6 }')
+tb_groupby_parse() {
+    table_after phase, "$1" | awk -F, -v mb="$big_mb" '$1 == "load" { print "load_s", $4, "s"; if ($4 > 0) print "csv_mb_per_s", mb / $4, "MB/s" }
+        $1 ~ /^groupby/ { print "groupby_s", $4, "s" }'
+}
+pandas_groupby='
+import sys, time
+import pandas as pd
+path, out = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+df = pd.read_csv(path)
+t1 = time.perf_counter()
+g = df.groupby("key").agg(mean_a=("a", "mean"), sum_b=("b", "sum"), count=("a", "size"), std_c=("c", "std"))
+g.to_csv(out)
+t2 = time.perf_counter()
+mb = float(sys.argv[3])
+print(f"@inside_s {t2 - t0:.6g} s\n@load_s {t1 - t0:.6g} s\n@csv_mb_per_s {mb / (t1 - t0):.6g} MB/s")'
+case_begin table "groupby $big_mb MB CSV, 1000 text keys"
+for r in 1 2; do
+    mpi "$r"
+    case_add "mpikit table -i -g key" "$r" tb_groupby_parse "${MPI[@]}" "$BIN/table" -i "$big" -g key \
+        --agg mean:a,sum:b,count,std:c -o "$BENCH_DIR/groupby-out.csv" --timing --format json --head 0
+done
+case_add "pandas read_csv + groupby.agg" 1 at_lines "$PY" -c "$pandas_groupby" "$big" "$BENCH_DIR/groupby-pd.csv" "$big_mb"
+case_run

@@ -46,7 +46,7 @@
 
 typedef struct {
     int64_t rows, seed, partitions, head;
-    const char *input, *apply, *groupby, *agg, *output, *sep;
+    const char *input, *apply, *where, *groupby, *agg, *output, *sep;
     int format, timing, verbose, debug, table;
 } options;
 
@@ -64,11 +64,16 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         {"partitions", 'p', MK_OPT_INT, &o->partitions, "P", "array_split partitions (default: the rank count)", 1,
          1 << 20, 0, 0, NULL},
         {"apply", 'a', MK_OPT_STRING, &o->apply, "NAME=EXPR",
-         "add a column (default K=2*A unless --groupby): + - * / ( ), numbers, columns", 0, 0, 0, 0, NULL},
-        {"groupby", 'g', MK_OPT_STRING, &o->groupby, "COL", "group rows by a column (numbers or text)", 0, 0, 0, 0,
+         "add a column (default K=2*A unless --groupby): + - * / ( ) < <= == != & | ~, numbers, columns", 0, 0, 0,
+         0, NULL},
+        {"where", 'w', MK_OPT_STRING, &o->where, "EXPR",
+         "keep the rows where EXPR is true (after --apply, before --groupby), e.g. 'price > 100 & A != 3'", 0, 0,
+         0, 0, NULL},
+        {"groupby", 'g', MK_OPT_STRING, &o->groupby, "COLS", "group rows by columns, e.g. weather or symbol,year (numbers or text)", 0, 0, 0, 0,
          NULL},
         {"agg", 0, MK_OPT_STRING, &o->agg, "SPEC",
-         "aggregations: sum mean count min max std var, e.g. sum:A,mean:C,count (default count)", 0, 0, 0, 0, NULL},
+         "sum mean count min max std var first last median nunique,\n"
+         "                         e.g. sum:A,mean:C,count (default count)", 0, 0, 0, 0, NULL},
         {"output", 'o', MK_OPT_STRING, &o->output, "FILE", "write the result: .csv or .h5 (column datasets)", 0, 0,
          0, 0, NULL},
         {"head", 0, MK_OPT_INT, &o->head, "K", "rows of the result to print (default: text 5, csv/json all)", 0,
@@ -214,35 +219,80 @@ static int read_rows(const mk_job *job, const options *o, mk_timing *tm, rows_he
 
 /* What to compute, compiled against the columns (the same verdict on every rank). */
 typedef struct {
-    mk_expr *expr;
+    mk_expr *expr, *where;
     char newcol[MK_FRAME_NAME_MAX];
     mk_agg aggs[MK_FRAME_MAX_COLS - 1];
-    int naggs, keycol;
+    int naggs, nkeys;
+    int keycols[MK_FRAME_MAX_COLS];
 } plan;
+
+static void plan_free(plan *pl)
+{
+    mk_expr_free(pl->expr);
+    mk_expr_free(pl->where);
+}
+
+/* --groupby "a,b": the key columns in order (a whole name that holds a comma matches first). */
+static int parse_keys(const char *spec, const mk_frame *f, plan *pl, mk_err *err)
+{
+    pl->nkeys = 0;
+    if ((pl->keycols[0] = mk_frame_find(f, spec)) >= 0) {
+        pl->nkeys = 1;
+        return 0;
+    }
+    for (const char *p = spec;; p++) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char name[MK_FRAME_NAME_MAX];
+        if (n == 0 || n >= sizeof name)
+            return mk_err_set(err, MK_EXIT_USAGE, "--groupby '%s': an empty or too long column name", spec);
+        memcpy(name, p, n);
+        name[n] = '\0';
+        int c = mk_frame_find(f, name);
+        if (c < 0)
+            return mk_err_set(err, MK_EXIT_USAGE, "--groupby: unknown column '%s'", name);
+        for (int k = 0; k < pl->nkeys; k++)
+            if (pl->keycols[k] == c)
+                return mk_err_set(err, MK_EXIT_USAGE, "--groupby: column '%s' named twice", name);
+        if (pl->nkeys == MK_FRAME_MAX_COLS)
+            return mk_err_set(err, MK_EXIT_USAGE, "--groupby: too many columns");
+        pl->keycols[pl->nkeys++] = c;
+        if (e == NULL)
+            return 0;
+        p = e;
+    }
+}
+
+/* Compile an expression; its messages get the option's name in front (the parser does not know
+ * it; they quote at most 60 bytes of the expression, so the reason always fits). */
+static int compile_expr(const char *option, const char *text, const mk_frame *f, mk_expr **e, mk_err *err)
+{
+    if (mk_expr_compile(text, f, e, err) == 0)
+        return 0;
+    char why[MK_ERR_MSG_MAX];
+    snprintf(why, sizeof why, "%s", err->msg);
+    return mk_err_set(err, err->code, "%s: %.*s", option, MK_ERR_MSG_MAX - 20, why);
+}
 
 static int compile_plan(const options *o, const mk_frame *local, plan *pl, mk_err *err)
 {
     const char *etext = NULL;
-    if (o->apply != NULL && mk_assign_split(o->apply, pl->newcol, sizeof pl->newcol, &etext, err) == 0 &&
-        mk_expr_compile(etext, local, &pl->expr, err) != 0) {
-        /* the expression parser does not know which option its text came from; its messages
-         * quote at most 60 bytes of the expression, so the reason always fits */
-        char why[MK_ERR_MSG_MAX];
-        snprintf(why, sizeof why, "%s", err->msg);
-        mk_err_set(err, err->code, "--apply: %.*s", MK_ERR_MSG_MAX - 20, why);
-    }
-    if (err->code != 0 || o->groupby == NULL)
-        return err->code ? -1 : 0;
-    /* the key and the aggregations may use the new column (numeric) */
+    if (o->apply != NULL && (mk_assign_split(o->apply, pl->newcol, sizeof pl->newcol, &etext, err) != 0 ||
+                             compile_expr("--apply", etext, local, &pl->expr, err) != 0))
+        return -1;
+    /* --where, the key and the aggregations may use the new column (numeric) */
     mk_frame names_only = *local;
     names_only.arena = NULL;
     if (pl->expr != NULL && mk_frame_find(&names_only, pl->newcol) < 0 && names_only.ncols < MK_FRAME_MAX_COLS) {
         strcpy(names_only.names[names_only.ncols], pl->newcol);
         names_only.strs[names_only.ncols++] = NULL;
     }
-    pl->keycol = mk_frame_find(&names_only, o->groupby);
-    if (pl->keycol < 0)
-        return mk_err_set(err, MK_EXIT_USAGE, "--groupby: unknown column '%s'", o->groupby);
+    if (o->where != NULL && compile_expr("--where", o->where, &names_only, &pl->where, err) != 0)
+        return -1;
+    if (o->groupby == NULL)
+        return 0;
+    if (parse_keys(o->groupby, &names_only, pl, err) != 0)
+        return -1;
     return mk_agg_parse(o->agg, &names_only, pl->aggs, MK_FRAME_MAX_COLS - 1, &pl->naggs, err);
 }
 
@@ -263,6 +313,47 @@ static int apply_parts(const plan *pl, rows_here *rh, mk_err *err)
             return mk_err_set(err, MK_EXIT_FAILURE, "out of memory evaluating the expression");
     }
     return k < 0 ? -1 : 0;
+}
+
+/* where: keep the rows where the condition holds (not 0, not NaN), in order; then the global
+ * numbering again (rows stay in rank order). Collective (the scan), whatever err says. */
+static int filter_rows(const mk_job *job, const plan *pl, rows_here *rh, mk_err *err)
+{
+    uint64_t n = rh->local.nrows, kept = 0;
+    double *keep = malloc((n ? n : 1) * sizeof *keep);
+    if (keep == NULL || mk_expr_eval(pl->where, &rh->local, n, keep) != 0)
+        mk_err_set(err, MK_EXIT_FAILURE, "out of memory evaluating --where");
+    for (uint64_t r = 0; err->code == 0 && r < n; r++) {
+        if (keep[r] == 0 || isnan(keep[r]))
+            continue;
+        for (int c = 0; c < rh->local.ncols; c++) {
+            if (mk_frame_is_text(&rh->local, c))
+                rh->local.strs[c][kept] = rh->local.strs[c][r];
+            else
+                rh->local.cols[c][kept] = rh->local.cols[c][r];
+        }
+        kept++;
+    }
+    free(keep);
+    if (err->code == 0)
+        rh->local.nrows = kept;
+    uint64_t mine = rh->local.nrows;
+    rh->row0 = 0;
+    MPI_Exscan(&mine, &rh->row0, 1, MPI_UINT64_T, MPI_SUM, job->comm);
+    if (job->world_rank == 0)
+        rh->row0 = 0; /* MPI_Exscan leaves rank 0's result undefined */
+    MPI_Allreduce(&mine, &rh->nrows, 1, MPI_UINT64_T, MPI_SUM, job->comm);
+    return err->code ? -1 : 0;
+}
+
+/* apply, then where (pandas: df[K] = df.eval(...); df = df.query(...)). */
+static int compute_rows(const mk_job *job, const plan *pl, rows_here *rh, mk_err *err)
+{
+    if (pl->expr != NULL)
+        apply_parts(pl, rh, err);
+    if (pl->where != NULL && mk_err_agree(job->comm, err) == 0)
+        filter_rows(job, pl, rh, err);
+    return err->code ? -1 : 0;
 }
 
 static int write_csv_file(const char *path, const mk_frame *f, mk_err *err)
@@ -309,27 +400,16 @@ static int write_h5(const mk_job *job, const char *path, const mk_frame *f, uint
 static int groupby(const mk_job *job, const plan *pl, const mk_frame *local, mk_frame *groups, mk_err *err)
 {
     mk_frame mine;
-    if (mk_groupby_shuffle(job->comm, local, pl->keycol, pl->aggs, pl->naggs, &mine, err) != 0)
+    if (mk_groupby_shuffle(job->comm, local, pl->keycols, pl->nkeys, pl->aggs, pl->naggs, &mine, err) != 0)
         return -1;
     int rc = mk_frame_gather(job->comm, 0, &mine, groups, err);
+    int keys[MK_FRAME_MAX_COLS];
+    for (int k = 0; k < pl->nkeys; k++)
+        keys[k] = k; /* the result's first columns */
     if (rc == 0 && job->world_rank == 0)
-        mk_frame_sort(groups, 0, err);
+        mk_frame_sort_by(groups, keys, pl->nkeys, err);
     mk_frame_free(&mine);
     return rc != 0 ? -1 : mk_err_agree(job->comm, err);
-}
-
-/* The columns of a groupby result, without rows. */
-static int no_groups(const mk_frame *local, const plan *pl, mk_frame *empty, mk_err *err)
-{
-    memset(empty, 0, sizeof *empty);
-    const char *key = local->names[pl->keycol];
-    if ((mk_frame_is_text(local, pl->keycol) ? mk_frame_add_text_column(empty, key, err)
-                                              : mk_frame_add_column(empty, key, err)) < 0)
-        return -1;
-    for (int a = 0; a < pl->naggs; a++)
-        if (mk_frame_add_column(empty, pl->aggs[a].name, err) < 0)
-            return -1;
-    return 0;
 }
 
 /* To HDF5, rank 0 writes the (few) groups; the others take part with none. */
@@ -341,7 +421,7 @@ static int write_groups_h5(const mk_job *job, const options *o, const plan *pl, 
     mk_frame empty; /* the groups' columns, no rows, on the other ranks */
     memset(&empty, 0, sizeof empty);
     if (job->world_rank != 0)
-        no_groups(local, pl, &empty, err);
+        mk_groupby_columns(local, pl->keycols, pl->nkeys, pl->aggs, pl->naggs, &empty, err);
     const mk_frame *mine = job->world_rank == 0 ? groups : &empty;
     int rc = mk_err_agree(job->comm, err) != 0 || h5_numeric_only(mine, o->output, err) != 0 ||
              write_h5(job, o->output, mine, 0, ng, argc, argv, err) != 0;
@@ -437,8 +517,7 @@ int main(int argc, char **argv)
         goto fail;
 
     mk_timing_start(&tm, ph_apply); /* apply */
-    if (pl.expr != NULL)
-        apply_parts(&pl, &rh, &err);
+    compute_rows(&job, &pl, &rh, &err);
     mk_timing_stop(&tm, ph_apply);
     if (mk_err_agree(job.comm, &err) != 0)
         goto fail;
@@ -475,10 +554,10 @@ int main(int argc, char **argv)
     mk_frame_free(&all);
     mk_frame_free(&groups);
     mk_frame_free(&rh.local);
-    mk_expr_free(pl.expr);
+    plan_free(&pl);
     mk_job_end(&job);
 
 fail:
-    mk_expr_free(pl.expr);
+    plan_free(&pl);
     mk_job_exit_error(&job, &err);
 }

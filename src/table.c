@@ -155,7 +155,8 @@ void mk_frame_fill_random(mk_frame *f, uint64_t seed, uint64_t row0)
 
 /* ---- expressions ---- */
 
-enum { OP_COL, OP_CONST, OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_NEG };
+enum { OP_COL, OP_CONST, OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_NEG, OP_NOT, OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE,
+       OP_AND, OP_OR };
 enum { EXPR_MAX_OPS = 256, EXPR_MAX_DEPTH = 64, EVAL_BLOCK = 512 };
 
 typedef struct {
@@ -203,7 +204,7 @@ static int emit(parser *ps, int op, int col, double value)
     ps->e->ops[ps->e->nops++] = (expr_op){op, col, value};
     if (op == OP_COL || op == OP_CONST)
         ps->stack++;
-    else if (op != OP_NEG)
+    else if (op != OP_NEG && op != OP_NOT)
         ps->stack--;
     if (ps->stack > ps->e->max_stack)
         ps->e->max_stack = ps->stack;
@@ -322,7 +323,7 @@ static int parse_term(parser *ps)
     }
 }
 
-static int parse_expr(parser *ps)
+static int parse_sum(parser *ps)
 {
     if (parse_term(ps) != 0)
         return -1;
@@ -333,6 +334,84 @@ static int parse_expr(parser *ps)
             return 0;
         ps->p++;
         if (parse_term(ps) != 0 || emit(ps, c == '+' ? OP_ADD : OP_SUB, -1, 0) != 0)
+            return -1;
+    }
+}
+
+/* A comparison (< <= > >= == !=) of two sums, at most one, as in pandas' eval: 1 or 0, and 0
+ * when either side is NaN (except != : 1). */
+static int parse_compare(parser *ps)
+{
+    if (parse_sum(ps) != 0)
+        return -1;
+    skip_space(ps);
+    static const struct {
+        const char *tok;
+        int op;
+    } cmps[] = {{"<=", OP_LE}, {">=", OP_GE}, {"==", OP_EQ}, {"!=", OP_NE}, {"<", OP_LT}, {">", OP_GT}};
+    for (size_t i = 0; i < sizeof cmps / sizeof cmps[0]; i++) {
+        size_t n = strlen(cmps[i].tok);
+        if (strncmp(ps->p, cmps[i].tok, n) == 0) {
+            ps->p += n;
+            return parse_sum(ps) != 0 ? -1 : emit(ps, cmps[i].op, -1, 0);
+        }
+    }
+    return 0;
+}
+
+/* A keyword (and, or, not) standing alone at p. */
+static int keyword(parser *ps, const char *word)
+{
+    size_t n = strlen(word);
+    return strncmp(ps->p, word, n) == 0 && !isalnum((unsigned char)ps->p[n]) && ps->p[n] != '_';
+}
+
+/* not / ~ (pandas' query spellings) before a comparison. */
+static int parse_not(parser *ps)
+{
+    skip_space(ps);
+    int tilde = *ps->p == '~';
+    if (tilde || keyword(ps, "not")) {
+        ps->p += tilde ? 1 : 3;
+        if (++ps->nest > EXPR_MAX_DEPTH)
+            return syntax(ps, "nested too deeply");
+        if (parse_not(ps) != 0)
+            return -1;
+        ps->nest--;
+        return emit(ps, OP_NOT, -1, 0);
+    }
+    return parse_compare(ps);
+}
+
+static int parse_and(parser *ps)
+{
+    if (parse_not(ps) != 0)
+        return -1;
+    for (;;) {
+        skip_space(ps);
+        int amp = *ps->p == '&';
+        if (!amp && !keyword(ps, "and"))
+            return 0;
+        ps->p += amp ? (ps->p[1] == '&' ? 2 : 1) : 3;
+        if (parse_not(ps) != 0 || emit(ps, OP_AND, -1, 0) != 0)
+            return -1;
+    }
+}
+
+/* The whole grammar, loosest first: or (| or), and (& and), not (~ not), one comparison,
+ * + -, * /, unary -, (...), numbers and columns. Truth is 1 or 0; a value is true when not 0
+ * and not NaN. */
+static int parse_expr(parser *ps)
+{
+    if (parse_and(ps) != 0)
+        return -1;
+    for (;;) {
+        skip_space(ps);
+        int bar = *ps->p == '|';
+        if (!bar && !keyword(ps, "or"))
+            return 0;
+        ps->p += bar ? (ps->p[1] == '|' ? 2 : 1) : 2;
+        if (parse_and(ps) != 0 || emit(ps, OP_OR, -1, 0) != 0)
             return -1;
     }
 }
@@ -350,7 +429,7 @@ int mk_expr_compile(const char *text, const mk_frame *f, mk_expr **out, mk_err *
     }
     skip_space(&ps);
     if (*ps.p != '\0') {
-        syntax(&ps, *ps.p == ')' ? "unbalanced ')'" : "expected an operator (+ - * /)");
+        syntax(&ps, *ps.p == ')' ? "unbalanced ')'" : "expected an operator (+ - * / < == & | ...)");
         free(e);
         return -1;
     }
@@ -361,6 +440,35 @@ int mk_expr_compile(const char *text, const mk_frame *f, mk_expr **out, mk_err *
 void mk_expr_free(mk_expr *e)
 {
     free(e);
+}
+
+/* A value as a condition: not 0 and not NaN. */
+static int truth(double x)
+{
+    return x != 0 && !isnan(x);
+}
+
+/* Comparisons (false with NaN, as IEEE and pandas; != true) and boolean and/or. */
+static double logic(int op, double x, double y)
+{
+    switch (op) {
+    case OP_LT:
+        return x < y;
+    case OP_LE:
+        return x <= y;
+    case OP_GT:
+        return x > y;
+    case OP_GE:
+        return x >= y;
+    case OP_EQ:
+        return x == y;
+    case OP_NE:
+        return x != y;
+    case OP_AND:
+        return truth(x) && truth(y);
+    default:
+        return truth(x) || truth(y);
+    }
 }
 
 int mk_expr_eval(const mk_expr *e, const mk_frame *f, uint64_t n, double *out)
@@ -390,6 +498,15 @@ int mk_expr_eval(const mk_expr *e, const mk_frame *f, uint64_t n, double *out)
             case OP_NEG:
                 for (size_t i = 0; i < m; i++)
                     b[i] = -b[i];
+                break;
+            case OP_NOT:
+                for (size_t i = 0; i < m; i++)
+                    b[i] = !truth(b[i]);
+                break;
+            case OP_LT: case OP_LE: case OP_GT: case OP_GE: case OP_EQ: case OP_NE: case OP_AND: case OP_OR:
+                for (size_t i = 0; i < m; i++)
+                    a[i] = logic(o->op, a[i], b[i]);
+                sp--;
                 break;
             case OP_ADD:
                 for (size_t i = 0; i < m; i++)
@@ -460,14 +577,15 @@ int mk_agg_parse(const char *spec, const mk_frame *f, mk_agg *aggs, int max, int
         char *colon = strchr(item, ':');
         if (colon)
             *colon = '\0';
-        static const char *const kinds[] = {"sum", "mean", "count", "min", "max", "std", "var"};
+        static const char *const kinds[] = {"sum", "mean", "count", "min", "max", "std",
+                                            "var", "first", "last", "median", "nunique"};
         int k = -1;
         for (int i = 0; i < (int)(sizeof kinds / sizeof kinds[0]); i++)
             if (strcmp(item, kinds[i]) == 0)
                 k = i;
         if (k < 0)
             return mk_err_set(err, MK_EXIT_USAGE,
-                              "--agg: unknown aggregation '%s' (sum, mean, count, min, max, std, var)", item);
+                              "--agg: unknown aggregation '%s' (sum, mean, count, min, max, std, var, first, last, median, nunique)", item);
         a->kind = (mk_agg_kind)k;
         a->col = -1;
         if (colon == NULL && a->kind != MK_AGG_COUNT)

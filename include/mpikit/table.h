@@ -102,8 +102,13 @@ void mk_expr_free(mk_expr *e);
 int mk_assign_split(const char *text, char *name, size_t name_len, const char **expr, mk_err *err);
 
 /* Aggregations for groupby; missing values are skipped (pandas' default). count without a
- * column is the group's size; std and var divide by n - 1. */
-typedef enum { MK_AGG_SUM, MK_AGG_MEAN, MK_AGG_COUNT, MK_AGG_MIN, MK_AGG_MAX, MK_AGG_STD, MK_AGG_VAR } mk_agg_kind;
+ * column is the group's size; std and var divide by n - 1; first and last are the values of the
+ * first and last rows (in file order) where the column is not missing; median is exact (the
+ * mean of the two middle values when even) and nunique counts distinct values, as pandas. */
+typedef enum {
+    MK_AGG_SUM, MK_AGG_MEAN, MK_AGG_COUNT, MK_AGG_MIN, MK_AGG_MAX, MK_AGG_STD, MK_AGG_VAR,
+    MK_AGG_FIRST, MK_AGG_LAST, MK_AGG_MEDIAN, MK_AGG_NUNIQUE
+} mk_agg_kind;
 typedef struct {
     mk_agg_kind kind;
     int col;                          /* input column, -1 for count */
@@ -114,21 +119,31 @@ typedef struct {
 int mk_agg_parse(const char *spec, const mk_frame *f, mk_agg *aggs, int max, int *naggs, mk_err *err);
 
 /* ---- groupby (src/groupby.c) ----
- * Serial groupby: one row per distinct key (numeric or text; rows with a missing key are
- * dropped, as pandas' dropna=True), sorted by key ascending (text by bytes). Output columns:
- * the key's name, then the aggregations. Sums are compensated (Neumaier), std/var from
- * mergeable moments (count, mean, M2). */
-int mk_groupby_local(const mk_frame *f, int keycol, const mk_agg *aggs, int naggs, mk_frame *out, mk_err *err);
+ * Serial groupby on nkeys key columns (numbers and/or text): one row per distinct tuple of keys
+ * (rows with a missing key are dropped, as pandas' dropna=True), sorted as pandas sorts groups:
+ * by the first key, then the next (numbers ascending, text by bytes = Python's str order).
+ * Output columns: the keys, then the aggregations. Sums are compensated (Neumaier), std/var
+ * from mergeable moments (count, mean, M2). */
+int mk_groupby_local(const mk_frame *f, const int *keycols, int nkeys, const mk_agg *aggs, int naggs,
+                     mk_frame *out, mk_err *err);
+/* The columns of a groupby result with no rows (what a rank without groups holds); -1 with err
+ * when a key is named twice or an aggregation has a key's name. */
+int mk_groupby_columns(const mk_frame *f, const int *keycols, int nkeys, const mk_agg *aggs, int naggs,
+                       mk_frame *out, mk_err *err);
 
 /* Distributed groupby with a combiner: each rank aggregates its rows into partial aggregates
- * (count, compensated sum, mean and M2, min, max per group), the partials move to rank
- * hash(key) % size (MPI_Alltoallv of bytes: as many records as groups, not rows), which merges
- * them. `out` holds this rank's groups, sorted. Collective; errors agreed. */
-int mk_groupby_shuffle(MPI_Comm comm, const mk_frame *local, int keycol, const mk_agg *aggs, int naggs,
-                       mk_frame *out, mk_err *err);
+ * (count, compensated sum, mean and M2, min, max, first, last per group; median's values and
+ * nunique's distinct values: no partial summarizes them), the partials move to rank
+ * hash(keys) % size (MPI_Alltoallv of bytes: as many records as groups, not rows), which merges
+ * them. Ranks hold consecutive rows in rank order (first/last). `out` holds this rank's
+ * groups, sorted. Collective; errors agreed. */
+int mk_groupby_shuffle(MPI_Comm comm, const mk_frame *local, const int *keycols, int nkeys, const mk_agg *aggs,
+                       int naggs, mk_frame *out, mk_err *err);
 
 /* Sort rows by one column ascending (stable; text by bytes; missing last). */
 int mk_frame_sort(mk_frame *f, int col, mk_err *err);
+/* Sort rows by several columns: by cols[0], ties by cols[1], ... (each as mk_frame_sort). */
+int mk_frame_sort_by(mk_frame *f, const int *cols, int ncols, mk_err *err);
 
 /* Scatter rows of a numeric frame from root: rank r receives counts[r] rows starting at
  * displs[r] (rows). Column names travel too. `local` is initialized here. Collective. */

@@ -2,7 +2,9 @@
  * mk_assign_split and mk_agg_parse on the same text.
  *
  * A reference parser here follows the grammar table.h documents:
- *   expr := term (('+'|'-') term)*     term := unary (('*'|'/') unary)*
+ *   expr := and (('|'|'||'|or) and)*  and := not (('&'|'&&'|and) not)*
+ *   not := ('~'|not) not | compare     compare := sum [('<'|'<='|'>'|'>='|'=='|'!=') sum]
+ *   sum := term (('+'|'-') term)*      term := unary (('*'|'/') unary)*
  *   unary := ('+'|'-') unary | primary  primary := number | column | '(' expr ')'
  * with blanks (' ', '\t') between tokens, numbers digits[.digits][e[+-]digits] (or .digits),
  * names [A-Za-z_][A-Za-z0-9_]* naming a column, and the documented limits: nesting
@@ -36,7 +38,7 @@ static void check(int ok, const char *what)
 
 /* ---- reference ---- */
 
-enum { N_NUM, N_COL, N_NEG, N_ADD, N_SUB, N_MUL, N_DIV };
+enum { N_NUM, N_COL, N_NEG, N_ADD, N_SUB, N_MUL, N_DIV, N_NOT, N_LT, N_LE, N_GT, N_GE, N_EQ, N_NE, N_AND, N_OR };
 typedef struct {
     int kind, left, right, col;
     double value;
@@ -182,12 +184,8 @@ static int ref_term(ref_parser *r)
     return e;
 }
 
-static int ref_expr(ref_parser *r)
+static int ref_sum(ref_parser *r)
 {
-    if (r->depth > 2 * MAX_DEPTH + 8) { /* far past the limit: stop, the verdict is known */
-        r->bad = 1;
-        return 0;
-    }
     int e = ref_term(r);
     while (!r->bad) {
         blanks(r);
@@ -203,6 +201,93 @@ static int ref_expr(ref_parser *r)
     return e;
 }
 
+/* keyword (and, or, not) standing alone */
+static int ref_word(const ref_parser *r, const char *w)
+{
+    size_t n = strlen(w);
+    return strncmp(r->p, w, n) == 0 && !is_alpha(r->p[n]) && !is_digit(r->p[n]);
+}
+
+static int ref_compare(ref_parser *r)
+{
+    int e = ref_sum(r);
+    if (r->bad)
+        return 0;
+    blanks(r);
+    static const struct {
+        const char *tok;
+        int kind;
+    } cmps[] = {{"<=", N_LE}, {">=", N_GE}, {"==", N_EQ}, {"!=", N_NE}, {"<", N_LT}, {">", N_GT}};
+    for (size_t i = 0; i < sizeof cmps / sizeof cmps[0]; i++)
+        if (strncmp(r->p, cmps[i].tok, strlen(cmps[i].tok)) == 0) {
+            r->p += strlen(cmps[i].tok);
+            int rhs = ref_sum(r);
+            return r->bad ? 0 : new_node(r, cmps[i].kind, e, rhs, -1, 0);
+        }
+    return e;
+}
+
+static int ref_not(ref_parser *r)
+{
+    blanks(r);
+    int tilde = *r->p == '~';
+    if (tilde || ref_word(r, "not")) {
+        r->p += tilde ? 1 : 3;
+        if (++r->depth > r->max_depth)
+            r->max_depth = r->depth;
+        if (r->depth > 2 * MAX_DEPTH + 8) {
+            r->bad = 1;
+            return 0;
+        }
+        int e = ref_not(r);
+        if (r->bad)
+            return 0;
+        r->depth--;
+        return new_node(r, N_NOT, e, -1, -1, 0);
+    }
+    return ref_compare(r);
+}
+
+static int ref_and(ref_parser *r)
+{
+    int e = ref_not(r);
+    while (!r->bad) {
+        blanks(r);
+        int amp = *r->p == '&';
+        if (!amp && !ref_word(r, "and"))
+            break;
+        r->p += amp ? (r->p[1] == '&' ? 2 : 1) : 3;
+        int rhs = ref_not(r);
+        if (r->bad)
+            break;
+        e = new_node(r, N_AND, e, rhs, -1, 0);
+    }
+    return e;
+}
+
+static int ref_expr(ref_parser *r)
+{
+    if (r->depth > 2 * MAX_DEPTH + 8) { /* far past the limit: stop, the verdict is known */
+        r->bad = 1;
+        return 0;
+    }
+    int e = ref_and(r);
+    while (!r->bad) {
+        blanks(r);
+        int bar = *r->p == '|';
+        if (!bar && !ref_word(r, "or"))
+            break;
+        r->p += bar ? (r->p[1] == '|' ? 2 : 1) : 2;
+        int rhs = ref_and(r);
+        if (r->bad)
+            break;
+        e = new_node(r, N_OR, e, rhs, -1, 0);
+    }
+    return e;
+}
+
+static int truth(double x) { return x != 0 && !isnan(x); }
+
 static double ref_eval(const ref_parser *r, int i, const mk_frame *f, uint64_t row)
 {
     const node *n = &r->nodes[i];
@@ -210,6 +295,7 @@ static double ref_eval(const ref_parser *r, int i, const mk_frame *f, uint64_t r
     case N_NUM: return n->value;
     case N_COL: return f->cols[n->col][row];
     case N_NEG: return -ref_eval(r, n->left, f, row);
+    case N_NOT: return !truth(ref_eval(r, n->left, f, row));
     default: break;
     }
     double a = ref_eval(r, n->left, f, row), b = ref_eval(r, n->right, f, row);
@@ -217,6 +303,14 @@ static double ref_eval(const ref_parser *r, int i, const mk_frame *f, uint64_t r
     case N_ADD: return a + b;
     case N_SUB: return a - b;
     case N_MUL: return a * b;
+    case N_LT: return a < b;
+    case N_LE: return a <= b;
+    case N_GT: return a > b;
+    case N_GE: return a >= b;
+    case N_EQ: return a == b;
+    case N_NE: return a != b;
+    case N_AND: return truth(a) && truth(b);
+    case N_OR: return truth(a) || truth(b);
     default: return a / b;
     }
 }
@@ -261,7 +355,7 @@ static void fuzz_agg(const char *text, const mk_frame *f)
     }
     check(n >= 1 && n <= 8, "agg: count out of range");
     for (int i = 0; i < n; i++) {
-        check(aggs[i].kind >= MK_AGG_SUM && aggs[i].kind <= MK_AGG_MAX, "agg: kind");
+        check(aggs[i].kind >= MK_AGG_SUM && aggs[i].kind <= MK_AGG_NUNIQUE, "agg: kind");
         check(aggs[i].kind == MK_AGG_COUNT ? aggs[i].col == -1 : aggs[i].col >= 0 && aggs[i].col < f->ncols,
               "agg: column");
         check(memchr(aggs[i].name, '\0', sizeof aggs[i].name) != NULL, "agg: name not terminated");

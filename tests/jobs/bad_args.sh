@@ -139,7 +139,8 @@ table --seed -1 $BIG 1Q
 table --input $TMP/t.txt $TMP/t
 table --partitions 0 -1 $BIG 1Q
 table --apply K 2*A =A K=2*Z K=(A K=A+ 1K=A
-table --groupby Z
+table --where Z A> (A K=A+1 A=2
+table --groupby Z A,Z A,B,A ,A
 table --agg sum sum:Z bogus:A count,count
 table --sep x :: 2c
 table --output @OUT@/t.txt @OUT@/t

@@ -60,6 +60,30 @@ static void test_expr_values(void **state)
     assert_int_equal(err.code, 0);
 }
 
+/* Conditions as pandas' query: comparisons bind tighter than & |, & tighter than |, not and ~;
+ * NaN (0/0) compares false except !=. */
+static void test_expr_conditions(void **state)
+{
+    (void)state;
+    mk_err err;
+    assert_true(eval_at("A > 1 & B < 30", 1, &err) == 1);
+    assert_true(eval_at("A > 1 & B < 30", 2, &err) == 0);
+    assert_true(eval_at("A == 1 | A == 3 & B == 10", 2, &err) == 0); /* & first */
+    assert_true(eval_at("(A == 1 | A == 3) & B == 10", 0, &err) == 1);
+    assert_true(eval_at("A+1 >= B/10+1", 1, &err) == 1);
+    assert_true(eval_at("not A <= 2", 2, &err) == 1);
+    assert_true(eval_at("~(A != 2)", 1, &err) == 1);
+    assert_true(eval_at("A>1 and C_2 or 0", 1, &err) == 1); /* -1 is true */
+    assert_true(eval_at("0/0 == 0/0", 0, &err) == 0);
+    assert_true(eval_at("0/0 != 0/0", 0, &err) == 1);
+    assert_true(eval_at("0/0 | 0", 0, &err) == 0); /* NaN is not true */
+    assert_true(eval_at("andy", 0, &err) == 0 && err.code != 0); /* a name, not 'and' */
+    eval_at("A =", 0, &err);
+    assert_non_null(strstr(err.msg, "expected an operator"));
+    eval_at("A > > 2", 0, &err);
+    assert_int_equal(err.code, MK_EXIT_USAGE);
+}
+
 static void expect_error(const char *text, const char *fragment)
 {
     mk_err err;
@@ -296,14 +320,14 @@ static void test_agg_and_groupby(void **state)
     assert_int_equal(n, 5);
     assert_string_equal(aggs[0].name, "sum_V");
     assert_string_equal(aggs[2].name, "count");
-    assert_int_equal(mk_groupby_local(&f, 0, aggs, n, &g, &err), 0);
+    assert_int_equal(mk_groupby_local(&f, (int[]){0}, 1, aggs, n, &g, &err), 0);
     assert_int_equal(g.nrows, 3); /* -0 and 0 are one group */
     double want[3][6] = {{0, 10, 5, 2, 4, 6}, {1, 7, 3.5, 2, 2, 5}, {3, 4, 2, 2, 1, 3}};
     for (int r = 0; r < 3; r++)
         for (int c = 0; c < 6; c++)
             assert_true(g.cols[c][r] == want[r][c]);
     mk_frame_free(&g);
-    assert_int_equal(mk_agg_parse("median:V", &f, aggs, 8, &n, &err), -1);
+    assert_int_equal(mk_agg_parse("mode:V", &f, aggs, 8, &n, &err), -1);
     assert_int_equal(mk_agg_parse("sum", &f, aggs, 8, &n, &err), -1);
     assert_int_equal(mk_agg_parse("sum:Q", &f, aggs, 8, &n, &err), -1);
     assert_int_equal(mk_agg_parse("count,count", &f, aggs, 8, &n, &err), -1);
@@ -323,8 +347,8 @@ static void test_groupby_shuffle_one_rank(void **state)
     mk_agg aggs[4];
     int n;
     assert_int_equal(mk_agg_parse("sum:A,mean:C,count", &f, aggs, 4, &n, &err), 0);
-    assert_int_equal(mk_groupby_local(&f, 1, aggs, n, &serial, &err), 0);
-    assert_int_equal(mk_groupby_shuffle(MPI_COMM_WORLD, &f, 1, aggs, n, &shuffled, &err), 0);
+    assert_int_equal(mk_groupby_local(&f, (int[]){1}, 1, aggs, n, &serial, &err), 0);
+    assert_int_equal(mk_groupby_shuffle(MPI_COMM_WORLD, &f, (int[]){1}, 1, aggs, n, &shuffled, &err), 0);
     assert_int_equal(serial.nrows, shuffled.nrows);
     for (int c = 0; c < serial.ncols; c++)
         assert_memory_equal(serial.cols[c], shuffled.cols[c], serial.nrows * sizeof(double));
@@ -364,7 +388,7 @@ static void test_groupby_text(void **state)
     mk_agg aggs[8];
     int n;
     assert_int_equal(mk_agg_parse("sum:v,mean:v,count,count:v,std:v,var:v,min:v,max:v", &f, aggs, 8, &n, &err), 0);
-    assert_int_equal(mk_groupby_local(&f, 0, aggs, n, &g, &err), 0);
+    assert_int_equal(mk_groupby_local(&f, (int[]){0}, 1, aggs, n, &g, &err), 0);
     assert_int_equal(g.nrows, 3);
     assert_string_equal(g.strs[0][0], "a");
     assert_string_equal(g.strs[0][2], "c");
@@ -374,7 +398,7 @@ static void test_groupby_text(void **state)
         for (int c = 0; c < 8; c++)
             if (!(g.cols[c + 1][r] == want[r][c] || (isnan(want[r][c]) && isnan(g.cols[c + 1][r]))))
                 fail_msg("group %d agg %d: %.17g, want %.17g", r, c, g.cols[c + 1][r], want[r][c]);
-    assert_int_equal(mk_groupby_shuffle(MPI_COMM_WORLD, &f, 0, aggs, n, &s, &err), 0);
+    assert_int_equal(mk_groupby_shuffle(MPI_COMM_WORLD, &f, (int[]){0}, 1, aggs, n, &s, &err), 0);
     assert_int_equal(s.nrows, 3);
     assert_string_equal(s.strs[0][1], "b");
     assert_int_equal(mk_agg_parse("mean:k", &f, aggs, 8, &n, &err), -1);
@@ -384,16 +408,61 @@ static void test_groupby_text(void **state)
     mk_frame_free(&f);
 }
 
+/* Several keys, text and numbers: groups of the tuple, sorted by the first key then the next
+ * (pandas' order), missing in any key drops the row; the shuffle gives the same groups. */
+static void test_groupby_multikey(void **state)
+{
+    (void)state;
+    mk_frame f, g, s;
+    mk_err err;
+    mk_err_clear(&err);
+    assert_int_equal(read_csv_text("k,n,v\nb,2,1\na,10,2\nb,2,3\na,9,4\n,1,5\nb,,6\na,10,7\nb,-0,8\nb,0,9\n", &f, &err),
+                     0);
+    mk_agg aggs[2];
+    int n;
+    assert_int_equal(mk_agg_parse("sum:v,count", &f, aggs, 2, &n, &err), 0);
+    assert_int_equal(mk_groupby_local(&f, (int[]){0, 1}, 2, aggs, n, &g, &err), 0);
+    assert_int_equal(g.nrows, 4);
+    const char *k[] = {"a", "a", "b", "b"};
+    double num[] = {9, 10, 0, 2}, sum[] = {4, 9, 17, 4}, count[] = {1, 2, 2, 2};
+    for (int r = 0; r < 4; r++) {
+        assert_string_equal(g.strs[0][r], k[r]);
+        assert_true(g.cols[1][r] == num[r] && g.cols[2][r] == sum[r] && g.cols[3][r] == count[r]);
+    }
+    assert_int_equal(mk_groupby_shuffle(MPI_COMM_WORLD, &f, (int[]){1, 0}, 2, aggs, n, &s, &err), 0);
+    assert_int_equal(s.nrows, 4); /* numbers first: 0 b, 2 b, 9 a, 10 a */
+    assert_true(s.cols[0][0] == 0 && s.cols[0][3] == 10);
+    assert_string_equal(s.strs[1][2], "a");
+    mk_frame_free(&s);
+    assert_int_equal(mk_groupby_local(&f, (int[]){0, 0}, 2, aggs, n, &s, &err), -1);
+    assert_non_null(strstr(err.msg, "named twice"));
+    mk_frame_free(&g);
+    /* first/last in row order skipping missing; median (even: the middle two's mean); nunique */
+    mk_agg more[4];
+    mk_err_clear(&err);
+    assert_int_equal(mk_agg_parse("first:n,last:n,median:v,nunique:n", &f, more, 4, &n, &err), 0);
+    assert_int_equal(mk_groupby_shuffle(MPI_COMM_WORLD, &f, (int[]){0}, 1, more, n, &g, &err), 0);
+    assert_int_equal(g.nrows, 2); /* a: n 10 9 10, v 2 4 7; b: n 2 2 - -0 0, v 1 3 6 8 9 */
+    double want[2][4] = {{10, 10, 4, 2}, {2, 0, 6, 2}};
+    for (int r = 0; r < 2; r++)
+        for (int c = 0; c < 4; c++)
+            if (g.cols[c + 1][r] != want[r][c])
+                fail_msg("group %d agg %d: %.17g, want %.17g", r, c, g.cols[c + 1][r], want[r][c]);
+    mk_frame_free(&g);
+    mk_frame_free(&f);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_expr_values),    cmocka_unit_test(test_expr_errors),
+        cmocka_unit_test(test_expr_values), cmocka_unit_test(test_expr_conditions),    cmocka_unit_test(test_expr_errors),
         cmocka_unit_test(test_expr_long_columns), cmocka_unit_test(test_assign_split),
         cmocka_unit_test(test_csv_good),       cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_csv_real),       cmocka_unit_test(test_csv_numbers),
         cmocka_unit_test(test_expr_long_message), cmocka_unit_test(test_groupby_text),
         cmocka_unit_test(test_agg_and_groupby), cmocka_unit_test(test_groupby_shuffle_one_rank),
+        cmocka_unit_test(test_groupby_multikey),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     MPI_Finalize();
