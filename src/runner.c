@@ -25,7 +25,7 @@ extern char **environ;
 
 int mk_run_succeeded(const mk_run_status *st)
 {
-    return st->exitval == 0 && st->signal == 0 && !st->timed_out;
+    return st->exitval == 0 && st->signal == 0 && !st->timed_out && !st->interrupted;
 }
 
 static int safe_char(unsigned char c)
@@ -118,11 +118,11 @@ static void sleep_seconds(double s)
     nanosleep(&ts, NULL);
 }
 
-/* Wait for pid until `deadline` (mk_now() seconds; < 0: forever). 1 and *status when it ended,
- * 0 when the deadline passed first. */
-static int wait_until(pid_t pid, double deadline, int *status)
+/* Wait for pid until `deadline` (mk_now() seconds; < 0: forever) or until *stop is set (stop may
+ * be NULL). 1 and *status when it ended, 0 when the deadline passed or a stop came first. */
+static int wait_until(pid_t pid, double deadline, const volatile sig_atomic_t *stop, int *status)
 {
-    if (deadline < 0) {
+    if (deadline < 0 && stop == NULL) {
         while (waitpid(pid, status, 0) < 0)
             if (errno != EINTR)
                 return 1;   /* not our child any more: nothing left to wait for */
@@ -133,20 +133,19 @@ static int wait_until(pid_t pid, double deadline, int *status)
     pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 #endif
     double nap = 0.001;
+    int ended = 0;
     for (;;) {
         pid_t r = waitpid(pid, status, WNOHANG);
         if (r == pid || (r < 0 && errno != EINTR)) {
-            if (pidfd >= 0)
-                close(pidfd);
-            return 1;
+            ended = 1;
+            break;
         }
-        double left = deadline - mk_now();
-        if (left <= 0) {
-            if (pidfd >= 0)
-                close(pidfd);
-            return 0;
-        }
-        if (pidfd >= 0) {   /* readable when the process ends */
+        double left = deadline < 0 ? 3600 : deadline - mk_now();
+        if (left <= 0 || (stop != NULL && *stop))
+            break;
+        if (stop != NULL && left > 0.1)
+            left = 0.1;   /* a signal between the check and the poll must not wait for the command */
+        if (pidfd >= 0) {   /* readable when the process ends; a signal interrupts it */
             struct pollfd pfd = {pidfd, POLLIN, 0};
             (void)poll(&pfd, 1, (int)(left * 1000) + 1);
         } else {
@@ -154,6 +153,9 @@ static int wait_until(pid_t pid, double deadline, int *status)
             nap = nap < 0.05 ? nap * 2 : nap;
         }
     }
+    if (pidfd >= 0)
+        close(pidfd);
+    return ended;
 }
 
 static int open_output(const char *path, int *fd, mk_err *err)
@@ -216,13 +218,14 @@ int mk_run_command(const mk_run_spec *spec, mk_run_status *st, mk_err *err)
     if (rc != 0)
         return mk_err_set(err, MK_EXIT_FAILURE, "cannot start /bin/sh: %s", strerror(rc));
     int status = 0;
-    if (!wait_until(pid, spec->timeout > 0 ? t0 + spec->timeout : -1, &status)) {
-        st->timed_out = 1;
+    if (!wait_until(pid, spec->timeout > 0 ? t0 + spec->timeout : -1, spec->stop, &status)) {
+        st->interrupted = spec->stop != NULL && *spec->stop;
+        st->timed_out = !st->interrupted;
         killpg(pid, SIGTERM);
         double grace = spec->kill_grace > 0 ? spec->kill_grace : 1.0;
-        if (!wait_until(pid, mk_now() + grace, &status)) {
+        if (!wait_until(pid, mk_now() + grace, NULL, &status)) {
             killpg(pid, SIGKILL);
-            wait_until(pid, -1, &status);
+            wait_until(pid, -1, NULL, &status);
         }
         killpg(pid, SIGKILL);   /* what the leader left behind in its group, if it went first */
     }

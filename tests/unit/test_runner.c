@@ -34,7 +34,7 @@ static int teardown(void **state)
 
 static mk_run_status run(const char *command, double timeout, const char *out_path)
 {
-    mk_run_spec spec = {command, timeout, 0.3, out_path, NULL};
+    mk_run_spec spec = {command, timeout, 0.3, out_path, NULL, NULL};
     mk_run_status st;
     mk_err err;
     mk_err_clear(&err);
@@ -82,7 +82,7 @@ static void test_output_file(void **state)
     char link[256];
     snprintf(link, sizeof link, "%s/link", dir);
     assert_int_equal(symlink(path, link), 0);
-    mk_run_spec spec = {"echo x", 0, 0, link, NULL};
+    mk_run_spec spec = {"echo x", 0, 0, link, NULL, NULL};
     mk_run_status st;
     mk_err err;
     mk_err_clear(&err);
@@ -121,6 +121,22 @@ static void test_timeout_kills_group(void **state)
     st = run("sleep 0.05", 5, NULL);   /* a command within its time is not touched */
     assert_false(st.timed_out);
     assert_true(mk_run_succeeded(&st));
+}
+
+/* A stop flag already set ends the command at once, as interrupted (not a timeout). */
+static void test_stop_flag(void **state)
+{
+    (void)state;
+    volatile sig_atomic_t stop = 1;
+    mk_run_spec spec = {"sleep 100", 0, 0.3, NULL, NULL, &stop};
+    mk_run_status st;
+    mk_err err;
+    mk_err_clear(&err);
+    assert_int_equal(mk_run_command(&spec, &st, &err), 0);
+    assert_true(st.interrupted);
+    assert_false(st.timed_out);
+    assert_false(mk_run_succeeded(&st));
+    assert_true(st.seconds < 5);
 }
 
 static void test_quote(void **state)
@@ -179,7 +195,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exit_status),         cmocka_unit_test(test_output_file),
-        cmocka_unit_test(test_timeout_kills_group), cmocka_unit_test(test_quote),
+        cmocka_unit_test(test_timeout_kills_group), cmocka_unit_test(test_stop_flag),
+        cmocka_unit_test(test_quote),
         cmocka_unit_test(test_expand),              cmocka_unit_test(test_expand_through_shell),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
