@@ -84,6 +84,7 @@ else
 fi
 
 # Hostile task lines reach the command as one literal argument each (GNU parallel's quoting).
+# shellcheck disable=SC2016 # the $ and backquotes are the point: they must stay literal
 printf '%s\n' 'a b' "it's" '$HOME' '$(touch pwned)' '`touch pwned2`' '-n' '"q"' '*' 'a\b' '' '  x  ' 'é;ls' >"$D/hostile"
 mpirun_n 2 "$POOL" --exec 'printf "%s\n" {} > '"$D"'/q.{#}' --tasks-file "$D/hostile" >"$TMP/out" 2>"$TMP/err"
 rc=$?
@@ -113,6 +114,7 @@ fi
 for n in 1 3; do
     rm -f "$D"/trace.* "$D/ckpt"*
     touch "$D/stop-once"
+    # shellcheck disable=SC2016 # $PPID is for the task's shell
     cmd='if [ {#} = 3 ] && rm '"$D"'/stop-once 2>/dev/null; then kill -TERM $PPID; sleep 5; fi; echo x >> '"$D"'/trace.{#}'
     mpirun_n "$n" "$POOL" --exec "$cmd" --tasks 12 --checkpoint "$D/ckpt" >"$TMP/out" 2>"$TMP/err"
     rc1=$?
