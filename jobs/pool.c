@@ -671,6 +671,27 @@ static void farm_joblog(const options *o, const mk_farm_ctx *c, const mk_farm_re
         mk_outfile_abandon(&log);
 }
 
+static void farm_context(const options *o, const mk_farm_tasks *tasks, int rank, mk_farm_ctx *ctx)
+{
+    mk_farm_ctx_init(ctx, rank);
+    ctx->command = o->exec;
+    ctx->append_arg = o->tasks_file != NULL;
+    ctx->tasks = tasks;
+    ctx->timeout = o->timeout;
+    ctx->retries = (int)o->retries;
+    ctx->stop = &stop_requested;
+}
+
+/* Stopped by a signal: the running commands were ended, every finished task is journalled. */
+static void __attribute__((noreturn)) farm_interrupted(const options *o, FILE *out)
+{
+    if (out != NULL)
+        fprintf(stderr, "pool: interrupted: the running commands were ended%s%s\n",
+                o->checkpoint ? "; checkpoint saved to " : "", o->checkpoint ? o->checkpoint : "");
+    MPI_Finalize();
+    exit(MK_EXIT_INTERRUPTED);
+}
+
 /* The farm's phases: tasks -> (dry run) -> resume -> map the commands -> joblog and verdict. */
 static void __attribute__((noreturn)) run_farm(mk_job *job, options *o, FILE *out)
 {
@@ -682,19 +703,10 @@ static void __attribute__((noreturn)) run_farm(mk_job *job, options *o, FILE *ou
         mk_job_exit_error(job, &err);
     uint64_t n = tasks.n, m = 0, resumed = 0;
     mk_farm_ctx ctx;
-    mk_farm_ctx_init(&ctx, job->world_rank);
-    ctx.command = o->exec;
-    ctx.append_arg = o->tasks_file != NULL;
-    ctx.tasks = &tasks;
-    ctx.timeout = o->timeout;
-    ctx.retries = (int)o->retries;
-    ctx.stop = &stop_requested;
+    farm_context(o, &tasks, job->world_rank, &ctx);
     if (o->dry_run) {   /* rank 0 prints every command */
-        for (uint64_t i = 0; out != NULL && i < n; i++) {
-            char *command = mk_farm_command(&ctx, i);
-            fprintf(out, "%s\n", command ? command : "");
-            free(command);
-        }
+        if (out != NULL)
+            mk_farm_print_commands(out, &ctx, n);
         mk_farm_tasks_free(&tasks);
         mk_job_end(job);
     }
@@ -737,12 +749,8 @@ static void __attribute__((noreturn)) run_farm(mk_job *job, options *o, FILE *ou
     if (rc < 0)
         goto fail;
     if (rc == 1) {
-        if (out != NULL)
-            fprintf(stderr, "pool: interrupted: the running commands were ended%s%s\n",
-                    o->checkpoint ? "; checkpoint saved to " : "", o->checkpoint ? o->checkpoint : "");
         release(&h);
-        MPI_Finalize();
-        exit(MK_EXIT_INTERRUPTED);
+        farm_interrupted(o, out);
     }
 
     /* report: rank 0 writes the joblog and names the first failed task */
@@ -756,19 +764,15 @@ static void __attribute__((noreturn)) run_farm(mk_job *job, options *o, FILE *ou
     }
     if (o->checkpoint != NULL)
         mk_checkpoint_remove(job->comm, o->checkpoint);
-    if (mk_err_agree(job->comm, &err) != 0)
-        goto fail;
-    free(all);
-    free(fresh);
-    mk_farm_tasks_free(&tasks);
-    release(&h);
-    mk_job_end(job);
+    mk_err_agree(job->comm, &err);
 fail:
     free(all);
     free(fresh);
     mk_farm_tasks_free(&tasks);
     release(&h);
-    mk_job_exit_error(job, &err);
+    if (err.code != 0)
+        mk_job_exit_error(job, &err);
+    mk_job_end(job);
 }
 
 int main(int argc, char **argv)

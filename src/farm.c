@@ -133,6 +133,15 @@ char *mk_farm_command(const mk_farm_ctx *c, uint64_t task)
     return mk_expand_command(c->command, c->tasks->args[task], task + 1, c->append_arg);
 }
 
+void mk_farm_print_commands(FILE *out, const mk_farm_ctx *c, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        char *command = mk_farm_command(c, i);
+        fprintf(out, "%s\n", command ? command : "");
+        free(command);
+    }
+}
+
 int mk_farm_succeeded(const mk_farm_result *r)
 {
     return r->exitval == 0 && r->signal == 0;

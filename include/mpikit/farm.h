@@ -56,6 +56,9 @@ void mk_farm_ctx_init(mk_farm_ctx *c, int rank);
 /* The command of task `task` (0-based). Malloc'd; NULL when out of memory. */
 char *mk_farm_command(const mk_farm_ctx *c, uint64_t task);
 
+/* Print the command of every task, one per line (--dry-run). */
+void mk_farm_print_commands(FILE *out, const mk_farm_ctx *c, uint64_t n);
+
 /* The mk_task_fn of the farm: runs task todo[j] (with its retries), fills an mk_farm_result.
  * A command's failure is its result (0 returned); non-zero only when it could not run at all,
  * or could not be recorded (c->task_err says why). A task a stop interrupted is not journalled. */
