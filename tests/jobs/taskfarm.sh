@@ -7,6 +7,7 @@
 # $ reach the command intact; --dry-run against GNU parallel's own; resume after a stop signal
 # runs no finished task again (each task appends to its own trace file).
 . "$(dirname "$0")/../lib.sh"
+sample_banner
 POOL=$BIN/pool
 D=$TMP/farm
 mkdir -p "$D/in"
@@ -111,7 +112,8 @@ fi
 
 # Resume: task 3 signals its rank the first time (the stop a requeue sends); the run saves
 # its checkpoint and exits 3; the rerun runs only what did not finish. Every task ran once.
-for n in 1 3; do
+rotate 1 1 2 3   # one rank count per run, in turn (MPIKIT_TEST_FULL=1: all three)
+for n in "${PICKED[@]}"; do
     rm -f "$D"/trace.* "$D/ckpt"*
     touch "$D/stop-once"
     # shellcheck disable=SC2016 # $PPID is for the task's shell
