@@ -644,7 +644,7 @@ static void build_farm_identity(const options *o, const mk_farm_tasks *t, mk_blo
 /* Rank 0: the one line that names the first failed task (err), or nothing when all succeeded. */
 static void farm_verdict(const mk_farm_ctx *c, const mk_farm_result *all, uint64_t n, mk_err *err)
 {
-    uint64_t failed, first = mk_farm_first_failure(all, n, &failed);
+    uint64_t failed, first = all != NULL ? mk_farm_first_failure(all, n, &failed) : n;
     if (first == n)
         return;
     const mk_farm_result *r = &all[first];
@@ -754,7 +754,7 @@ static void __attribute__((noreturn)) run_farm(mk_job *job, options *o, FILE *ou
     }
 
     /* report: rank 0 writes the joblog and names the first failed task */
-    if (job->world_rank == 0) {
+    if (job->world_rank == 0 && all != NULL && fresh != NULL) {
         for (uint64_t j = 0; j < m; j++)
             all[h.todo[j]] = fresh[j];
         if (o->joblog != NULL)
