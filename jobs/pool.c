@@ -3,6 +3,12 @@
  *   usage: mpirun -n P pool [--tasks N] [--sleep const:1|uniform:0:1|file:PATH]
  *                           [--schedule static|cyclic|dynamic] [--chunksize C] [--gantt FILE.svg]
  *                           [--checkpoint FILE [--checkpoint-every K]]
+ *          mpirun -n P pool --exec 'CMD {}' --tasks-file FILE [--timeout S] [--retries N]
+ *                           [--joblog FILE] [--dry-run] [--checkpoint FILE]
+ *
+ * --exec makes it a task farm (run_farm): task i runs CMD through /bin/sh -c with {} the i-th
+ * line of FILE (shell-quoted as GNU parallel quotes it) and {#} = i, in its own process group
+ * (src/runner.c); the map and the resume are the same as the sleep tasks'.
  *
  * Task i is named 'a'+i, sleeps its duration and returns its name in upper case. By default
  * 16 tasks 'a'..'p' sleep uniform(0,1) seconds (seeded, the same for any rank count):
@@ -37,6 +43,7 @@
 #include "mpikit/checkpoint.h"
 #include "mpikit/cli.h"
 #include "mpikit/error.h"
+#include "mpikit/farm.h"
 #include "mpikit/job.h"
 #include "mpikit/outfile.h"
 #include "mpikit/pool.h"
@@ -63,6 +70,12 @@ typedef struct {
     int verbose, progress, no_progress;
     const char *checkpoint;
     int64_t checkpoint_every;
+    const char *exec;         /* --exec: the task farm (run_farm) instead of the sleep tasks */
+    const char *tasks_file;
+    double timeout;
+    int64_t retries;
+    const char *joblog;
+    int dry_run;
 } options;
 
 typedef struct {
@@ -118,6 +131,21 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         {"checkpoint-every", 0, MK_OPT_INT, &o->checkpoint_every, "K",
          "--checkpoint: each rank writes its journal every K tasks or 1 s (default 1: every task)", 1, MAX_TASKS,
          0, 0, NULL},
+        {"exec", 'e', MK_OPT_STRING, &o->exec, "CMD",
+         "run the shell command CMD per task instead of sleeping: {} is the task's line (shell-quoted), {#} its "
+         "number", 0, 0, 0, 0, NULL},
+        {"tasks-file", 0, MK_OPT_STRING, &o->tasks_file, "FILE",
+         "--exec: one task argument per line of FILE (- for stdin); without {} in CMD the argument is appended",
+         0, 0, 0, 0, NULL},
+        {"timeout", 0, MK_OPT_DURATION, &o->timeout, "SECONDS",
+         "--exec: end a task's process group after this long (SIGTERM, then SIGKILL after 1 s)", 0, 0, 0, 1e7,
+         NULL},
+        {"retries", 0, MK_OPT_INT, &o->retries, "N", "--exec: run a failing task again up to N more times", 0,
+         1000, 0, 0, NULL},
+        {"joblog", 0, MK_OPT_STRING, &o->joblog, "FILE",
+         "--exec: write GNU parallel's joblog (one row per task, in completion order)", 0, 0, 0, 0, NULL},
+        {"dry-run", 0, MK_OPT_FLAG, &o->dry_run, NULL, "--exec: print the commands, run nothing", 0, 0, 0, 0,
+         NULL},
     };
     const mk_cli cli = {
         .prog = "pool",
@@ -131,6 +159,10 @@ static int parse_options(int argc, char **argv, FILE *out, options *o, mk_err *e
         .max_positional = 0,
     };
     int rc = mk_cli_parse(&cli, argc, argv, out, NULL, NULL, err);
+    if (rc == MK_CLI_OK && o->exec == NULL && (o->tasks_file || o->timeout > 0 || o->retries || o->joblog || o->dry_run))
+        return mk_err_set(err, MK_EXIT_USAGE, "--tasks-file, --timeout, --retries, --joblog and --dry-run need --exec");
+    if (rc == MK_CLI_OK && o->tasks_file != NULL && o->tasks >= 0)
+        return mk_err_set(err, MK_EXIT_USAGE, "--tasks and --tasks-file exclude each other");
     if (rc == MK_CLI_OK && (mk_table_check_format(o->format, o->table, err) != 0 ||
                             mk_table_require(POOL_TABLES, o->table, "log", o->verbose, "needs --verbose", err)))
         return MK_CLI_ERROR;
@@ -560,6 +592,189 @@ static void release(held *h)
     h->done = NULL;
 }
 
+/* The map of the farm: dynamic, one task per request, rank 0 computing below 4 ranks. Every
+ * finished task is on disk (--checkpoint) before it returns. -1 (err agreed), 0, or 1: stopped. */
+static int farm_map(mk_job *job, const options *o, mk_farm_ctx *ctx, uint64_t m, mk_farm_result *fresh, held *h,
+                    mk_err *err)
+{
+    mk_progress bar;
+    mk_progress_begin(&bar, mk_progress_wanted(o->progress, o->no_progress, job->world_rank) ? stderr : NULL, "pool",
+                      "tasks", m);
+    mk_pool_options popt;
+    mk_pool_options_init(&popt);
+    popt.schedule = (mk_schedule)o->schedule;
+    popt.chunksize = (uint64_t)o->chunksize;
+    popt.manager_computes = o->manager == MANAGER_COMPUTES;
+    popt.progress = on_progress;
+    popt.progress_ctx = &bar;
+    popt.stop_flag = &stop_requested;
+    mk_pool_result res;
+    int rc = mk_pool_map(job->comm, m, sizeof *fresh, mk_farm_task, ctx, &popt, fresh, &res, err);
+    mk_progress_end(&bar);
+    mk_pool_result_free(&res);
+    if (ctx->task_err.code != 0)   /* the cause, on the rank that saw it, rather than the map's summary */
+        *err = ctx->task_err;
+    if (h->journal_open) {
+        mk_err jerr;
+        mk_err_clear(&jerr);
+        mk_journal_sync(&h->journal, &jerr);
+        mk_journal_close(&h->journal);
+        h->journal_open = 0;
+        if (err->code == 0)
+            *err = jerr;
+    }
+    if (mk_err_agree(job->comm, err) != 0)
+        return -1;
+    return rc;
+}
+
+/* ---- the task farm: --exec runs one shell command per task (src/farm.c, src/runner.c) ---- */
+
+/* What a farm's checkpoint belongs to: the command and every task line (not the rank count,
+ * the timeout or the retries: they change how a task runs, not which tasks there are). */
+static void build_farm_identity(const options *o, const mk_farm_tasks *t, mk_blob *id)
+{
+    mk_blob_put(id, "pool exec 1", 11);
+    mk_blob_put_u64(id, strlen(o->exec));
+    mk_blob_put(id, o->exec, strlen(o->exec));
+    mk_blob_put_u64(id, t->n);
+    mk_blob_put(id, t->bytes, t->size);
+}
+
+/* Rank 0: the one line that names the first failed task (err), or nothing when all succeeded. */
+static void farm_verdict(const mk_farm_ctx *c, const mk_farm_result *all, uint64_t n, mk_err *err)
+{
+    uint64_t failed, first = all != NULL ? mk_farm_first_failure(all, n, &failed) : n;
+    if (first == n)
+        return;
+    const mk_farm_result *r = &all[first];
+    char how[64];
+    if (r->exitval == -1)
+        snprintf(how, sizeof how, "timed out (signal %d)", (int)r->signal);
+    else if (r->signal != 0)
+        snprintf(how, sizeof how, "killed by signal %d", (int)r->signal);
+    else
+        snprintf(how, sizeof how, "exit status %d", (int)r->exitval);
+    char *command = mk_farm_command(c, first);
+    mk_err_set(err, MK_EXIT_FAILURE, "%llu of %llu tasks failed; the first, task %llu (%s), %s", (unsigned long long)failed,
+               (unsigned long long)n, (unsigned long long)first + 1, command ? command : "?", how);
+    free(command);
+}
+
+/* Rank 0: the joblog, written whole under a temporary name and renamed into place. */
+static void farm_joblog(const options *o, const mk_farm_ctx *c, const mk_farm_result *all, uint64_t n, mk_err *err)
+{
+    mk_outfile log = {{0}, NULL, "--joblog"};
+    if (mk_outfile_begin(&log, o->joblog, "--joblog", err) != 0)
+        return;
+    if (mk_farm_write_joblog(log.fp, c, all, n, err) != 0 || mk_outfile_commit(&log, o->joblog, err) != 0)
+        mk_outfile_abandon(&log);
+}
+
+static void farm_context(const options *o, const mk_farm_tasks *tasks, int rank, mk_farm_ctx *ctx)
+{
+    mk_farm_ctx_init(ctx, rank);
+    ctx->command = o->exec;
+    ctx->append_arg = o->tasks_file != NULL;
+    ctx->tasks = tasks;
+    ctx->timeout = o->timeout;
+    ctx->retries = (int)o->retries;
+    ctx->stop = &stop_requested;
+}
+
+/* Stopped by a signal: the running commands were ended, every finished task is journalled. */
+static void __attribute__((noreturn)) farm_interrupted(const options *o, FILE *out)
+{
+    if (out != NULL)
+        fprintf(stderr, "pool: interrupted: the running commands were ended%s%s\n",
+                o->checkpoint ? "; checkpoint saved to " : "", o->checkpoint ? o->checkpoint : "");
+    MPI_Finalize();
+    exit(MK_EXIT_INTERRUPTED);
+}
+
+/* The farm's phases: tasks -> (dry run) -> resume -> map the commands -> joblog and verdict. */
+static void __attribute__((noreturn)) run_farm(mk_job *job, options *o, FILE *out)
+{
+    mk_err err;
+    mk_err_clear(&err);
+    install_stop_handlers();   /* SIGTERM ends the running commands' groups; nothing is left behind */
+    mk_farm_tasks tasks;
+    if (mk_farm_read_tasks(job->comm, o->tasks_file, o->tasks < 0 ? 16 : (uint64_t)o->tasks, &tasks, &err) != 0)
+        mk_job_exit_error(job, &err);
+    uint64_t n = tasks.n, m = 0, resumed = 0;
+    mk_farm_ctx ctx;
+    farm_context(o, &tasks, job->world_rank, &ctx);
+    if (o->dry_run) {   /* rank 0 prints every command */
+        if (out != NULL)
+            mk_farm_print_commands(out, &ctx, n);
+        mk_farm_tasks_free(&tasks);
+        mk_job_end(job);
+    }
+    held h;
+    memset(&h, 0, sizeof h);
+    h.trace_fd = -1;
+    mk_blob_init(&h.identity);
+    mk_farm_result *all = job->world_rank == 0 ? calloc(n + 1, sizeof *all) : NULL, *fresh = NULL;
+    if ((job->world_rank == 0 && all == NULL) || (h.todo = malloc((n + 1) * sizeof *h.todo)) == NULL ||
+        (o->checkpoint != NULL && (h.done = calloc(n + 1, 1)) == NULL))
+        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
+    if (mk_err_agree(job->comm, &err) != 0)
+        goto fail;
+
+    /* resume: a task the checkpoint holds finished (succeeded or failed) and is not run again */
+    if (o->checkpoint != NULL) {
+        int found = 0;
+        build_farm_identity(o, &tasks, &h.identity);
+        if (mk_journal_open(job->comm, o->checkpoint, &h.identity, n, sizeof(mk_farm_result), h.done, all, &resumed,
+                            &found, &h.journal, &err) != 0)
+            goto fail;
+        h.journal_open = 1;
+        h.journal.every = (uint64_t)o->checkpoint_every;
+        ctx.journal = &h.journal;
+        if (found && out != NULL)
+            fprintf(stderr, "pool: resuming from checkpoint '%s': %llu of %llu tasks done, %llu to run\n",
+                    o->checkpoint, (unsigned long long)resumed, (unsigned long long)n, (unsigned long long)(n - resumed));
+    }
+    for (uint64_t i = 0; i < n; i++)
+        if (h.done == NULL || !h.done[i])
+            h.todo[m++] = i;
+    ctx.todo = h.todo;
+    if (job->world_rank == 0 && (fresh = calloc(m + 1, sizeof *fresh)) == NULL)
+        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
+    if (mk_err_agree(job->comm, &err) != 0)
+        goto fail;
+
+    /* compute: the dynamic map with the command runner as its task function */
+    int rc = farm_map(job, o, &ctx, m, fresh, &h, &err);
+    if (rc < 0)
+        goto fail;
+    if (rc == 1) {
+        release(&h);
+        farm_interrupted(o, out);
+    }
+
+    /* report: rank 0 writes the joblog and names the first failed task */
+    if (job->world_rank == 0 && all != NULL && fresh != NULL) {
+        for (uint64_t j = 0; j < m; j++)
+            all[h.todo[j]] = fresh[j];
+        if (o->joblog != NULL)
+            farm_joblog(o, &ctx, all, n, &err);
+        if (err.code == 0)
+            farm_verdict(&ctx, all, n, &err);
+    }
+    if (o->checkpoint != NULL)
+        mk_checkpoint_remove(job->comm, o->checkpoint);
+    mk_err_agree(job->comm, &err);
+fail:
+    free(all);
+    free(fresh);
+    mk_farm_tasks_free(&tasks);
+    release(&h);
+    if (err.code != 0)
+        mk_job_exit_error(job, &err);
+    mk_job_end(job);
+}
+
 int main(int argc, char **argv)
 {
     mk_job job;
@@ -581,6 +796,8 @@ int main(int argc, char **argv)
      * idle (Pool(2).map has 2 workers), so by default it computes there too. */
     if (o.manager == MANAGER_AUTO)
         o.manager = job.world_size < 4 ? MANAGER_COMPUTES : MANAGER_SERVES;
+    if (o.exec != NULL)
+        run_farm(&job, &o, out);   /* the task farm: real commands instead of the sleep tasks */
     if (o.checkpoint != NULL)
         install_stop_handlers();
 
