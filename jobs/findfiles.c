@@ -77,7 +77,7 @@ static const char *long_value(int argc, char **argv, int *i, const char *name)
 {
     const char *a = argv[*i];
     size_t n = strlen(name);
-    if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0)
+    if (a == NULL || strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0)
         return NULL;
     if (a[2 + n] == '=')
         return a + 3 + n;

@@ -175,7 +175,7 @@ static int read_rows(const mk_job *job, const options *o, mk_timing *tm, rows_he
     rh->P = o->partitions > 0 ? (int)o->partitions : job->world_size;
     mk_timing_start(tm, ph_load);
     if (o->input != NULL && has_suffix(o->input, ".csv")) {
-        mk_csv_opts copts = {o->sep == NULL ? 0 : o->sep[0] == ';' ? ';' : o->sep[0] == ',' ? ',' : '\t'};
+        mk_csv_opts copts = {(char)(o->sep == NULL ? 0 : o->sep[0] == ';' ? ';' : o->sep[0] == ',' ? ',' : '\t')};
         int rc = mk_frame_read_csv_par(job->comm, o->input, &copts, &rh->local, &rh->row0, &rh->nrows, err);
         mk_timing_stop(tm, ph_load);
         rh->parts = parts_of(rh->nrows, rh->P, rh->row0, rh->local.nrows);
@@ -472,8 +472,8 @@ static void print_verbose(const mk_job *job, const rows_here *rh, int format)
 {
     char line[256];
     snprintf(line, sizeof line, "rank %d: partitions %llu..%llu, rows %llu..%llu (%llu rows)\n", job->world_rank,
-             (unsigned long long)rh->parts.start, (unsigned long long)(rh->parts.start + rh->parts.count),
-             (unsigned long long)rh->row0, (unsigned long long)(rh->row0 + rh->local.nrows),
+             (unsigned long long)rh->parts.start, (unsigned long long)rh->parts.start + rh->parts.count,
+             (unsigned long long)rh->row0, (unsigned long long)rh->row0 + rh->local.nrows,
              (unsigned long long)rh->local.nrows);
     if (rh->parts.count == 0)
         snprintf(line, sizeof line, "rank %d: no partitions\n", job->world_rank);
@@ -506,9 +506,7 @@ int main(int argc, char **argv)
     memset(&rh, 0, sizeof rh);
     plan pl;
     memset(&pl, 0, sizeof pl);
-    mk_frame all, groups, *result = o.groupby ? &groups : &all;
-    memset(&all, 0, sizeof all);
-    memset(&groups, 0, sizeof groups);
+    mk_frame all = {0}, groups = {0}, *result = o.groupby ? &groups : &all;
     int ph_apply = mk_timing_phase(&tm, "apply"), ph_gather = mk_timing_phase(&tm, "combine: gather to rank 0");
     int ph_h5 = mk_timing_phase(&tm, "combine: parallel HDF5 write");
     int ph_group = mk_timing_phase(&tm, "groupby: combine+shuffle+merge");

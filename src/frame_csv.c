@@ -544,7 +544,7 @@ static int finish_frame(cursor c, mk_frame *f, const int *text, char *buf, char 
         return pass_text(c, f, text, err);
     }
     for (int k = 0; k < c.ncols; k++) {
-        if (!text[k])
+        if (!text[k] || raw[k] == NULL) /* (known: every text column has its raw starts) */
             continue;
         for (uint64_t r = 0; r < f->nrows; r++)
             raw[k][r] = (char *)cell_at(&c, raw[k][r]);
@@ -575,8 +575,8 @@ int mk_frame_read_csv(const char *path, const mk_csv_opts *opts, mk_frame *f, mk
         rc = no_nul(path, buf, size, 0, err);
     buf[size] = '\0';
     uint64_t bom = bom_length(buf, size);
-    cursor c = {path, opts && opts->sep ? opts->sep : 0, 0, buf + bom, buf + size, 1, 1, {0}};
-    cursor_set_sep(&c, c.sep ? c.sep : mk_csv_detect_sep(c.p, (size_t)(c.end - c.p)));
+    cursor c = {path, (char)(opts && opts->sep ? opts->sep : 0), 0, buf + bom, buf + size, 1, 1, {0}};
+    cursor_set_sep(&c, (char)(c.sep ? c.sep : mk_csv_detect_sep(c.p, (size_t)(c.end - c.p))));
     char names[MK_FRAME_MAX_COLS][MK_FRAME_NAME_MAX];
     int text[MK_FRAME_MAX_COLS] = {0};
     if (rc == 0)
@@ -644,7 +644,7 @@ static int read_share(MPI_Comm comm, int fd, const char *path, uint64_t size, sh
     if (err->code == 0 && rank == 0)
         s->first = bom_length(s->buf, s->len);
     else if (err->code == 0 && s->lo < s->hi) {
-        if (s->buf[0] == '\n' && !inq)
+        if (s->len > 0 && s->buf[0] == '\n' && !inq)
             s->first = s->lo;
         for (uint64_t i = 1; s->first == s->hi && i < s->len; i++) {
             if (s->buf[i] == '"')
@@ -692,7 +692,7 @@ static int share_header(MPI_Comm comm, cursor *c, char names[][MK_FRAME_NAME_MAX
     int rank;
     MPI_Comm_rank(comm, &rank);
     if (rank == 0) {
-        cursor_set_sep(c, c->sep ? c->sep : mk_csv_detect_sep(c->p, (size_t)(c->end - c->p)));
+        cursor_set_sep(c, (char)(c->sep ? c->sep : mk_csv_detect_sep(c->p, (size_t)(c->end - c->p))));
         read_header(c, names, err);
     }
     if (mk_err_agree(comm, err) != 0)
@@ -713,7 +713,7 @@ static cursor share_cursor(MPI_Comm comm, const char *path, const mk_csv_opts *o
     uint64_t nl = 0, lines_before = 0;
     nl = count_byte(s->buf + (s->first - s->base), s->end - s->first, '\n');
     MPI_Exscan(&nl, &lines_before, 1, MPI_UINT64_T, MPI_SUM, comm);
-    return (cursor){path, opts && opts->sep ? opts->sep : 0, 0, s->buf + (s->first - s->base),
+    return (cursor){path, (char)(opts && opts->sep ? opts->sep : 0), 0, s->buf + (s->first - s->base),
                     s->buf + (s->end - s->base), 1 + (rank == 0 ? 0 : lines_before), 1, {0}};
 }
 

@@ -168,7 +168,7 @@ const char *mk_format_exact(double x, char *buf, size_t len)
     }
     snprintf(e, sizeof e, "%.*e", digits - 1, x);
     const char *mark = strchr(e, 'e');
-    int exp10 = mark != NULL ? atoi(mark + 1) : 0;
+    int exp10 = mark != NULL ? (int)strtol(mark + 1, NULL, 10) : 0;
     if (exp10 >= -4 && exp10 < 16) {
         /* Rounding at the same decimal place as the %e above gives the same digits. */
         int decimals = digits - 1 - exp10;

@@ -665,8 +665,8 @@ static int gather_text(MPI_Comm comm, int root, const mk_frame *local, int c, mk
         const char *v = local->strs[c][r];
         uint32_t n = v ? (uint32_t)strlen(v) : TEXT_MISSING;
         memcpy(p, &n, 4);
-        if (v)
-            memcpy(p + 4, v, n);
+        if (v) /* a length-prefixed record: no terminator by design */
+            memcpy(p + 4, v, n); // NOLINT(bugprone-not-null-terminated-result)
         p += 4 + (v ? n : 0);
     }
     int mine = (int)bytes;

@@ -432,7 +432,7 @@ static letter_mask_fn pick_letter_mask(void)
 /* Masks keeping the first len bytes of a 16-byte key, per 8-byte half (little-endian). */
 static const uint64_t key_mask[17][2] = {
     {0, 0},
-#define M(n) ((n) >= 8 ? ~0ull : (1ull << (8 * (n))) - 1)
+#define M(n) (~0ull >> (64 - 8 * (n))) /* n = 1..8 */
     {M(1), 0}, {M(2), 0}, {M(3), 0}, {M(4), 0}, {M(5), 0}, {M(6), 0}, {M(7), 0}, {M(8), 0},
     {~0ull, M(1)}, {~0ull, M(2)}, {~0ull, M(3)}, {~0ull, M(4)},
     {~0ull, M(5)}, {~0ull, M(6)}, {~0ull, M(7)}, {~0ull, M(8)},

@@ -112,6 +112,12 @@ pool --progress FLAG
 pool --no-progress FLAG
 pool --checkpoint -
 pool --checkpoint-every 0 -1 1000001 $BIG 1Q
+pool --exec -
+pool --tasks-file -
+pool --timeout -1 1Q x
+pool --retries -1 1001 $BIG 1Q
+pool --joblog -
+pool --dry-run FLAG
 queue --items -1 10000001 $BIG 1Q
 queue --producers -1 $BIG 1Q
 queue --threads all

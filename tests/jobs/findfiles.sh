@@ -155,6 +155,7 @@ habit_case() { # NAME DIR "FIND ARGS (before -print0)" "FINDFILES ARGS"
     local -
     set -f
     local n s
+    # shellcheck disable=SC2086 # the strategies are one word each
     rotate 1 $STRATEGIES
     s=${PICKED[0]}
     rotate 1 1 2 3

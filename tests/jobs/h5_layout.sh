@@ -14,10 +14,12 @@ printf 'The cat and the hat\nthe end\n' >"$TMP/words.txt"
 for n in 1 3; do
     D=$TMP/n$n
     mkdir -p "$D"
-    mpirun_n "$n" "$BIN/arraystats" --shape 10x7 --chunks 3x3 --save "$D/a.h5" >/dev/null 2>"$TMP/err"
-    mpirun_n "$n" "$BIN/datagen" --shape 6x5 --chunks 2x5 --rows 9 -o "$D/d.h5" >/dev/null 2>>"$TMP/err"
-    mpirun_n "$n" "$BIN/table" --rows 11 --partitions 4 -o "$D/t.h5" >/dev/null 2>>"$TMP/err"
-    mpirun_n "$n" "$BIN/wordcount" --counts "$D/w.h5" "$TMP/words.txt" >/dev/null 2>>"$TMP/err"
+    {
+        mpirun_n "$n" "$BIN/arraystats" --shape 10x7 --chunks 3x3 --save "$D/a.h5"
+        mpirun_n "$n" "$BIN/datagen" --shape 6x5 --chunks 2x5 --rows 9 -o "$D/d.h5"
+        mpirun_n "$n" "$BIN/table" --rows 11 --partitions 4 -o "$D/t.h5"
+        mpirun_n "$n" "$BIN/wordcount" --counts "$D/w.h5" "$TMP/words.txt"
+    } >/dev/null 2>"$TMP/err"
     "$PY" - "$D" <<'EOF' >"$TMP/verdicts" 2>&1
 import sys
 import h5py

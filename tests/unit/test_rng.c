@@ -232,17 +232,29 @@ static void print_tables(void)
 
 /* The constants in src/rng_tables.c against the regeneration: a ki off by more than rounding
  * or a layer edge off by more than a few ulps would bias the distribution. */
+static int long_double_is_extended(void)
+{
+    volatile long double x = 1.0L;
+    x += 0x1p-60L;
+    return x != 1.0L;
+}
+
 static void test_ziggurat_tables(void **state)
 {
     (void)state;
     zig_tables t;
     zig_regenerate(&t);
+    /* Valgrind runs long double arithmetic at double precision: the regeneration is then only
+     * good to some 2^-40, so there the check is a coarse one (memcheck is the point there). */
+    int extended = long_double_is_extended();
+    long double rel = extended ? 0x1p-50L : 0x1p-30L;
+    uint64_t max_d = extended ? 2 : (uint64_t)1 << 24;
     assert_int_equal(mk_zig_ki[1], 0);
     for (int i = 0; i < 256; i++) {
         uint64_t d = mk_zig_ki[i] > t.ki[i] ? mk_zig_ki[i] - t.ki[i] : t.ki[i] - mk_zig_ki[i];
-        assert_true(d <= 2);
-        assert_true(fabsl(mk_zig_wi[i] - t.wi[i]) <= 0x1p-50L * t.wi[i]);
-        assert_true(fabsl(mk_zig_fi[i] - t.fi[i]) <= 0x1p-50L * t.fi[i]);
+        assert_true(d <= max_d);
+        assert_true(fabsl(mk_zig_wi[i] - t.wi[i]) <= rel * t.wi[i]);
+        assert_true(fabsl(mk_zig_fi[i] - t.fi[i]) <= rel * t.fi[i]);
         if (i > 0)  /* layers strictly ascending, heights strictly descending */
             assert_true(mk_zig_wi[i] > (i > 1 ? mk_zig_wi[i - 1] : 0) && mk_zig_fi[i] < mk_zig_fi[i - 1]);
     }

@@ -367,7 +367,8 @@ static void test_expr_long_message(void **state)
     (void)state;
     char text[900];
     memset(text, ' ', sizeof text);
-    memcpy(text, "A+", 2);
+    text[0] = 'A';
+    text[1] = '+';
     strcpy(text + 600, "(B"); /* column 601 opens, the end comes without ')' */
     mk_err err;
     eval_at(text, 0, &err);
