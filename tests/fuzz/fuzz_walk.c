@@ -298,17 +298,17 @@ static uint32_t u32_at(const unsigned char *p)
 
 static void fuzz_buffers(const unsigned char *buf, size_t len)
 {
-    /* naive reader: u32 count, then per item u32 len, u32 nanc, path, nanc * 16 bytes */
+    /* naive reader: u32 count, then per item u32 len, u32 nanc, u32 depth, path, nanc * 16 bytes */
     int valid = len >= 4;
     size_t off = 4, items = 0;
     uint32_t k = valid ? u32_at(buf) : 0;
     for (uint32_t i = 0; valid && i < k; i++) {
-        if (len - off < 8) {
+        if (len - off < 12) {
             valid = 0;
             break;
         }
         uint64_t plen = u32_at(buf + off), nanc = u32_at(buf + off + 4);
-        off += 8;
+        off += 12;
         if (plen + nanc * 16 > len - off) {
             valid = 0;
             break;
