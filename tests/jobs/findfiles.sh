@@ -185,7 +185,10 @@ habit_cases=(
     "--mtime -3|-mtime -3|--mtime -3"
     "--mtime 2 (exactly)|-mtime 2|--mtime 2"
 )
-habit_dirs=("$T" /usr/share/doc "$REPO")
+# The repository's sources, copied with their times: build/ changes while other suites run.
+mkdir -p "$TMP/repo"
+cp -a "$REPO/src" "$REPO/jobs" "$REPO/include" "$REPO/docs" "$REPO/lessons" "$REPO/tests" "$TMP/repo/"
+habit_dirs=("$T" /usr/share/doc "$TMP/repo")
 for c in "${habit_cases[@]}"; do
     IFS='|' read -r hname hfind hff <<<"$c"
     rotate 1 "${habit_dirs[@]}"

@@ -143,10 +143,12 @@ change_case() {
     local name=$1 action=$2 pattern=$3
     rotate 1 1 3
     for n in "${PICKED[@]}"; do
+      local attempt
+      for attempt in 1 2; do
         cp "$D/changing.orig" "$D/changing.txt"
         touch -d '2020-01-01' "$D/changing.txt"
         # about 1.2 s of reading at any rank count: 61 chunks of 64 KiB over n ranks
-        MPIKIT_INJECT_SLOW_CHUNK_US=$((20000 * n)) mpirun_n "$n" "$WC" --chunk-size 64K "$D/changing.txt" \
+        MPIKIT_INJECT_SLOW_CHUNK_US=$((20000 * n * attempt)) mpirun_n "$n" "$WC" --chunk-size 64K "$D/changing.txt" \
             >"$TMP/out" 2>"$TMP/err" &
         local pid=$! tries=0
         # wait until a rank has the file open (it is then being read for >= 0.5 s more)
@@ -162,6 +164,9 @@ change_case() {
         esac
         wait "$pid"
         local rc=$?
+        # exit 0 with the whole count: the change landed after the last read (a loaded
+        # machine); once more with slower reads, so a missed change still fails
+        if [ "$rc" = 0 ] && [ "$attempt" = 1 ]; then continue; fi
         if [ "$rc" = 1 ] && [ "$(grep -c '^wordcount: error: ' "$TMP/err")" = 1 ] &&
             grep '^wordcount: error: ' "$TMP/err" | grep -qE "$pattern" && [ ! -s "$TMP/out" ]; then
             ok "file $name while read: wordcount at $n ranks: exit 1, one line naming it"
@@ -170,6 +175,8 @@ change_case() {
             grep -v -e '^--' -e '^ ' -e '^$' "$TMP/err" | sed 's/^/#   /' | head -4
         fi
         CASES=$((CASES + 1))
+        break
+      done
     done
 }
 change_case grows append "'$D/changing.txt' changed size while being read \(4000000 bytes at the start, 4000015 now\)"
