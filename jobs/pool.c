@@ -568,7 +568,15 @@ typedef struct {
     int journal_open;
     mk_blob identity;
     int trace_fd;
+    uint64_t n, m, resumed;   /* tasks in all, to run now (in todo), finished before (checkpoint) */
 } held;
+
+static void held_init(held *h)
+{
+    memset(h, 0, sizeof *h);
+    h->trace_fd = -1;
+    mk_blob_init(&h->identity);
+}
 
 static void release(held *h)
 {
@@ -592,37 +600,76 @@ static void release(held *h)
     h->done = NULL;
 }
 
+/* The map's options from the command line, with its progress bar begun (end it after the map)
+ * and the stop flag set (it only rises where install_stop_handlers ran). */
+static void map_options(const mk_job *job, const options *o, uint64_t m, mk_progress *bar, mk_pool_options *popt)
+{
+    mk_progress_begin(bar, mk_progress_wanted(o->progress, o->no_progress, job->world_rank) ? stderr : NULL, "pool",
+                      "tasks", m);
+    mk_pool_options_init(popt);
+    popt->schedule = (mk_schedule)o->schedule;
+    popt->chunksize = (uint64_t)o->chunksize;
+    popt->manager_computes = o->manager == MANAGER_COMPUTES;
+    popt->progress = on_progress;
+    popt->progress_ctx = bar;
+    popt->stop_flag = &stop_requested;
+}
+
+/* Every finished task on disk before anyone reports success or a save: the journal synced and
+ * closed. A sync error becomes err unless err already holds the first failure. */
+static void journal_finish(held *h, mk_err *err)
+{
+    if (!h->journal_open)
+        return;
+    mk_err sync_err;
+    mk_err_clear(&sync_err);
+    mk_journal_sync(&h->journal, &sync_err);
+    mk_journal_close(&h->journal);
+    h->journal_open = 0;
+    if (err->code == 0)
+        *err = sync_err;
+}
+
+/* resume: the tasks a checkpoint of this task set (h->identity) holds are not run again, their
+ * results (result_size bytes each) come from it into rank 0's results; h->todo lists the other
+ * h->m tasks. Collective; -1 with err agreed. */
+static int resume(const mk_job *job, const options *o, FILE *out, held *h, size_t result_size, void *results,
+                  mk_err *err)
+{
+    h->resumed = h->m = 0;
+    if (o->checkpoint != NULL) {
+        int found = 0;
+        if (mk_journal_open(job->comm, o->checkpoint, &h->identity, h->n, result_size, h->done, results, &h->resumed,
+                            &found, &h->journal, err) != 0)
+            return -1;
+        h->journal_open = 1;
+        h->journal.every = (uint64_t)o->checkpoint_every;
+        if (found && out != NULL)
+            fprintf(stderr, "pool: resuming from checkpoint '%s': %llu of %llu tasks done, %llu to run\n",
+                    o->checkpoint, (unsigned long long)h->resumed, (unsigned long long)h->n,
+                    (unsigned long long)(h->n - h->resumed));
+    }
+    for (uint64_t i = 0; i < h->n; i++)
+        if (h->done == NULL || !h->done[i])
+            h->todo[h->m++] = i;
+    return 0;
+}
+
 /* The map of the farm: dynamic, one task per request, rank 0 computing below 4 ranks. Every
  * finished task is on disk (--checkpoint) before it returns. -1 (err agreed), 0, or 1: stopped. */
 static int farm_map(mk_job *job, const options *o, mk_farm_ctx *ctx, uint64_t m, mk_farm_result *fresh, held *h,
                     mk_err *err)
 {
     mk_progress bar;
-    mk_progress_begin(&bar, mk_progress_wanted(o->progress, o->no_progress, job->world_rank) ? stderr : NULL, "pool",
-                      "tasks", m);
     mk_pool_options popt;
-    mk_pool_options_init(&popt);
-    popt.schedule = (mk_schedule)o->schedule;
-    popt.chunksize = (uint64_t)o->chunksize;
-    popt.manager_computes = o->manager == MANAGER_COMPUTES;
-    popt.progress = on_progress;
-    popt.progress_ctx = &bar;
-    popt.stop_flag = &stop_requested;
+    map_options(job, o, m, &bar, &popt);
     mk_pool_result res;
     int rc = mk_pool_map(job->comm, m, sizeof *fresh, mk_farm_task, ctx, &popt, fresh, &res, err);
     mk_progress_end(&bar);
     mk_pool_result_free(&res);
     if (ctx->task_err.code != 0)   /* the cause, on the rank that saw it, rather than the map's summary */
         *err = ctx->task_err;
-    if (h->journal_open) {
-        mk_err jerr;
-        mk_err_clear(&jerr);
-        mk_journal_sync(&h->journal, &jerr);
-        mk_journal_close(&h->journal);
-        h->journal_open = 0;
-        if (err->code == 0)
-            *err = jerr;
-    }
+    journal_finish(h, err);
     if (mk_err_agree(job->comm, err) != 0)
         return -1;
     return rc;
@@ -701,7 +748,7 @@ static void __attribute__((noreturn)) run_farm(mk_job *job, options *o, FILE *ou
     mk_farm_tasks tasks;
     if (mk_farm_read_tasks(job->comm, o->tasks_file, o->tasks < 0 ? 16 : (uint64_t)o->tasks, &tasks, &err) != 0)
         mk_job_exit_error(job, &err);
-    uint64_t n = tasks.n, m = 0, resumed = 0;
+    uint64_t n = tasks.n;
     mk_farm_ctx ctx;
     farm_context(o, &tasks, job->world_rank, &ctx);
     if (o->dry_run) {   /* rank 0 prints every command */
@@ -711,9 +758,8 @@ static void __attribute__((noreturn)) run_farm(mk_job *job, options *o, FILE *ou
         mk_job_end(job);
     }
     held h;
-    memset(&h, 0, sizeof h);
-    h.trace_fd = -1;
-    mk_blob_init(&h.identity);
+    held_init(&h);
+    h.n = n;
     mk_farm_result *all = job->world_rank == 0 ? calloc(n + 1, sizeof *all) : NULL, *fresh = NULL;
     if ((job->world_rank == 0 && all == NULL) || (h.todo = malloc((n + 1) * sizeof *h.todo)) == NULL ||
         (o->checkpoint != NULL && (h.done = calloc(n + 1, 1)) == NULL))
@@ -722,22 +768,13 @@ static void __attribute__((noreturn)) run_farm(mk_job *job, options *o, FILE *ou
         goto fail;
 
     /* resume: a task the checkpoint holds finished (succeeded or failed) and is not run again */
-    if (o->checkpoint != NULL) {
-        int found = 0;
+    if (o->checkpoint != NULL)
         build_farm_identity(o, &tasks, &h.identity);
-        if (mk_journal_open(job->comm, o->checkpoint, &h.identity, n, sizeof(mk_farm_result), h.done, all, &resumed,
-                            &found, &h.journal, &err) != 0)
-            goto fail;
-        h.journal_open = 1;
-        h.journal.every = (uint64_t)o->checkpoint_every;
+    if (resume(job, o, out, &h, sizeof(mk_farm_result), all, &err) != 0)
+        goto fail;
+    if (h.journal_open)
         ctx.journal = &h.journal;
-        if (found && out != NULL)
-            fprintf(stderr, "pool: resuming from checkpoint '%s': %llu of %llu tasks done, %llu to run\n",
-                    o->checkpoint, (unsigned long long)resumed, (unsigned long long)n, (unsigned long long)(n - resumed));
-    }
-    for (uint64_t i = 0; i < n; i++)
-        if (h.done == NULL || !h.done[i])
-            h.todo[m++] = i;
+    uint64_t m = h.m;
     ctx.todo = h.todo;
     if (job->world_rank == 0 && (fresh = calloc(m + 1, sizeof *fresh)) == NULL)
         mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
@@ -775,6 +812,122 @@ fail:
     mk_job_end(job);
 }
 
+/* parse: every rank parses the same argv, so all reach the same verdict (exit on an error) */
+static void parse(mk_job *job, int argc, char **argv, FILE *out, options *o)
+{
+    mk_err err;
+    mk_err_clear(&err);
+    mk_job_parsed(job, parse_options(argc, argv, out, o, &err), &err);
+    if (o->fail_at >= 0 && o->tasks >= 0 && o->fail_at >= o->tasks)
+        mk_err_set(&err, MK_EXIT_USAGE, "--fail-at: task %lld does not exist (--tasks %lld)", (long long)o->fail_at,
+                   (long long)o->tasks);
+    if (mk_err_agree(job->comm, &err) != 0)
+        mk_job_exit_error(job, &err);
+    /* With 2 or 3 ranks a manager that only serves leaves 1 or 2 workers: rank 0's core would
+     * idle (Pool(2).map has 2 workers), so by default it computes there too. */
+    if (o->manager == MANAGER_AUTO)
+        o->manager = job->world_size < 4 ? MANAGER_COMPUTES : MANAGER_SERVES;
+}
+
+/* split: the durations are a function of (seed, task), so every rank knows them all; then what
+ * the run holds (rank 0: the results and the chart's temporary). Collective; -1 with err agreed. */
+static int split(const mk_job *job, options *o, held *h, mk_outfile *gantt, mk_err *err)
+{
+    if (make_durations(job, o, &h->seconds, err) != 0)
+        return -1;
+    h->n = (uint64_t)o->tasks;
+    if (o->gantt != NULL && job->world_rank == 0)
+        mk_outfile_begin(gantt, o->gantt, "--gantt", err);
+    if (job->world_rank == 0 && (h->names = calloc(h->n + 1, NAME_MAX_LEN)) == NULL)
+        mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+    if ((h->todo = malloc((h->n + 1) * sizeof *h->todo)) == NULL ||
+        (o->checkpoint != NULL && (h->done = calloc(h->n + 1, 1)) == NULL))
+        mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+    const char *trace = getenv("MPIKIT_TRACE_TASKS");
+    if (trace != NULL && (h->trace_fd = open(trace, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0)
+        mk_err_set(err, MK_EXIT_FAILURE, "MPIKIT_TRACE_TASKS: cannot open '%s': %s", trace, strerror(errno));
+    if (mk_err_agree(job->comm, err) != 0)
+        return -1;
+    if (o->checkpoint != NULL)
+        build_identity(o, h->seconds, h->n, &h->identity);
+    if (resume(job, o, mk_job_out(job), h, NAME_MAX_LEN, h->names, err) != 0)
+        return -1;
+    if (job->world_rank == 0 && ((h->fresh = calloc(h->m + 1, NAME_MAX_LEN)) == NULL ||
+                                 (h->work = malloc((h->m + 1) * sizeof *h->work)) == NULL))
+        mk_err_set(err, MK_EXIT_FAILURE, "out of memory");
+    return mk_err_agree(job->comm, err);
+}
+
+/* compute: Pool.map(mp_worker, data) over the tasks still to do. A journal that cannot be
+ * written is the failure to report (its task failed for it). -1 (err agreed), 0, or 1: stopped. */
+static int compute(const mk_job *job, const options *o, held *h, mk_pool_result *res, mk_err *err)
+{
+    mk_progress bar;
+    mk_pool_options popt;
+    map_options(job, o, h->m, &bar, &popt);
+    popt.record_log = o->verbose || o->gantt != NULL;
+    if (o->checkpoint == NULL)
+        popt.stop_flag = NULL;
+    task_ctx ctx = {h->seconds, o->fail_at, h->todo, h->journal_open ? &h->journal : NULL, {0, {0}}, h->trace_fd};
+    int rc = mk_pool_map(job->comm, h->m, NAME_MAX_LEN, sleep_task, &ctx, &popt, h->fresh, res, err);
+    mk_progress_end(&bar);
+    if (h->journal_open) {
+        mk_err jerr = ctx.journal_err;
+        journal_finish(h, &jerr);
+        if (mk_err_agree(job->comm, &jerr) != 0) {
+            mk_pool_result_free(res);
+            *err = jerr;
+            return -1;
+        }
+    }
+    return rc;
+}
+
+/* Stopped by a signal: every finished task is journalled; say so and exit 3. */
+static void __attribute__((noreturn)) interrupted(const options *o, FILE *out, held *h, mk_pool_result *res,
+                                                  mk_outfile *gantt)
+{
+    uint64_t ran = 0;
+    for (int r = 0; res->ranks != NULL && r < res->nranks; r++)
+        ran += res->ranks[r].tasks;
+    if (out != NULL)
+        fprintf(stderr, "pool: interrupted: %llu of %llu tasks done, checkpoint saved to %s; "
+                        "rerun the same command to resume\n",
+                (unsigned long long)h->resumed + (unsigned long long)ran, (unsigned long long)h->n, o->checkpoint);
+    mk_pool_result_free(res);
+    mk_outfile_abandon(gantt);
+    release(h);
+    MPI_Finalize();
+    exit(MK_EXIT_INTERRUPTED);
+}
+
+/* Rank 0: this run's results into task order beside the resumed ones; the log's items too. */
+static void collect(const mk_job *job, held *h, mk_pool_result *res)
+{
+    if (job->world_rank != 0)
+        return;
+    for (uint64_t j = 0; j < h->m; j++) {
+        memcpy(h->names + h->todo[j] * NAME_MAX_LEN, h->fresh + j * NAME_MAX_LEN, NAME_MAX_LEN);
+        h->work[j] = h->seconds[h->todo[j]];
+    }
+    for (uint64_t k = 0; k < res->nlog; k++)   /* the map's items are positions in todo */
+        res->log[k].item = res->log[k].item < h->m ? h->todo[res->log[k].item] : res->log[k].item;
+}
+
+/* report: rank 0 prints, and draws the chart */
+static void report_run(FILE *out, const mk_job *job, const options *o, const held *h, const mk_pool_result *res,
+                       mk_outfile *gantt, mk_err *err)
+{
+    report(out, o, res, h->names, h->seconds, h->n, h->work, h->m, chunk_used(o, h->m, job->world_size));
+    if (o->gantt == NULL)
+        return;
+    double total, longest;
+    double ideal = ideal_makespan(h->work, h->m, res->nranks, &total, &longest);
+    write_gantt(gantt->fp, res, o, &ideal);
+    if (mk_outfile_commit(gantt, o->gantt, err) == 0 && o->format == MK_FMT_TEXT)
+        fprintf(out, "\ngantt chart: %s\n", o->gantt);
+}
+
 int main(int argc, char **argv)
 {
     mk_job job;
@@ -782,146 +935,31 @@ int main(int argc, char **argv)
     FILE *out = mk_job_out(&job);
     mk_err err;
     mk_err_clear(&err);
-
-    /* parse: every rank parses the same argv, so all reach the same verdict */
     options o;
-    int rc = parse_options(argc, argv, out, &o, &err);
-    mk_job_parsed(&job, rc, &err);
-    if (o.fail_at >= 0 && o.tasks >= 0 && o.fail_at >= o.tasks)
-        mk_err_set(&err, MK_EXIT_USAGE, "--fail-at: task %lld does not exist (--tasks %lld)", (long long)o.fail_at,
-                   (long long)o.tasks);
-    if (mk_err_agree(job.comm, &err) != 0)
-        mk_job_exit_error(&job, &err);
-    /* With 2 or 3 ranks a manager that only serves leaves 1 or 2 workers: rank 0's core would
-     * idle (Pool(2).map has 2 workers), so by default it computes there too. */
-    if (o.manager == MANAGER_AUTO)
-        o.manager = job.world_size < 4 ? MANAGER_COMPUTES : MANAGER_SERVES;
+    parse(&job, argc, argv, out, &o);
     if (o.exec != NULL)
         run_farm(&job, &o, out);   /* the task farm: real commands instead of the sleep tasks */
     if (o.checkpoint != NULL)
         install_stop_handlers();
 
-    /* split: the durations are a function of (seed, task), so every rank knows them all */
     held h;
-    memset(&h, 0, sizeof h);
-    h.trace_fd = -1;
-    mk_blob_init(&h.identity);
-    if (make_durations(&job, &o, &h.seconds, &err) != 0)
-        mk_job_exit_error(&job, &err);
-    uint64_t n = (uint64_t)o.tasks;
+    held_init(&h);
     mk_outfile gantt = {{0}, NULL, "--gantt"};
-    if (o.gantt != NULL && job.world_rank == 0)
-        mk_outfile_begin(&gantt, o.gantt, "--gantt", &err);
-    if (job.world_rank == 0 && (h.names = calloc(n + 1, NAME_MAX_LEN)) == NULL)
-        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
-    if ((h.todo = malloc((n + 1) * sizeof *h.todo)) == NULL ||
-        (o.checkpoint != NULL && (h.done = calloc(n + 1, 1)) == NULL))
-        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
-    const char *trace = getenv("MPIKIT_TRACE_TASKS");
-    if (trace != NULL && (h.trace_fd = open(trace, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0)
-        mk_err_set(&err, MK_EXIT_FAILURE, "MPIKIT_TRACE_TASKS: cannot open '%s': %s", trace, strerror(errno));
-    if (mk_err_agree(job.comm, &err) != 0)
-        goto fail;
-
-    /* resume: the tasks a checkpoint of this task set holds are not run again; their results
-     * come from the checkpoint (rank 0) */
-    uint64_t resumed = 0;
-    if (o.checkpoint != NULL) {
-        int found = 0;
-        build_identity(&o, h.seconds, n, &h.identity);
-        if (mk_journal_open(job.comm, o.checkpoint, &h.identity, n, NAME_MAX_LEN, h.done, h.names, &resumed, &found,
-                            &h.journal, &err) != 0)
-            goto fail;
-        h.journal_open = 1;
-        h.journal.every = (uint64_t)o.checkpoint_every;
-        if (found && out != NULL)
-            fprintf(stderr, "pool: resuming from checkpoint '%s': %llu of %llu tasks done, %llu to run\n",
-                    o.checkpoint, (unsigned long long)resumed, (unsigned long long)n,
-                    (unsigned long long)(n - resumed));
-    }
-    uint64_t m = 0;
-    for (uint64_t i = 0; i < n; i++)
-        if (h.done == NULL || !h.done[i])
-            h.todo[m++] = i;
-    if (job.world_rank == 0 && ((h.fresh = calloc(m + 1, NAME_MAX_LEN)) == NULL ||
-                                (h.work = malloc((m + 1) * sizeof *h.work)) == NULL))
-        mk_err_set(&err, MK_EXIT_FAILURE, "out of memory");
-    if (mk_err_agree(job.comm, &err) != 0)
-        goto fail;
-
-    /* compute: Pool.map(mp_worker, data) over the tasks still to do */
-    mk_progress bar;
-    mk_progress_begin(&bar, mk_progress_wanted(o.progress, o.no_progress, job.world_rank) ? stderr : NULL, "pool",
-                      "tasks", m);
-    mk_pool_options popt;
-    mk_pool_options_init(&popt);
-    popt.schedule = (mk_schedule)o.schedule;
-    popt.chunksize = (uint64_t)o.chunksize;
-    popt.manager_computes = o.manager == MANAGER_COMPUTES;
-    popt.progress = on_progress;
-    popt.progress_ctx = &bar;
-    popt.record_log = o.verbose || o.gantt != NULL;
-    if (o.checkpoint != NULL)
-        popt.stop_flag = &stop_requested;
-    task_ctx ctx = {h.seconds, o.fail_at, h.todo, h.journal_open ? &h.journal : NULL, {0, {0}}, h.trace_fd};
     mk_pool_result res;
-    rc = mk_pool_map(job.comm, m, NAME_MAX_LEN, sleep_task, &ctx, &popt, h.fresh, &res, &err);
-    mk_progress_end(&bar);
-    if (h.journal_open) {
-        /* Every finished task must be on disk before anyone reports success or a save. A
-         * journal that cannot be written is the failure to report (its task failed for it). */
-        mk_err jerr = ctx.journal_err;
-        if (jerr.code == 0)
-            mk_journal_sync(&h.journal, &jerr);
-        mk_journal_close(&h.journal);
-        h.journal_open = 0;
-        if (mk_err_agree(job.comm, &jerr) != 0) {
-            mk_pool_result_free(&res);
-            err = jerr;
-            goto fail;
-        }
-    }
+    if (split(&job, &o, &h, &gantt, &err) != 0)
+        goto fail;
+    int rc = compute(&job, &o, &h, &res, &err);
     if (rc < 0)
         goto fail;
-    if (rc == 1) { /* stopped by a signal: every finished task is journalled; tell, exit 3 */
-        uint64_t ran = 0;
-        for (int r = 0; res.ranks != NULL && r < res.nranks; r++)
-            ran += res.ranks[r].tasks;
-        if (out != NULL)
-            fprintf(stderr, "pool: interrupted: %llu of %llu tasks done, checkpoint saved to %s; "
-                            "rerun the same command to resume\n",
-                    (unsigned long long)resumed + (unsigned long long)ran, (unsigned long long)n, o.checkpoint);
-        mk_pool_result_free(&res);
-        mk_outfile_abandon(&gantt);
-        release(&h);
-        MPI_Finalize();
-        return MK_EXIT_INTERRUPTED;
-    }
-    if (job.world_rank == 0) {
-        for (uint64_t j = 0; j < m; j++) {
-            memcpy(h.names + h.todo[j] * NAME_MAX_LEN, h.fresh + j * NAME_MAX_LEN, NAME_MAX_LEN);
-            h.work[j] = h.seconds[h.todo[j]];
-        }
-        for (uint64_t k = 0; k < res.nlog; k++)   /* the map's items are positions in todo */
-            res.log[k].item = res.log[k].item < m ? h.todo[res.log[k].item] : res.log[k].item;
-    }
-
-    /* report: rank 0 prints, and draws the chart */
-    if (out != NULL) {
-        report(out, &o, &res, h.names, h.seconds, n, h.work, m, chunk_used(&o, m, job.world_size));
-        if (o.gantt != NULL) {
-            double total, longest;
-            double ideal = ideal_makespan(h.work, m, res.nranks, &total, &longest);
-            write_gantt(gantt.fp, &res, &o, &ideal);
-            if (mk_outfile_commit(&gantt, o.gantt, &err) == 0 && o.format == MK_FMT_TEXT)
-                fprintf(out, "\ngantt chart: %s\n", o.gantt);
-        }
-    }
+    if (rc == 1)
+        interrupted(&o, out, &h, &res, &gantt);
+    collect(&job, &h, &res);
+    if (out != NULL)
+        report_run(out, &job, &o, &h, &res, &gantt, &err);
     mk_pool_result_free(&res);
     if (mk_err_agree(job.comm, &err) != 0)
         goto fail;
-    /* done: the checkpoint has served its purpose */
-    if (o.checkpoint != NULL)
+    if (o.checkpoint != NULL)   /* done: the checkpoint has served its purpose */
         mk_checkpoint_remove(job.comm, o.checkpoint);
     release(&h);
     mk_job_end(&job);
