@@ -490,8 +490,6 @@ int main(int argc, char **argv)
     mk_err_clear(&err);
     options o;
     int rc = parse_options(argc, argv, out, &o, &err);
-    if (rc != MK_CLI_EXIT && mk_err_agree(job.comm, &err) != 0) /* the output check stats files */
-        rc = MK_CLI_ERROR;
     mk_job_parsed(&job, rc, &err);
     mk_h5_quiet(o.debug);
     int h5_out = o.output != NULL && mk_h5_is_h5_path(o.output);

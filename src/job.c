@@ -147,10 +147,12 @@ void mk_job_end(const mk_job *job)
     exit(MK_EXIT_OK);
 }
 
-void mk_job_parsed(const mk_job *job, int parse_rc, const mk_err *err)
+void mk_job_parsed(const mk_job *job, int parse_rc, mk_err *err)
 {
-    if (parse_rc == MK_CLI_EXIT)
+    if (parse_rc == MK_CLI_EXIT) /* --help or --version: every rank has the same argv */
         mk_job_end(job);
-    if (parse_rc != MK_CLI_OK)
+    /* A parse may also read the file system (an output that is also an input), where ranks can
+     * see different things: the verdict is agreed, so every rank goes on or none does. */
+    if (mk_err_agree(job->comm, err) != 0 || parse_rc != MK_CLI_OK)
         mk_job_exit_error(job, err);
 }

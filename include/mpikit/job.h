@@ -42,8 +42,8 @@ void mk_job_exit_error(const mk_job *job, const mk_err *err) __attribute__((nore
 void mk_job_end(const mk_job *job) __attribute__((noreturn));
 
 /* Act on a job's parse result (MK_CLI_OK/EXIT/ERROR): end cleanly after --help, exit with the
- * agreed error on a bad option; returns only when parsing succeeded. */
-void mk_job_parsed(const mk_job *job, int parse_rc, const mk_err *err);
+ * error agreed across ranks on a bad option; returns only when parsing succeeded everywhere. */
+void mk_job_parsed(const mk_job *job, int parse_rc, mk_err *err);
 #if defined(__clang_analyzer__) && !defined(MK_JOB_IMPL)
 /* For clang-tidy only: the contract above, so options are known to be parsed after the call. */
 #include "mpikit/cli.h"
