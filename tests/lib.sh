@@ -113,6 +113,34 @@ check() {
     if "$@"; then ok "$name"; else not_ok "$name"; fi
 }
 
+# run_agreed N OUTPUT PROGRAM ARGS... : a run that must fail on every rank by agreement. mpirun
+# is told not to abort the others, and a wrapper records each rank's own exit status, so a rank
+# that did not learn of the error hangs until TEST_TIMEOUT. Sets AGREED_WHY to what went wrong
+# ("" when every rank exited 1 by itself, with one error line, nothing at OUTPUT and no
+# OUTPUT.tmp-* left) and AGREED_LINE to the error line; the streams are $TMP/agreed.{out,err}.
+run_agreed() {
+    local n=$1 output=$2 job
+    shift 2
+    job=$(basename "$1")
+    rm -f "$TMP/status"
+    # shellcheck disable=SC2016 # $0, $@ and $? belong to the wrapper shell
+    mpirun_n "$n" --mca orte_abort_on_non_zero_status 0 \
+        sh -c '"$0" "$@"; echo "$OMPI_COMM_WORLD_RANK $?" >>"'"$TMP/status"'"' "$@" </dev/null \
+        >"$TMP/agreed.out" 2>"$TMP/agreed.err"
+    local rc=$? statuses want lines tmps
+    AGREED_WHY=""
+    statuses=$(sort -n "$TMP/status" 2>/dev/null | awk '{ printf "%s%s", sep, $2; sep = "," }')
+    want=$(seq 1 "$n" | awk '{ printf "%s1", sep; sep = "," }')
+    [ "$rc" = 124 ] && AGREED_WHY="$AGREED_WHY hung (killed after ${TEST_TIMEOUT} s);"
+    [ "$statuses" = "$want" ] || AGREED_WHY="$AGREED_WHY rank exit statuses '$statuses' (want $want);"
+    lines=$(grep -c "^$job: error: " "$TMP/agreed.err")
+    [ "$lines" = 1 ] || AGREED_WHY="$AGREED_WHY $lines error lines;"
+    [ -e "$output" ] && AGREED_WHY="$AGREED_WHY $output exists;"
+    tmps=$(find "$(dirname "$output")" -maxdepth 1 -name "$(basename "$output").tmp-*" -printf '%f ' 2>/dev/null)
+    [ -n "$tmps" ] && AGREED_WHY="$AGREED_WHY temporary left: $tmps;"
+    AGREED_LINE=$(grep "^$job: error: " "$TMP/agreed.err" | head -n 1 | cut -c1-90)
+}
+
 # same_file NAME EXPECTED ACTUAL : ok when identical, else show the first differences.
 same_file() {
     if cmp -s "$2" "$3"; then

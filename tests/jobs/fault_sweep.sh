@@ -41,26 +41,9 @@ datagen -o .h5|@D@/out/d.h5|datagen --rows 40 --shape 12x9 --chunks 5x4 -o @D@/o
 run_case() {
     local n=$1 fault=$2 output=$3
     shift 3
-    rm -f "$TMP/status"
-    # shellcheck disable=SC2016 # $0, $@ and $? belong to the wrapper shell
-    MPIKIT_FAULT=$fault TEST_TIMEOUT=10 mpirun_n "$n" -x MPIKIT_FAULT --mca orte_abort_on_non_zero_status 0 \
-        sh -c '"$0" "$@"; echo "$OMPI_COMM_WORLD_RANK $?" >>"'"$TMP/status"'"' "$@" </dev/null >"$TMP/out" 2>"$TMP/err"
-    local rc=$? job
-    job=$(basename "$1")
-    CASE_WHY=""
-    local statuses want
-    statuses=$(sort -n "$TMP/status" 2>/dev/null | awk '{ printf "%s%s", sep, $2; sep = "," }')
-    want=$(seq 1 "$n" | awk '{ printf "%s1", sep; sep = "," }')
-    [ "$rc" = 124 ] && CASE_WHY="$CASE_WHY hung (killed after 10 s);"
-    [ "$statuses" = "$want" ] || CASE_WHY="$CASE_WHY rank exit statuses '$statuses' (want $want);"
-    local lines
-    lines=$(grep -c "^$job: error: " "$TMP/err")
-    [ "$lines" = 1 ] || CASE_WHY="$CASE_WHY $lines error lines;"
-    [ -e "$output" ] && CASE_WHY="$CASE_WHY $output exists;"
-    local tmps
-    tmps=$(find "$(dirname "$output")" -name "$(basename "$output").tmp-*" -printf '%f ')
-    [ -n "$tmps" ] && CASE_WHY="$CASE_WHY temporary left: $tmps;"
-    CASE_LINE=$(grep "^$job: error: " "$TMP/err" | head -n 1 | cut -c1-90)
+    MPIKIT_FAULT=$fault TEST_TIMEOUT=10 run_agreed "$n" "$output" "$@"
+    CASE_WHY=$AGREED_WHY
+    CASE_LINE=$AGREED_LINE
     rm -rf "$(dirname "$output")" && mkdir -p "$(dirname "$output")"
 }
 
@@ -115,7 +98,7 @@ for c in "${chosen[@]}"; do
         ok "$name, $n ranks, $point #$k fails on rank $r: every rank exits 1, $CASE_LINE"
     else
         not_ok "$name, $n ranks, $point #$k fails on rank $r:$CASE_WHY"
-        sed 's/^/#   /' "$TMP/err" | grep -v '^#   ---' | head -n 4
+        sed 's/^/#   /' "$TMP/agreed.err" | grep -v '^#   ---' | head -n 4
     fi
 done
 finish

@@ -186,26 +186,14 @@ fi
 agree() {
     local name=$1 n=$2 pattern=$3 output=$4 job=$5
     shift 5
-    rm -f "$TMP/status"
-    # shellcheck disable=SC2016 # $0, $@ and $? belong to the wrapper shell
-    TEST_TIMEOUT=60 mpirun_n "$n" --mca orte_abort_on_non_zero_status 0 \
-        sh -c '"$0" "$@"; echo "$OMPI_COMM_WORLD_RANK $?" >>"'"$TMP/status"'"' "$BIN/$job" "$@" \
-        >"$TMP/aout" 2>"$TMP/aerr"
-    local rc=$? why=""
-    local statuses
-    statuses=$(sort -n "$TMP/status" 2>/dev/null | awk '{ printf "%s%s", sep, $2; sep = "," }')
-    local want
-    want=$(seq 1 "$n" | awk '{ printf "%s1", sep; sep = "," }')
-    [ "$rc" = 124 ] && why="$why hung (timeout);"
-    [ "$statuses" = "$want" ] || why="$why rank exit statuses '$statuses' (want $want);"
-    [ "$(grep -c "^$job: error: " "$TMP/aerr")" = 1 ] || why="$why $(grep -c "^$job: error: " "$TMP/aerr") error lines;"
-    grep -q -- "$pattern" "$TMP/aerr" || why="$why no '$pattern';"
-    [ -e "$output" ] && why="$why $output exists;"
+    TEST_TIMEOUT=60 run_agreed "$n" "$output" "$BIN/$job" "$@"
+    local why=$AGREED_WHY
+    grep -q -- "$pattern" "$TMP/agreed.err" || why="$why no '$pattern';"
     if [ -z "$why" ]; then
-        ok "$name at $n ranks: every rank exits 1 by itself, one line: $(grep "^$job: error: " "$TMP/aerr" | cut -c1-90)"
+        ok "$name at $n ranks: every rank exits 1 by itself, one line: $AGREED_LINE"
     else
         not_ok "$name at $n ranks:$why"
-        sed 's/^/#   /' "$TMP/aerr" | grep -v '^#   ---' | head -n 5
+        sed 's/^/#   /' "$TMP/agreed.err" | grep -v '^#   ---' | head -n 5
     fi
     rm -f "$output"
 }

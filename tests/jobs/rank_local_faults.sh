@@ -17,34 +17,19 @@ mkdir -p "$D/out"
 expect_agreed() {
     local name=$1 pattern=$2 output=$3 job=$4
     shift 4
-    local n
+    local n t0 secs why
     for n in 2 3; do
-        rm -f "$TMP/status"
-        local t0=$EPOCHREALTIME
-        # shellcheck disable=SC2016 # $0, $@ and $? belong to the wrapper shell
-        TEST_TIMEOUT=10 mpirun_n "$n" --mca orte_abort_on_non_zero_status 0 \
-            sh -c '"$0" "$@"; echo "$OMPI_COMM_WORLD_RANK $?" >>"'"$TMP/status"'"' "$BIN/$job" "$@" \
-            >"$TMP/out" 2>"$TMP/err"
-        local rc=$? why=""
-        local secs
+        t0=$EPOCHREALTIME
+        TEST_TIMEOUT=10 run_agreed "$n" "$output" "$BIN/$job" "$@"
         secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
-        local statuses want
-        statuses=$(sort -n "$TMP/status" 2>/dev/null | awk '{ printf "%s%s", sep, $2; sep = "," }')
-        want=$(seq 1 "$n" | awk '{ printf "%s1", sep; sep = "," }')
-        [ "$rc" = 124 ] && why="$why hung (killed after 10 s);"
-        [ "$statuses" = "$want" ] || why="$why rank exit statuses '$statuses' (want $want);"
-        [ "$(grep -c "^$job: error: " "$TMP/err")" = 1 ] || why="$why $(grep -c "^$job: error: " "$TMP/err") error lines;"
-        grep -q 'HDF5-DIAG' "$TMP/err" && why="$why HDF5's error stack printed;"
-        grep "^$job: error: " "$TMP/err" | grep -q -- "$pattern" || why="$why no '$pattern';"
-        [ -e "$output" ] && why="$why $output exists;"
-        local tmps
-        tmps=$(find "$(dirname "$output")" -name "$(basename "$output").tmp-*" -printf '%f ')
-        [ -n "$tmps" ] && why="$why temporary left: $tmps;"
+        why=$AGREED_WHY
+        grep -q 'HDF5-DIAG' "$TMP/agreed.err" && why="$why HDF5's error stack printed;"
+        grep "^$job: error: " "$TMP/agreed.err" | grep -q -- "$pattern" || why="$why no '$pattern';"
         if [ -z "$why" ]; then
-            ok "$name at $n ranks: every rank exits 1 in ${secs}s, $(grep "^$job: error: " "$TMP/err" | cut -c1-80)"
+            ok "$name at $n ranks: every rank exits 1 in ${secs}s, $AGREED_LINE"
         else
             not_ok "$name at $n ranks:$why"
-            sed 's/^/#   /' "$TMP/err" | grep -v '^#   ---' | head -n 5
+            sed 's/^/#   /' "$TMP/agreed.err" | grep -v '^#   ---' | head -n 5
         fi
         rm -f "$output" "$(dirname "$output")"/*.tmp-*
     done
