@@ -50,6 +50,7 @@
 #include "mpikit/progress.h"
 #include "mpikit/report.h"
 #include "mpikit/rng.h"
+#include "mpikit/stop.h"
 #include "mpikit/timing.h"
 
 /* The tables a run can make, for --table; the main result first. */
@@ -76,6 +77,7 @@ typedef struct {
     int64_t retries;
     const char *joblog;
     int dry_run;
+    volatile sig_atomic_t *stop;   /* the stop notice's flag once its handlers are installed, else NULL */
 } options;
 
 typedef struct {
@@ -319,25 +321,6 @@ static int sleep_task(uint64_t j, void *result, void *ctx)
 
 /* Set by a signal, read by the map before every task. Signals leave no other way to reach the
  * program, so this one flag is the job's only global. */
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
-static void install_stop_handlers(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-}
-
 /* What task set a checkpoint belongs to: the tasks, their durations (--sleep, --seed) and
  * --fail-at. Not the rank count, schedule or chunk size: they change who runs a task, never
  * its result, so a resume may use others. */
@@ -601,7 +584,7 @@ static void release(held *h)
 }
 
 /* The map's options from the command line, with its progress bar begun (end it after the map)
- * and the stop flag set (it only rises where install_stop_handlers ran). */
+ * and the stop flag (NULL unless the stop handlers were installed). */
 static void map_options(const mk_job *job, const options *o, uint64_t m, mk_progress *bar, mk_pool_options *popt)
 {
     mk_progress_begin(bar, mk_progress_wanted(o->progress, o->no_progress, job->world_rank) ? stderr : NULL, "pool",
@@ -612,7 +595,7 @@ static void map_options(const mk_job *job, const options *o, uint64_t m, mk_prog
     popt->manager_computes = o->manager == MANAGER_COMPUTES;
     popt->progress = on_progress;
     popt->progress_ctx = bar;
-    popt->stop_flag = &stop_requested;
+    popt->stop_flag = o->stop;
 }
 
 /* Every finished task on disk before anyone reports success or a save: the journal synced and
@@ -726,7 +709,7 @@ static void farm_context(const options *o, const mk_farm_tasks *tasks, int rank,
     ctx->tasks = tasks;
     ctx->timeout = o->timeout;
     ctx->retries = (int)o->retries;
-    ctx->stop = &stop_requested;
+    ctx->stop = o->stop;
 }
 
 /* Stopped by a signal: the running commands were ended, every finished task is journalled. */
@@ -744,7 +727,7 @@ static void __attribute__((noreturn)) run_farm(mk_job *job, options *o, FILE *ou
 {
     mk_err err;
     mk_err_clear(&err);
-    install_stop_handlers();   /* SIGTERM ends the running commands' groups; nothing is left behind */
+    o->stop = mk_stop_on_signals();   /* SIGTERM ends the running commands' groups; nothing is left behind */
     mk_farm_tasks tasks;
     if (mk_farm_read_tasks(job->comm, o->tasks_file, o->tasks < 0 ? 16 : (uint64_t)o->tasks, &tasks, &err) != 0)
         mk_job_exit_error(job, &err);
@@ -940,7 +923,7 @@ int main(int argc, char **argv)
     if (o.exec != NULL)
         run_farm(&job, &o, out);   /* the task farm: real commands instead of the sleep tasks */
     if (o.checkpoint != NULL)
-        install_stop_handlers();
+        o.stop = mk_stop_on_signals();
 
     held h;
     held_init(&h);

@@ -41,6 +41,7 @@
 #include "mpikit/progress.h"
 #include "mpikit/report.h"
 #include "mpikit/samefile.h"
+#include "mpikit/stop.h"
 #include "mpikit/textsplit.h"
 #include "mpikit/timing.h"
 #include "mpikit/wc.h"
@@ -60,6 +61,7 @@ typedef struct {
     int lines, words, bytes; /* -l, -w, -c: only these counts, as wc (they imply --mode wc) */
     int format, table;
     int timing, verbose, progress, no_progress;
+    volatile sig_atomic_t *stop;   /* the stop notice's flag with --checkpoint, else NULL */
 } options;
 
 /* What one rank found in its blocks, and where its scan stands (all of it is what a
@@ -290,25 +292,6 @@ static int finish_token_past_end(mk_reader *rd, mk_tokenizer *tk, const mk_chunk
 
 /* Set by a signal; read at the reader's agreement points. Signals leave no other way to
  * reach the program, so this one flag is the job's only global. */
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
-static void install_stop_handlers(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-}
-
 /* What run a checkpoint belongs to: options that shape the split, and every file's
  * name, size and modification time (a changed file must not be resumed). */
 static void build_identity(const mk_job *job, const options *o, const mk_fileset *fs, mk_blob *id)
@@ -438,8 +421,7 @@ static int count_my_block(const mk_job *job, const options *o, const mk_fileset 
         return -1;
     }
     mk_reader_resume_at(rd, position);
-    if (o->checkpoint_path != NULL)
-        mk_reader_set_stop_flag(rd, &stop_requested);
+    mk_reader_set_stop_flag(rd, o->stop);
     /* test hooks: rank 0 behaves as if signalled after K chunks; every chunk takes US
      * microseconds longer, so that a real signal sent by a test lands during the reads */
     const char *stop_after = getenv("MPIKIT_INJECT_STOP_AFTER");
@@ -461,8 +443,8 @@ static int count_my_block(const mk_job *job, const options *o, const mk_fileset 
     mk_chunk c;
     int rc;
     while ((rc = mk_reader_next(rd, &c, err)) == 1) {
-        if (chunks_left >= 0 && chunks_left-- == 0)
-            stop_requested = 1;
+        if (chunks_left >= 0 && chunks_left-- == 0 && o->stop != NULL)
+            *o->stop = 1;
         if (slow_us > 0)
             usleep((useconds_t)slow_us);
         if (local.code != 0)
@@ -848,7 +830,7 @@ int main(int argc, char **argv)
     memset(&st, 0, sizeof st);
     parse_or_exit(&job, argc, argv, out, &o, &st);
     if (o.checkpoint_path != NULL)
-        install_stop_handlers();
+        o.stop = mk_stop_on_signals();
     mk_timing tm;
     mk_timing_init(&tm);
     /* the phases in report order */

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mpikit/stop.h"
 #include "mpikit/timing.h"
 
 extern char **environ;
@@ -228,6 +229,16 @@ int mk_run_command(const mk_run_spec *spec, mk_run_status *st, mk_err *err)
             wait_until(pid, -1, NULL, &status);
         }
         killpg(pid, SIGKILL);   /* what the leader left behind in its group, if it went first */
+    }
+    /* Where the stop notice is sent to every process of a step (slurmstepd does), the command
+     * may die of it before this rank's handler ran: such an ending is the stop, not the task's
+     * failure, once the flag rises. A command that killed itself that way fails after a wait. */
+    if (!st->interrupted && !st->timed_out && spec->stop != NULL && WIFSIGNALED(status) &&
+        mk_is_stop_signal(WTERMSIG(status))) {
+        double until = mk_now() + 0.5;
+        while (!*spec->stop && mk_now() < until)
+            sleep_seconds(0.005);
+        st->interrupted = *spec->stop != 0;
     }
     st->seconds = mk_now() - t0;
     if (WIFSIGNALED(status)) {

@@ -22,7 +22,8 @@ typedef struct {
     int exitval;               /* exit status; -1 when the timeout killed it */
     int signal;                /* the signal that ended it, 0 when it exited */
     int timed_out;             /* 1: the timeout killed the group */
-    int interrupted;           /* 1: *spec->stop was set: the group was ended, the command did not finish */
+    int interrupted;           /* 1: *spec->stop was set: the group was ended, or the command died of a
+                                  stop signal (stop.h) while the flag rose: it did not finish */
     double start;              /* seconds since the epoch */
     double seconds;            /* run time */
 } mk_run_status;

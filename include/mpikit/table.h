@@ -111,7 +111,7 @@ typedef enum {
 } mk_agg_kind;
 typedef struct {
     mk_agg_kind kind;
-    int col;                          /* input column, -1 for count */
+    int col;                          /* input column, -1 for count alone (group size) */
     char name[MK_FRAME_NAME_MAX];     /* output column: "sum_A", "count" */
 } mk_agg;
 

@@ -356,7 +356,8 @@ static void fuzz_agg(const char *text, const mk_frame *f)
     check(n >= 1 && n <= 8, "agg: count out of range");
     for (int i = 0; i < n; i++) {
         check(aggs[i].kind >= MK_AGG_SUM && aggs[i].kind <= MK_AGG_NUNIQUE, "agg: kind");
-        check(aggs[i].kind == MK_AGG_COUNT ? aggs[i].col == -1 : aggs[i].col >= 0 && aggs[i].col < f->ncols,
+        /* count alone is the group's size (col -1); count:A counts A's non-missing values */
+        check((aggs[i].kind == MK_AGG_COUNT && aggs[i].col == -1) || (aggs[i].col >= 0 && aggs[i].col < f->ncols),
               "agg: column");
         check(memchr(aggs[i].name, '\0', sizeof aggs[i].name) != NULL, "agg: name not terminated");
         for (int j = 0; j < i; j++)

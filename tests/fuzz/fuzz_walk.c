@@ -252,7 +252,8 @@ static void fuzz_glob(const char *buf, size_t len)
         if (n >= 0 && !trailing && !unterminated)
             check(fn == ref_match(toks, n, name), "fnmatch differs from the reference", name);
         size_t nl = strlen(name);
-        mk_walk_filter f = {pat, (int)(nl % 4), nl % 3, nl % 5 ? UINT64_MAX : 7, 0};
+        mk_walk_filter f = {.name = pat, .type = (int)(nl % 4), .min_size = nl % 3,
+                            .max_size = nl % 5 ? UINT64_MAX : 7};
         int kind = (int)(nl % 5) - 1; /* -1 (other) .. 3 */
         uint64_t size = nl * 3;
         int want = fn && (f.type == MK_WALK_ANY || kind == f.type) && size >= f.min_size && size <= f.max_size;

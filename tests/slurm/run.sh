@@ -123,6 +123,13 @@ for s in "$ROOT"/slurm/*.sbatch; do
         grep '^1000x1000' "$log" | awk '{ print $4, $5, $6 }' >"$TMP/got"
         same_file "arraystats: sum, mean, std equal a local 1-rank run" "$TMP/ref" "$TMP/got"
         ;;
+    taskfarm)
+        # 16 demonstration tasks: each prints once; the joblog has one exit-0 row per task
+        seqs=$(grep -oE '^task [0-9]+ ran on ' "$log" | cut -d' ' -f2 | sort -n | paste -sd' ')
+        check "taskfarm: tasks 1..16 printed once each" [ "$seqs" = "$(seq 1 16 | paste -sd' ')" ]
+        rows=$(awk -F'\t' 'NR > 1 && NF == 9 && $7 == 0' "taskfarm-$id.joblog" 2>/dev/null | wc -l)
+        check "taskfarm: joblog has 16 rows with exit 0 ($rows)" [ "$rows" = 16 ]
+        ;;
     *) not_ok "$name.sbatch: no value check in tests/slurm/run.sh" ;;
     esac
 done
@@ -193,6 +200,26 @@ else
     tr '\r' '\n' <"$log" | grep -v '^wordcount \[' | tail -n 8 | sed 's/^/#   /'
 fi
 
+# --- the task farm under preemption: every task ends exactly once across the requeue ---
+mkdir -p "$WORK/tf"
+seq 1 40 >"$WORK/tf/tasks"
+# shellcheck disable=SC2016 # {} and {#} are pool's replacement strings
+id=$(MPIKIT_TASKS=$WORK/tf/tasks MPIKIT_EXEC="sleep 0.3; echo {} >> $WORK/tf/done.{#}" \
+    sbatch --parsable "$ROOT/slurm/taskfarm.sbatch")
+for _ in $(seq 1 600); do [ "$(find "$WORK/tf" -name 'done.*' | wc -l)" -ge 4 ] && break; sleep 0.05; done
+scancel --signal=USR1 --batch "$id"
+st=$(wait_job "$id" 300)
+restarts=$(scontrol show job "$id" | grep -o 'Restarts=[0-9]*' | cut -d= -f2)
+runs=$(for i in $(seq 1 40); do wc -l <"$WORK/tf/done.$i" 2>/dev/null || echo 0; done | sort -u | paste -sd' ')
+if grep -q 'checkpoint saved: requeueing' "taskfarm-$id.out"; then
+    check "taskfarm requeue: job $st after $restarts restart(s)" [ "$st:$restarts" = COMPLETED:1 ]
+    check "taskfarm requeue: each of 40 tasks finished exactly once (counts '$runs')" [ "$runs" = 1 ]
+    check "taskfarm requeue: checkpoint removed after success" [ -z "$(find "$WORK" -maxdepth 1 -name "taskfarm-$id.ckpt*")" ]
+else
+    not_ok "taskfarm requeue: the signal did not lead to a checkpoint (job $st)"
+    tail -n 8 "taskfarm-$id.out" | sed 's/^/#   /'
+fi
+
 # --- two nodes on one machine ---
 "$ROOT/scripts/slurm-local.sh" down >/dev/null 2>&1
 if "$ROOT/scripts/slurm-local.sh" up 2 >"$TMP/up.log" 2>&1; then
@@ -207,6 +234,13 @@ if "$ROOT/scripts/slurm-local.sh" up 2 >"$TMP/up.log" 2>&1; then
     grep "^$WORK/tree" "findfiles-$id.out" >"$TMP/find.out" || true
     check "findfiles on 2 nodes: $st" [ "$st" = COMPLETED ]
     same_file "findfiles on 2 nodes: paths equal GNU find" "$TMP/find.ref" "$TMP/find.out"
+    # shellcheck disable=SC2016 # $SLURMD_NODENAME is for the task's shell
+    id=$(MPIKIT_EXEC='echo "task {#} ran on node $SLURMD_NODENAME"' sbatch --parsable --nodes=2 --ntasks=4 \
+        "$ROOT/slurm/taskfarm.sbatch")
+    st=$(wait_job "$id")
+    nodes=$(grep -oE '^task [0-9]+ ran on node n[0-9]+$' "taskfarm-$id.out" | awk '{ print $NF }' | sort -u | paste -sd' ')
+    tasks=$(grep -cE '^task [0-9]+ ran on node ' "taskfarm-$id.out")
+    check "taskfarm on 2 nodes: $st, 16 tasks ($tasks) ran on both nodes ($nodes)" [ "$st:$tasks:$nodes" = "COMPLETED:16:n1 n2" ]
 else
     not_ok "local cluster up with two nodes"
     sed 's/^/#   /' "$TMP/up.log"

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "mpikit/runner.h"
+#include "mpikit/stop.h"
 
 static char dir[] = "/tmp/mk_test_runner_XXXXXX";
 
@@ -139,6 +140,31 @@ static void test_stop_flag(void **state)
     assert_true(st.seconds < 5);
 }
 
+/* Under slurmstepd the stop notice reaches the commands too: a command that dies of it while
+ * the rank's flag rises was stopped, not failed; one that kills itself so, with no notice for
+ * the rank, failed with that signal. */
+static void test_stop_signal_reaches_command(void **state)
+{
+    (void)state;
+    volatile sig_atomic_t quiet = 0;
+    mk_run_spec alone = {"kill -USR1 $$; sleep 5", 0, 0.3, NULL, NULL, &quiet};
+    mk_run_status st;
+    mk_err err;
+    mk_err_clear(&err);
+    assert_int_equal(mk_run_command(&alone, &st, &err), 0);
+    assert_false(st.interrupted);
+    assert_int_equal(st.signal, SIGUSR1);
+    assert_false(mk_run_succeeded(&st));
+
+    volatile sig_atomic_t *stop = mk_stop_on_signals();
+    mk_run_spec both = {"kill -USR1 $PPID; kill -USR1 $$; sleep 5", 0, 0.3, NULL, NULL, stop};
+    assert_int_equal(mk_run_command(&both, &st, &err), 0);
+    assert_true(*stop);
+    assert_true(st.interrupted);
+    assert_true(st.seconds < 4);
+    *stop = 0;
+}
+
 static void test_quote(void **state)
 {
     (void)state;
@@ -196,6 +222,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exit_status),         cmocka_unit_test(test_output_file),
         cmocka_unit_test(test_timeout_kills_group), cmocka_unit_test(test_stop_flag),
+        cmocka_unit_test(test_stop_signal_reaches_command),
         cmocka_unit_test(test_quote),
         cmocka_unit_test(test_expand),              cmocka_unit_test(test_expand_through_shell),
     };
