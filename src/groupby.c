@@ -113,6 +113,8 @@ typedef struct {
 /* Append n doubles from x (any alignment: received bytes). */
 static int values_push(values *vs, const void *x, size_t n)
 {
+    if (n == 0)
+        return 0;   /* nothing to copy, and vs->v may still be NULL */
     if (vs->n + n > vs->cap) {
         size_t cap = vs->cap ? vs->cap : 8;
         while (cap < vs->n + n)
@@ -137,6 +139,8 @@ static int cmp_double(const void *pa, const void *pb)
 /* Sort the values and keep one of each (-0 equals 0): nunique's combiner and its result. */
 static void values_unique(values *vs)
 {
+    if (vs->n == 0)
+        return;   /* a group whose values are all missing has no array: qsort must not see NULL */
     qsort(vs->v, vs->n, sizeof *vs->v, cmp_double);
     size_t k = 0;
     for (size_t i = 0; i < vs->n; i++)
