@@ -33,14 +33,20 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;   /* NOLINT(cert-env33-c): a fixed command on our own mkdtemp name */
 }
 
-static mk_run_status run(const char *command, double timeout, const char *out_path)
+static mk_run_status run_stoppable(const char *command, double timeout, const char *out_path,
+                                   const volatile sig_atomic_t *stop)
 {
-    mk_run_spec spec = {command, timeout, 0.3, out_path, NULL, NULL};
+    mk_run_spec spec = {command, timeout, 0.3, out_path, NULL, stop};
     mk_run_status st;
     mk_err err;
     mk_err_clear(&err);
     assert_int_equal(mk_run_command(&spec, &st, &err), 0);
     return st;
+}
+
+static mk_run_status run(const char *command, double timeout, const char *out_path)
+{
+    return run_stoppable(command, timeout, out_path, NULL);
 }
 
 static void read_file(const char *path, char *buf, size_t len)
@@ -129,11 +135,7 @@ static void test_stop_flag(void **state)
 {
     (void)state;
     volatile sig_atomic_t stop = 1;
-    mk_run_spec spec = {"sleep 100", 0, 0.3, NULL, NULL, &stop};
-    mk_run_status st;
-    mk_err err;
-    mk_err_clear(&err);
-    assert_int_equal(mk_run_command(&spec, &st, &err), 0);
+    mk_run_status st = run_stoppable("sleep 100", 0, NULL, &stop);
     assert_true(st.interrupted);
     assert_false(st.timed_out);
     assert_false(mk_run_succeeded(&st));
@@ -147,18 +149,13 @@ static void test_stop_signal_reaches_command(void **state)
 {
     (void)state;
     volatile sig_atomic_t quiet = 0;
-    mk_run_spec alone = {"kill -USR1 $$; sleep 5", 0, 0.3, NULL, NULL, &quiet};
-    mk_run_status st;
-    mk_err err;
-    mk_err_clear(&err);
-    assert_int_equal(mk_run_command(&alone, &st, &err), 0);
+    mk_run_status st = run_stoppable("kill -USR1 $$; sleep 5", 0, NULL, &quiet);
     assert_false(st.interrupted);
     assert_int_equal(st.signal, SIGUSR1);
     assert_false(mk_run_succeeded(&st));
 
     volatile sig_atomic_t *stop = mk_stop_on_signals();
-    mk_run_spec both = {"kill -USR1 $PPID; kill -USR1 $$; sleep 5", 0, 0.3, NULL, NULL, stop};
-    assert_int_equal(mk_run_command(&both, &st, &err), 0);
+    st = run_stoppable("kill -USR1 $PPID; kill -USR1 $$; sleep 5", 0, NULL, stop);
     assert_true(*stop);
     assert_true(st.interrupted);
     assert_true(st.seconds < 4);
