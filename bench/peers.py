@@ -16,6 +16,7 @@ KINDs (see bench/*.sh for the sizes):
   pandas-apply ROWS | pandas-vector ROWS | pandas-parallel ROWS WORKERS (parallelize_dataframe)
   dask-mean N CHUNK            da.random.normal(0, 1, (N, N), chunks).mean(axis=0).compute()
   dask-stats N CHUNK           sum, mean, std, column and row means in one compute
+  dask-groupby CSV OUT WORKERS dd.read_csv(CSV).groupby("key").agg(...) on WORKERS processes
   oswalk ROOT | walkpool ROOT WORKERS
   ppe-trivial N WORKERS CHUNK | pool-trivial N WORKERS CHUNK | ppe-sleep N WORKERS SECONDS
 """
@@ -225,6 +226,29 @@ def dask_stats(n, chunk):
         dask.compute(x.sum(), x.mean(), x.std(), x.mean(axis=0), x.mean(axis=1))
 
 
+# table -------------------------------------------------------------------------------------------
+def dask_groupby(path, out_path, workers):
+    """The table bench's groupby (mean a, sum b, size, std c by key) as a dask user writes it:
+    dd.read_csv in blocks, one groupby.agg, computed on a process pool (pandas' parser holds the
+    GIL for part of its work, so threads would not use both cores)."""
+    import dask
+    import dask.dataframe as dd
+    workers = int(workers)
+    with timed():
+        # about four blocks per worker, as dask's own guidance suggests for load balance
+        block = max(1 << 20, os.path.getsize(path) // (4 * workers))
+        ddf = dd.read_csv(path, blocksize=block)
+        by_key = ddf.groupby("key")
+        stats = by_key.agg({"a": "mean", "b": "sum", "c": "std"})
+        sizes = by_key.size()
+        with dask.config.set(scheduler="processes", num_workers=workers):
+            stats, sizes = dask.compute(stats, sizes)
+        stats = stats.rename(columns={"a": "mean_a", "b": "sum_b", "c": "std_c"})
+        stats["count"] = sizes
+        stats.sort_index().to_csv(out_path)
+    out("groups", len(stats), "groups")
+
+
 # findfiles ---------------------------------------------------------------------------------------
 def find_py_file(directory):
     found = []
@@ -286,7 +310,7 @@ KINDS = {
     "square-list": square_list, "square-pool": square_pool, "square-numpy": square_numpy,
     "bigpower-numpy": bigpower_numpy, "bigpower-pool": bigpower_pool, "randn": randn,
     "pandas-apply": pandas_apply, "pandas-vector": pandas_vector, "pandas-parallel": pandas_parallel,
-    "dask-mean": dask_mean, "dask-stats": dask_stats,
+    "dask-mean": dask_mean, "dask-stats": dask_stats, "dask-groupby": dask_groupby,
     "oswalk": oswalk, "walkpool": walkpool,
     "ppe-trivial": ppe_trivial, "pool-trivial": pool_trivial, "ppe-sleep": ppe_sleep,
 }

@@ -27,7 +27,8 @@ case_run
 
 # Groupby of a real-sized CSV (issue 15): a text key k000..k999, two integer columns and a float
 # with 3 decimals (BIG_ROWS, default 9,000,000 rows = 204 MB; QUICK: 200,000), made with awk;
-# `table -i big.csv -g key --agg ...` against pandas read_csv + groupby.agg + to_csv, whole
+# `table -i big.csv -g key --agg ...` against pandas read_csv + groupby.agg + to_csv and the same
+# in dask.dataframe on 2 processes (bench/peers.py dask-groupby), whole
 # process. Inside figures: the load phase (parallel CSV parse) as seconds and MB/s of CSV per
 # second over all ranks; pandas' read_csv alone likewise. The harness records the load average.
 big_rows=${BIG_ROWS:-$([ "$QUICK" = 1 ] && echo 200000 || echo 9000000)}
@@ -62,4 +63,5 @@ for r in 1 2; do
         --agg mean:a,sum:b,count,std:c -o "$BENCH_DIR/groupby-out.csv" --timing --format json --head 0
 done
 case_add "pandas read_csv + groupby.agg" 1 at_lines "$PY" -c "$pandas_groupby" "$big" "$BENCH_DIR/groupby-pd.csv" "$big_mb"
+case_add "dask read_csv + groupby.agg, 2 processes" 2 at_lines "$PY" "$peers" dask-groupby "$big" "$BENCH_DIR/groupby-dask.csv" 2
 case_run
